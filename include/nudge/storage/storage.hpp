@@ -1,0 +1,326 @@
+#pragma once
+/// @file
+/// The storage port: everything the engine reads, and the unit of work it
+/// writes through. Small on purpose so it can be implemented over someone
+/// else's tables; see docs/storage-adapters.md.
+
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nudge/domain/activity.hpp>
+#include <nudge/domain/client.hpp>
+#include <nudge/domain/deal.hpp>
+#include <nudge/domain/invoice.hpp>
+#include <nudge/domain/manager.hpp>
+#include <nudge/domain/subject.hpp>
+#include <nudge/domain/task.hpp>
+#include <nudge/error.hpp>
+#include <nudge/notify/message.hpp>
+#include <nudge/storage/summary.hpp>
+
+namespace nudge {
+
+class Storage;
+
+/// A unit of work: every write between begin() and commit() lands together or
+/// not at all. Destroying it without commit() rolls back; destructors never throw.
+///
+/// The public functions are final: they validate their arguments (and that
+/// referenced entities exist) and then call the protected `do_*` hooks, so an
+/// adapter implements only the hooks and gets the checks for free.
+///
+/// @code
+/// auto uow = store.begin();
+/// uow->add_activity({nudge::ActivityId{1}, nudge::ClientId{42}, nudge::ManagerId{7},
+///                    nudge::ActivityKind::call_out, {}, now});
+/// uow->commit();
+/// @endcode
+class UnitOfWork {
+public:
+  explicit UnitOfWork(const Storage& store) : store_(store) {}
+  UnitOfWork(const UnitOfWork&) = delete;
+  UnitOfWork& operator=(const UnitOfWork&) = delete;
+  virtual ~UnitOfWork() = default;
+
+  // ---- facts from the host -------------------------------------------
+  /// Inserts or replaces a manager.
+  void put_manager(const Manager& m);
+  /// Inserts or replaces a client; its owner must exist.
+  void put_client(const Client& c);
+  /// Appends an activity; its client must exist; its id must be new.
+  void add_activity(const Activity& a);
+  /// Inserts or replaces a task; client, assignee and deal must exist.
+  void put_task(const Task& t);
+  /// Inserts or replaces a deal; client and owner must exist.
+  void put_deal(const Deal& d);
+  /// Inserts or replaces an invoice; client (and deal, if any) must exist.
+  void put_invoice(const Invoice& i);
+
+  // ---- effects of the engine --------------------------------------------
+  /// Creates a task; assigns a fresh id when `t.id` is not set. Returns the id.
+  TaskId create_task(Task t);
+  /// Hands a client to another manager.
+  void reassign_client(ClientId client, ManagerId to);
+  /// Sets (or replaces the note of) a label on a client or a deal.
+  void set_label(SubjectRef subject, const std::string& label, const std::string& note = {});
+  /// Removes a label; a no-op when absent.
+  void clear_label(SubjectRef subject, const std::string& label);
+  /// Records an action key. Returns false when the key was already recorded:
+  /// the caller must then skip the action (this is what makes actions exactly-once).
+  bool claim_action(std::string_view key, Instant at);
+  /// Appends an audit record.
+  void append_audit(const AuditRecord& r);
+  /// Puts a message into the outbox, in this same unit of work.
+  void enqueue(const Message& m);
+
+  /// Makes every write of this unit durable. Once only.
+  void commit();
+  [[nodiscard]] bool committed() const { return committed_; }
+
+protected:
+  virtual void do_put_manager(const Manager&) = 0;
+  virtual void do_put_client(const Client&) = 0;
+  virtual void do_add_activity(const Activity&) = 0;
+  virtual void do_put_task(const Task&) = 0;
+  virtual void do_put_deal(const Deal&) = 0;
+  virtual void do_put_invoice(const Invoice&) = 0;
+  /// A task id not used yet.
+  virtual TaskId do_next_task_id() = 0;
+  virtual void do_set_label(SubjectRef, const std::string& label, const std::string& note) = 0;
+  virtual void do_clear_label(SubjectRef, const std::string& label) = 0;
+  virtual bool do_claim_action(std::string_view key, Instant at) = 0;
+  virtual void do_append_audit(const AuditRecord&) = 0;
+  virtual void do_enqueue(const Message&) = 0;
+  virtual void do_commit() = 0;
+
+  /// The storage this unit writes to (reads see this unit's own writes).
+  [[nodiscard]] const Storage& store() const { return store_; }
+
+private:
+  void require_open() const;
+  const Storage& store_;
+  bool committed_ = false;
+};
+
+/// The storage port. Reads are const; writes go through begin().
+///
+/// Implement it over your own tables: the lookups, the per-client lists, four
+/// scans (in batches, in ascending id order so plans are deterministic), the
+/// action-key check, the audit log and the outbox, and a UnitOfWork. Derived
+/// summaries (ClientSummary) may be kept current on write; summarize() computes
+/// them from the per-client lists when an adapter keeps none.
+///
+/// Thread-safety: adapters document their own; the engine only calls const
+/// functions concurrently, never while a unit of work is open.
+///
+/// @code
+/// nudge::MemoryStorage store;   // or nudge::SqliteStorage store{"crm.db"};
+/// auto uow = store.begin();
+/// uow->put_manager({nudge::ManagerId{1}, "Ivanova"});
+/// uow->put_client({nudge::ClientId{1}, "Acme", nudge::ManagerId{1}, {"smb"}});
+/// uow->commit();
+/// store.scan_clients([](std::span<const nudge::ClientView> batch) { /* ... */ });
+/// @endcode
+class Storage {
+public:
+  using ClientBatchFn = std::function<void(std::span<const ClientView>)>;
+  using DealBatchFn = std::function<void(std::span<const DealView>)>;
+  using InvoiceBatchFn = std::function<void(std::span<const Invoice>)>;
+  using TaskBatchFn = std::function<void(std::span<const Task>)>;
+  static constexpr std::size_t default_batch = 4096;
+
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  virtual ~Storage() = default;
+
+  // ---- lookups -----------------------------------------------------------
+  [[nodiscard]] virtual std::optional<Client> find_client(ClientId) const = 0;
+  [[nodiscard]] virtual std::optional<Manager> find_manager(ManagerId) const = 0;
+  [[nodiscard]] virtual std::optional<Task> find_task(TaskId) const = 0;
+  [[nodiscard]] virtual std::optional<Deal> find_deal(DealId) const = 0;
+  [[nodiscard]] virtual std::optional<Invoice> find_invoice(InvoiceId) const = 0;
+  [[nodiscard]] virtual bool has_activity(ActivityId) const = 0;
+
+  /// Every manager, ascending id.
+  [[nodiscard]] virtual std::vector<Manager> managers() const = 0;
+  /// Clients a manager owns, ascending id.
+  [[nodiscard]] virtual std::vector<ClientId> clients_of(ManagerId) const = 0;
+  /// Activities of a client at or after `since`, oldest first.
+  [[nodiscard]] virtual std::vector<Activity> activities_of(ClientId, Instant since) const = 0;
+  /// Tasks of a client (only the open ones when `open_only`), ascending id.
+  [[nodiscard]] virtual std::vector<Task> tasks_of(ClientId, bool open_only) const = 0;
+  /// Deals of a client, ascending id.
+  [[nodiscard]] virtual std::vector<Deal> deals_of(ClientId) const = 0;
+  /// Invoices of a client, ascending id.
+  [[nodiscard]] virtual std::vector<Invoice> invoices_of(ClientId) const = 0;
+
+  // ---- scans (batches, ascending id) ----------------------------------------
+  virtual void scan_clients(const ClientBatchFn&, std::size_t batch = default_batch) const = 0;
+  virtual void scan_open_deals(const DealBatchFn&, std::size_t batch = default_batch) const = 0;
+  virtual void scan_unpaid_invoices(const InvoiceBatchFn&, std::size_t batch = default_batch) const = 0;
+  virtual void scan_open_tasks(const TaskBatchFn&, std::size_t batch = default_batch) const = 0;
+
+  // ---- exactly-once, audit, outbox ------------------------------------------
+  /// Was an action with this key applied?
+  [[nodiscard]] virtual bool has_action(std::string_view key) const = 0;
+  /// Audit records, in the order they were appended; only those about `subject` when given.
+  [[nodiscard]] virtual std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject = {}) const = 0;
+  /// Messages waiting in the outbox, in the order they were enqueued.
+  [[nodiscard]] virtual std::vector<Message> outbox() const = 0;
+
+  // ---- writes ---------------------------------------------------------------
+  /// Starts a unit of work. Adapters may allow one at a time (throw conflict otherwise).
+  [[nodiscard]] std::unique_ptr<UnitOfWork> begin() { return do_begin(); }
+
+  /// Derived facts of one client computed from the per-client lists: what an
+  /// adapter that keeps no summaries returns from its scans.
+  [[nodiscard]] ClientSummary summarize(ClientId c) const {
+    ClientSummary s;
+    for (const auto& a : activities_of(c, Instant{Seconds{std::numeric_limits<std::int64_t>::min() / 2}})) s.add(a);
+    for (const auto& t : tasks_of(c, false)) s.add(t);
+    for (const auto& d : deals_of(c)) s.add(d);
+    for (const auto& i : invoices_of(c)) s.add(i);
+    return s;
+  }
+
+protected:
+  virtual std::unique_ptr<UnitOfWork> do_begin() = 0;
+};
+
+// ---- UnitOfWork: checks, then hooks ---------------------------------------
+
+inline void UnitOfWork::require_open() const {
+  if (committed_) throw conflict("unit of work: already committed");
+}
+
+inline void UnitOfWork::put_manager(const Manager& m) {
+  require_open();
+  m.validate();
+  if (m.supervisor && *m.supervisor != m.id && !store_.find_manager(*m.supervisor))
+    throw not_found(fmt::format("manager {}: supervisor: unknown manager {}", m.id.value(), m.supervisor->value()));
+  do_put_manager(m);
+}
+
+inline void UnitOfWork::put_client(const Client& c) {
+  require_open();
+  c.validate();
+  if (!store_.find_manager(c.owner))
+    throw not_found(fmt::format("client {}: owner: unknown manager {}", c.id.value(), c.owner.value()));
+  do_put_client(c);
+}
+
+inline void UnitOfWork::add_activity(const Activity& a) {
+  require_open();
+  a.validate();
+  if (!store_.find_client(a.client))
+    throw not_found(fmt::format("activity {}: client: unknown client {}", a.id.value(), a.client.value()));
+  if (a.manager.valid() && !store_.find_manager(a.manager))
+    throw not_found(fmt::format("activity {}: manager: unknown manager {}", a.id.value(), a.manager.value()));
+  if (store_.has_activity(a.id)) throw conflict(fmt::format("activity {}: id: already recorded", a.id.value()));
+  do_add_activity(a);
+}
+
+inline void UnitOfWork::put_task(const Task& t) {
+  require_open();
+  t.validate();
+  if (!store_.find_client(t.client))
+    throw not_found(fmt::format("task {}: client: unknown client {}", t.id.value(), t.client.value()));
+  if (!store_.find_manager(t.assignee))
+    throw not_found(fmt::format("task {}: assignee: unknown manager {}", t.id.value(), t.assignee.value()));
+  if (t.author && !store_.find_manager(*t.author))
+    throw not_found(fmt::format("task {}: author: unknown manager {}", t.id.value(), t.author->value()));
+  if (t.deal && !store_.find_deal(*t.deal))
+    throw not_found(fmt::format("task {}: deal: unknown deal {}", t.id.value(), t.deal->value()));
+  if (t.based_on && !store_.find_task(*t.based_on))
+    throw not_found(fmt::format("task {}: based_on: unknown task {}", t.id.value(), t.based_on->value()));
+  do_put_task(t);
+}
+
+inline void UnitOfWork::put_deal(const Deal& d) {
+  require_open();
+  d.validate();
+  if (!store_.find_client(d.client))
+    throw not_found(fmt::format("deal {}: client: unknown client {}", d.id.value(), d.client.value()));
+  if (!store_.find_manager(d.owner))
+    throw not_found(fmt::format("deal {}: owner: unknown manager {}", d.id.value(), d.owner.value()));
+  do_put_deal(d);
+}
+
+inline void UnitOfWork::put_invoice(const Invoice& i) {
+  require_open();
+  i.validate();
+  if (!store_.find_client(i.client))
+    throw not_found(fmt::format("invoice {}: client: unknown client {}", i.id.value(), i.client.value()));
+  if (i.deal && !store_.find_deal(*i.deal))
+    throw not_found(fmt::format("invoice {}: deal: unknown deal {}", i.id.value(), i.deal->value()));
+  do_put_invoice(i);
+}
+
+inline TaskId UnitOfWork::create_task(Task t) {
+  require_open();
+  if (!t.id.valid()) t.id = do_next_task_id();
+  else if (store_.find_task(t.id))
+    throw conflict(fmt::format("task {}: id: already exists", t.id.value()));
+  put_task(t);
+  return t.id;
+}
+
+inline void UnitOfWork::reassign_client(ClientId client, ManagerId to) {
+  require_open();
+  auto c = store_.find_client(client);
+  if (!c) throw not_found(fmt::format("reassign: client: unknown client {}", client.value()));
+  if (!store_.find_manager(to)) throw not_found(fmt::format("reassign: to: unknown manager {}", to.value()));
+  c->owner = to;
+  do_put_client(*c);
+}
+
+inline void UnitOfWork::set_label(SubjectRef subject, const std::string& label, const std::string& note) {
+  require_open();
+  if (label.empty()) throw invalid_argument("set_label: label: must not be empty");
+  if (subject.kind == SubjectKind::client ? !store_.find_client(ClientId{subject.id})
+      : subject.kind == SubjectKind::deal ? !store_.find_deal(DealId{subject.id})
+                                          : true)
+    throw not_found(fmt::format("set_label: subject: unknown {}", to_string(subject)));
+  do_set_label(subject, label, note);
+}
+
+inline void UnitOfWork::clear_label(SubjectRef subject, const std::string& label) {
+  require_open();
+  if (subject.kind != SubjectKind::client && subject.kind != SubjectKind::deal)
+    throw invalid_argument(fmt::format("clear_label: subject: labels go on clients and deals, not {}", to_string(subject)));
+  do_clear_label(subject, label);
+}
+
+inline bool UnitOfWork::claim_action(std::string_view key, Instant at) {
+  require_open();
+  if (key.empty()) throw invalid_argument("claim_action: key: must not be empty");
+  return do_claim_action(key, at);
+}
+
+inline void UnitOfWork::append_audit(const AuditRecord& r) {
+  require_open();
+  if (r.rule.empty()) throw invalid_argument("audit: rule: must not be empty");
+  do_append_audit(r);
+}
+
+inline void UnitOfWork::enqueue(const Message& m) {
+  require_open();
+  if (m.key.empty()) throw invalid_argument("enqueue: key: a message needs a stable key");
+  do_enqueue(m);
+}
+
+inline void UnitOfWork::commit() {
+  require_open();
+  do_commit();
+  committed_ = true;
+}
+
+}  // namespace nudge

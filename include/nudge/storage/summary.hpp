@@ -1,0 +1,107 @@
+#pragma once
+/// @file
+/// Derived facts per client and per deal. An adapter may keep them current on
+/// write (the in-memory adapter does) so a plan never rescans every activity;
+/// the port's default computes them from the plain reads.
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <vector>
+
+#include <nudge/domain/activity.hpp>
+#include <nudge/domain/client.hpp>
+#include <nudge/domain/deal.hpp>
+#include <nudge/domain/invoice.hpp>
+#include <nudge/domain/task.hpp>
+
+namespace nudge {
+
+/// Which activities count as contact with a client.
+struct ContactPolicy {
+  /// Per ActivityKind (indexed by its value): does an activity of that kind count?
+  /// Default: every kind except a missed call.
+  std::array<bool, activity_kind_count> kinds{true, true, false, true, true, true, true, true, true};
+  /// Does a completed task count as contact?
+  bool completed_tasks = true;
+
+  static ContactPolicy any_activity() {
+    ContactPolicy p;
+    p.kinds.fill(true);
+    p.completed_tasks = false;
+    return p;
+  }
+  [[nodiscard]] bool counts(ActivityKind k) const { return kinds[static_cast<std::size_t>(k)]; }
+  friend bool operator==(const ContactPolicy&, const ContactPolicy&) = default;
+};
+
+/// Derived facts about one client.
+struct ClientSummary {
+  /// Latest activity of each kind whose contact flag is `by_kind`.
+  std::array<std::optional<Instant>, activity_kind_count> last_by_kind{};
+  /// Latest activity forced to count as contact (Contact::yes).
+  std::optional<Instant> last_forced_contact;
+  /// Latest completion of a task of this client (state done).
+  std::optional<Instant> last_task_done;
+  /// Open tasks of this client and the latest due date among them.
+  int open_tasks = 0;
+  std::optional<Instant> latest_open_due;
+  /// Closing instants of won deals and settling instants of paid invoices, ascending.
+  std::vector<Instant> won_deals;
+  std::vector<Instant> paid_invoices;
+
+  /// The latest contact under a policy; empty when there was none.
+  [[nodiscard]] std::optional<Instant> last_contact(const ContactPolicy& p) const {
+    std::optional<Instant> best = last_forced_contact;
+    auto take = [&](const std::optional<Instant>& t) {
+      if (t && (!best || *t > *best)) best = t;
+    };
+    for (std::size_t k = 0; k < activity_kind_count; ++k)
+      if (p.kinds[k]) take(last_by_kind[k]);
+    if (p.completed_tasks) take(last_task_done);
+    return best;
+  }
+
+  /// True when an open task is due at or after `now`.
+  [[nodiscard]] bool has_future_task(Instant now) const { return latest_open_due && *latest_open_due >= now; }
+
+  /// Folds one activity in.
+  void add(const Activity& a) {
+    if (a.contact == Contact::no) return;
+    auto& slot = a.contact == Contact::yes ? last_forced_contact : last_by_kind[static_cast<std::size_t>(a.kind)];
+    if (!slot || a.at > *slot) slot = a.at;
+  }
+  void add(const Task& t) {
+    if (t.open()) {
+      ++open_tasks;
+      if (!latest_open_due || t.due > *latest_open_due) latest_open_due = t.due;
+    } else if (t.state == TaskState::done && t.closed) {
+      if (!last_task_done || *t.closed > *last_task_done) last_task_done = t.closed;
+    }
+  }
+  void add(const Deal& d) {
+    if (d.status == DealStatus::won && d.closed) insert_sorted(won_deals, *d.closed);
+  }
+  void add(const Invoice& i) {
+    if (i.paid) insert_sorted(paid_invoices, *i.paid);
+  }
+
+  friend bool operator==(const ClientSummary&, const ClientSummary&) = default;
+
+private:
+  static void insert_sorted(std::vector<Instant>& v, Instant t) { v.insert(std::upper_bound(v.begin(), v.end(), t), t); }
+};
+
+/// A client with its derived facts, as handed out by a batch scan.
+struct ClientView {
+  const Client* client = nullptr;
+  const ClientSummary* summary = nullptr;
+};
+
+/// An open deal with the number of open tasks linked to it.
+struct DealView {
+  const Deal* deal = nullptr;
+  int open_tasks = 0;
+};
+
+}  // namespace nudge

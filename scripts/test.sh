@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command: installs what it needs, builds everything, runs
+# every test (C++ unit, oracle, integration, Python). NUDGE_SANITIZE=1 builds
+# with AddressSanitizer + UndefinedBehaviorSanitizer in a separate directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+build=build
+args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNUDGE_BUILD_PYTHON=ON -DPython3_EXECUTABLE=/usr/bin/python3)
+if [ "${NUDGE_SANITIZE:-0}" = 1 ]; then
+  build=build-asan
+  args=(-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON -DNUDGE_BUILD_PYTHON=OFF)
+fi
+cmake -S . -B "$build" -G Ninja "${args[@]}"
+cmake --build "$build" -j2
+ctest --test-dir "$build" --output-on-failure -j2

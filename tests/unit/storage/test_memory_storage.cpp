@@ -1,0 +1,167 @@
+#include <doctest/doctest.h>
+
+#include <support/fixtures.hpp>
+#include <nudge/storage/memory_storage.hpp>
+
+using namespace nudge;
+using namespace nudge::test;
+
+namespace {
+void seed(MemoryStorage& s) {
+  auto w = s.begin();
+  w->put_manager(manager(1, "Ivanova"));
+  w->put_manager(manager(2, "Petrov", 1));
+  w->put_client(client(10, "Acme", 2));
+  w->put_client(client(11, "Globex", 2, "retail"));
+  w->add_activity(activity(100, 10, 2, ActivityKind::call_out, at(2026, 8, 14)));
+  w->add_activity(activity(101, 10, 2, ActivityKind::call_missed, at(2026, 9, 1)));
+  w->commit();
+}
+}  // namespace
+
+TEST_CASE("storage.memory.read_your_writes_and_commit") {
+  MemoryStorage s;
+  seed(s);
+  REQUIRE(s.find_client(ClientId{10}));
+  CHECK(s.find_client(ClientId{10})->name == "Acme");
+  CHECK(s.clients_of(ManagerId{2}) == std::vector{ClientId{10}, ClientId{11}});
+  CHECK(s.activities_of(ClientId{10}, at(2026, 8, 15)).size() == 1);
+  CHECK(s.activities_of(ClientId{10}, at(2026, 1, 1)).size() == 2);
+}
+
+TEST_CASE("storage.memory.summary_is_kept_current") {
+  MemoryStorage s;
+  seed(s);
+  std::optional<ClientSummary> got;
+  s.scan_clients([&](std::span<const ClientView> b) {
+    for (auto& v : b)
+      if (v.client->id == ClientId{10}) got = *v.summary;
+  });
+  REQUIRE(got);
+  CHECK(got->last_contact(ContactPolicy{}) == at(2026, 8, 14));         // missed call does not count
+  CHECK(got->last_contact(ContactPolicy::any_activity()) == at(2026, 9, 1));
+  CHECK(*got == s.summarize(ClientId{10}));
+
+  SUBCASE("tasks move the open-task facts both ways") {
+    auto w = s.begin();
+    auto t = task(0, 10, 2, at(2026, 12, 1));
+    auto id = w->create_task(t);
+    w->commit();
+    auto sum = s.summarize(ClientId{10});
+    CHECK(sum.open_tasks == 1);
+    CHECK(sum.has_future_task(at(2026, 11, 30)));
+    auto w2 = s.begin();
+    auto done = *s.find_task(id);
+    done.state = TaskState::done;
+    done.closed = at(2026, 10, 1);
+    w2->put_task(done);
+    w2->commit();
+    std::optional<ClientSummary> after;
+    s.scan_clients([&](std::span<const ClientView> b) {
+      for (auto& v : b)
+        if (v.client->id == ClientId{10}) after = *v.summary;
+    });
+    CHECK(after->open_tasks == 0);
+    CHECK(after->last_contact(ContactPolicy{}) == at(2026, 10, 1));  // a completed task counts
+  }
+}
+
+TEST_CASE("storage.memory.rollback_restores_everything") {
+  MemoryStorage s;
+  seed(s);
+  const auto before = s.state();
+  {
+    auto w = s.begin();
+    w->put_client(client(12, "Initech", 1));
+    w->add_activity(activity(102, 12, 1, ActivityKind::email, at(2026, 10, 1)));
+    w->reassign_client(ClientId{10}, ManagerId{1});
+    w->set_label(SubjectRef::of(ClientId{11}), "forgotten", "since 2026-08-14");
+    w->create_task(task(0, 11, 2, at(2026, 12, 1)));
+    w->put_deal(deal(7, 11, 2, "lead", at(2026, 9, 1)));
+    CHECK(w->claim_action("forgotten/client:11/x/0", at(2026, 11, 1)));
+    CHECK(!w->claim_action("forgotten/client:11/x/0", at(2026, 11, 1)));
+    w->append_audit({at(2026, 11, 1), "k", "forgotten", SubjectRef::of(ClientId{11}), "label", "why", {}});
+    Message m;
+    m.key = "k/msg";
+    w->enqueue(m);
+    CHECK(s.find_client(ClientId{10})->owner == ManagerId{1});  // visible inside the unit
+    // no commit: destroyed here
+  }
+  CHECK(s.state() == before);
+}
+
+TEST_CASE("storage.memory.exactly_once_keys_survive_commit") {
+  MemoryStorage s;
+  seed(s);
+  {
+    auto w = s.begin();
+    CHECK(w->claim_action("a", at(2026, 11, 1)));
+    w->commit();
+  }
+  CHECK(s.has_action("a"));
+  auto w = s.begin();
+  CHECK(!w->claim_action("a", at(2026, 11, 2)));
+}
+
+TEST_CASE("storage.memory.bad_references_name_the_field") {
+  MemoryStorage s;
+  seed(s);
+  auto w = s.begin();
+  auto msg = [&](auto&& f) {
+    try {
+      f();
+    } catch (const nudge::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("<none>");
+  };
+  CHECK(msg([&] { w->put_client(client(20, "X", 99)); }) == "client 20: owner: unknown manager 99");
+  CHECK(msg([&] { w->add_activity(activity(100, 10, 2, ActivityKind::email, at(2026, 1, 1))); }) ==
+        "activity 100: id: already recorded");
+  CHECK(msg([&] { w->reassign_client(ClientId{10}, ManagerId{77}); }) == "reassign: to: unknown manager 77");
+  CHECK(msg([&] { w->reassign_client(ClientId{99}, ManagerId{1}); }) == "reassign: client: unknown client 99");
+  auto t = task(5, 10, 2, at(2026, 1, 1));
+  t.planned_start = at(2026, 2, 1);
+  CHECK(msg([&] { w->put_task(t); }).find("task 5: due") == 0);
+  CHECK_THROWS_AS(w->set_label(SubjectRef::of(DealId{3}), "x"), not_found);
+  CHECK_THROWS_AS(s.begin(), conflict);  // one unit at a time
+}
+
+TEST_CASE("storage.memory.scans_in_batches_in_id_order") {
+  MemoryStorage s;
+  {
+    auto w = s.begin();
+    w->put_manager(manager(1, "A"));
+    for (int i = 50; i >= 1; --i) w->put_client(client(i, "c", 1));
+    for (int i = 1; i <= 10; ++i) w->put_deal(deal(i, i, 1, "lead", at(2026, 1, 1)));
+    auto closed = deal(11, 1, 1, "won", at(2026, 1, 1));
+    closed.status = DealStatus::won;
+    closed.closed = at(2026, 2, 1);
+    w->put_deal(closed);
+    auto t = task(1, 3, 1, at(2026, 3, 1));
+    t.deal = DealId{3};
+    w->put_task(t);
+    w->commit();
+  }
+  std::vector<std::int64_t> ids;
+  std::vector<std::size_t> sizes;
+  s.scan_clients(
+      [&](std::span<const ClientView> b) {
+        sizes.push_back(b.size());
+        for (auto& v : b) ids.push_back(v.client->id.value());
+      },
+      16);
+  CHECK(sizes == std::vector<std::size_t>{16, 16, 16, 2});
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  CHECK(ids.size() == 50);
+  int open = 0, with_task = 0;
+  s.scan_open_deals([&](std::span<const DealView> b) {
+    for (auto& v : b) {
+      ++open;
+      if (v.open_tasks) with_task = static_cast<int>(v.deal->id.value());
+    }
+  });
+  CHECK(open == 10);
+  CHECK(with_task == 3);
+  CHECK(s.summarize(ClientId{1}).won_deals == std::vector{at(2026, 2, 1)});
+}
