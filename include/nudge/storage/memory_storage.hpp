@@ -50,6 +50,7 @@ public:
     std::map<InvoiceId, Invoice> invoices;
     std::unordered_map<ActivityId, ClientId> activity_index;
     std::unordered_map<DealId, int> deal_open_tasks;
+    std::unordered_map<DealId, std::vector<TaskId>> deal_tasks;
     std::map<std::string, Instant, std::less<>> actions;
     std::vector<AuditRecord> audit;
     std::vector<Message> outbox;
@@ -131,7 +132,14 @@ public:
     for (const auto& [id, d] : s_.deals) {
       if (!d.is_open()) continue;
       auto it = s_.deal_open_tasks.find(id);
-      buf.push_back({&d, it == s_.deal_open_tasks.end() ? 0 : it->second});
+      DealView v{&d, it == s_.deal_open_tasks.end() ? 0 : it->second, std::nullopt};
+      if (auto dt = s_.deal_tasks.find(id); dt != s_.deal_tasks.end())
+        for (auto tid : dt->second) {
+          const auto& t = s_.tasks.at(tid);
+          if (!t.open() && t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed))
+            v.last_task_closed = t.closed;
+        }
+      buf.push_back(v);
       flush_if_full(buf, batch, fn);
     }
     if (!buf.empty()) fn(buf);
@@ -214,6 +222,12 @@ private:
     if (it != v.end() && *it == id) v.erase(it);
   }
   void count_deal_task(const Task& t, int delta) {
+    if (t.deal) {
+      auto& v = s_.deal_tasks[*t.deal];
+      if (delta > 0) link(v, t.id);
+      else unlink(v, t.id);
+      if (v.empty()) s_.deal_tasks.erase(*t.deal);
+    }
     if (t.open() && t.deal) {
       auto& n = s_.deal_open_tasks[*t.deal];
       n += delta;

@@ -98,10 +98,12 @@ struct ClientView {
   const ClientSummary* summary = nullptr;
 };
 
-/// An open deal with the number of open tasks linked to it.
+/// An open deal with the tasks linked to it: how many are open, and when the
+/// latest one was closed (done or cancelled) -- "no next step" starts from there.
 struct DealView {
   const Deal* deal = nullptr;
   int open_tasks = 0;
+  std::optional<Instant> last_task_closed;
 };
 
 }  // namespace nudge
