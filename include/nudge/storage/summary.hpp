@@ -43,7 +43,8 @@ struct ClientSummary {
   std::optional<Instant> last_forced_contact;
   /// Latest completion of a task of this client (state done).
   std::optional<Instant> last_task_done;
-  /// Open tasks of this client and the latest due date among them.
+  /// Open tasks of this client, and the latest due date among the open tasks
+  /// people made (tasks the engine created, with an origin, are not counted there).
   int open_tasks = 0;
   std::optional<Instant> latest_open_due;
   /// Closing instants of won deals and settling instants of paid invoices, ascending.
@@ -74,7 +75,8 @@ struct ClientSummary {
   void add(const Task& t) {
     if (t.open()) {
       ++open_tasks;
-      if (!latest_open_due || t.due > *latest_open_due) latest_open_due = t.due;
+      // The engine's own reminders (origin set) do not exempt a client from being forgotten.
+      if (t.origin.empty() && (!latest_open_due || t.due > *latest_open_due)) latest_open_due = t.due;
     } else if (t.state == TaskState::done && t.closed) {
       if (!last_task_done || *t.closed > *last_task_done) last_task_done = t.closed;
     }
