@@ -1,0 +1,662 @@
+#pragma once
+/// @file
+/// The engine: plan (a pure, deterministic dry run) and apply (one unit of
+/// work, exactly once per action key, audited).
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <nudge/engine/config.hpp>
+#include <nudge/engine/plan.hpp>
+#include <nudge/rules/assistant.hpp>
+#include <nudge/storage/storage.hpp>
+
+namespace nudge {
+
+/// Runs assistants over a store.
+///
+/// Thread-safety: plan() and apply() are const and may run concurrently on
+/// different stores; the engine holds no mutable state.
+///
+/// @code
+/// nudge::Engine engine{nudge::EngineConfig::defaults()};
+/// auto plan = engine.plan(store, nudge::from_unix(1795305600));  // dry run: no side effects
+/// std::cout << nudge::explain(plan);
+/// auto done = engine.apply(plan, store);                        // exactly once per action key
+/// @endcode
+class Engine {
+public:
+  explicit Engine(EngineConfig config) : config_(std::move(config)) {
+    for (const auto& p : config_.pipelines) {
+      p.validate();
+      pipelines_.emplace(p.id, p);
+    }
+    std::map<std::string, const ForgottenConfig*> forgotten;
+    for (const auto& c : config_.forgotten) forgotten.emplace(c.id, &c);
+    for (const auto& c : config_.forgotten)
+      if (c.enabled) add(std::make_shared<ForgottenAssistant>(c));
+    for (const auto& c : config_.release) {
+      if (!c.enabled) continue;
+      auto it = forgotten.find(c.forgotten);
+      if (it == forgotten.end())
+        throw configuration_error(
+            fmt::format("release '{}': forgotten: no forgotten assistant with id '{}'", c.id, c.forgotten));
+      add(std::make_shared<ReleaseAssistant>(c, *it->second));
+    }
+    for (const auto& c : config_.churned)
+      if (c.enabled) add(std::make_shared<ChurnedAssistant>(c));
+    for (const auto& c : config_.unpaid)
+      if (c.enabled) add(std::make_shared<UnpaidAssistant>(c));
+    for (const auto& c : config_.debtor)
+      if (c.enabled) add(std::make_shared<DebtorAssistant>(c));
+    for (const auto& c : config_.dead_deal)
+      if (c.enabled) add(std::make_shared<DeadDealAssistant>(c));
+    for (const auto& c : config_.stage_sla)
+      if (c.enabled) add(std::make_shared<StageSlaAssistant>(c));
+    for (const auto& c : config_.no_next_step)
+      if (c.enabled) add(std::make_shared<NoNextStepAssistant>(c));
+    for (const auto& c : config_.neglected_task)
+      if (c.enabled) add(std::make_shared<NeglectedTaskAssistant>(c));
+  }
+
+  /// Adds an assistant (a host's own, or a built-in configured by hand).
+  /// Ids must be unique; ladder step ids unique within the ladder.
+  Engine& add(std::shared_ptr<const Assistant> a) {
+    if (!a) throw invalid_argument("engine.add: assistant: must not be null");
+    if (a->id().empty()) throw invalid_argument("engine.add: assistant id: must not be empty");
+    for (const auto& b : assistants_)
+      if (b->id() == a->id()) throw invalid_argument(fmt::format("engine.add: assistant id: duplicate '{}'", a->id()));
+    std::set<std::string> steps;
+    for (const auto& s : a->ladder())
+      if (s.id.empty() || !steps.insert(s.id).second)
+        throw invalid_argument(fmt::format("assistant '{}': ladder: step ids must be unique and non-empty ('{}')",
+                                           a->id(), s.id));
+    assistants_.push_back(std::move(a));
+    return *this;
+  }
+
+  [[nodiscard]] const std::vector<std::shared_ptr<const Assistant>>& assistants() const { return assistants_; }
+  [[nodiscard]] const EngineConfig& config() const { return config_; }
+
+  /// Reads the store and returns what would happen at `now`, and why. Never writes.
+  [[nodiscard]] Plan plan(const Storage& store, Instant now) const;
+
+  /// Carries a plan out in one unit of work: each action whose key was not
+  /// applied before, with an audit record. All or nothing.
+  ApplyResult apply(const Plan& plan, Storage& store) const;
+
+  /// plan + apply.
+  ApplyResult run(Storage& store, Instant now) const { return apply(plan(store, now), store); }
+
+private:
+  EngineConfig config_;
+  std::unordered_map<std::string, Pipeline> pipelines_;
+  std::vector<std::shared_ptr<const Assistant>> assistants_;
+};
+
+namespace detail {
+
+/// The state of one plan: the client index, loads for releases, raw findings.
+class Planner {
+public:
+  Planner(const EngineConfig& config, const std::unordered_map<std::string, Pipeline>& pipelines,
+          const std::vector<std::shared_ptr<const Assistant>>& assistants, const Storage& store, Instant now)
+      : config_(config), assistants_(assistants), store_(store) {
+    for (auto& m : store.managers()) managers_.emplace(m.id, std::move(m));
+    ctx_.now = now;
+    ctx_.calendar = &config.calendar;
+    ctx_.store = &store;
+    ctx_.managers = &managers_;
+    ctx_.pipelines = &pipelines;
+    ctx_.client = [this](ClientId id) { return lookup(id); };
+    today_ = config.calendar.local_date(now);
+    plan_.now = now;
+    for (std::size_t i = 0; i < assistants.size(); ++i) {
+      const auto l = assistants[i]->label();
+      if (!l.empty()) engine_labels_.insert(l);
+    }
+  }
+
+  Plan run() {
+    scan();
+    std::stable_sort(raw_.begin(), raw_.end(), [](const Raw& a, const Raw& b) {
+      return std::tie(a.assistant, a.finding.subject) < std::tie(b.assistant, b.finding.subject);
+    });
+    for (auto& r : raw_) ladder(r);
+    labels();
+    forecast();
+    return std::move(plan_);
+  }
+
+private:
+  struct Raw {
+    std::size_t assistant;
+    Finding finding;
+  };
+
+  const ClientInfo* lookup(ClientId id) const {
+    auto it = std::lower_bound(index_.begin(), index_.end(), id,
+                               [](const ClientInfo& c, ClientId x) { return c.id < x; });
+    return it != index_.end() && it->id == id ? &*it : nullptr;
+  }
+
+  const Client* intern(const Client& c) {
+    std::string key = std::string(to_string(c.kind));
+    for (const auto& s : c.segments) key += '\x1f' + s;
+    key += '\x1e';
+    for (const auto& [l, n] : c.labels) key += l + '\x1d' + n + '\x1f';
+    auto [it, inserted] = profiles_.try_emplace(std::move(key));
+    if (inserted) {
+      auto p = std::make_unique<Client>();
+      p->kind = c.kind;
+      p->segments = c.segments;
+      p->labels = c.labels;
+      it->second = std::move(p);
+    }
+    return it->second.get();
+  }
+
+  void keep(std::size_t i, std::optional<Finding> f) {
+    if (!f) return;
+    if (f->rule.empty()) f->rule = assistants_[i]->id();
+    raw_.push_back({i, std::move(*f)});
+  }
+
+  void scan() {
+    const auto batch = config_.options.batch;
+    std::vector<std::size_t> by_feed[4];
+    for (std::size_t i = 0; i < assistants_.size(); ++i)
+      by_feed[static_cast<int>(assistants_[i]->feed())].push_back(i);
+
+    store_.scan_clients(
+        [&](std::span<const ClientView> views) {
+          for (const auto& v : views) {
+            const Client& c = *v.client;
+            index_.push_back({c.id, c.owner, c.kind, intern(c)});
+            ++total_load_[c.owner];
+            for (const auto& s : c.segments) ++segment_load_[s][c.owner];
+            for (const auto& [l, note] : c.labels)
+              if (engine_labels_.count(l)) present_labels_.push_back({c.id, l, note});
+            for (auto i : by_feed[0])
+              if (assistants_[i]->scope().matches(c)) keep(i, assistants_[i]->inspect(ctx_, v));
+          }
+        },
+        batch);
+    store_.scan_open_deals(
+        [&](std::span<const DealView> views) {
+          for (const auto& v : views) {
+            const auto* info = lookup(v.deal->client);
+            if (!info) continue;
+            count_forecast(*v.deal);
+            for (auto i : by_feed[1]) {
+              const auto& sc = assistants_[i]->scope();
+              if (sc.matches(*info->profile) && sc.matches_pipeline(v.deal->pipeline))
+                keep(i, assistants_[i]->inspect(ctx_, *info, v));
+            }
+          }
+        },
+        batch);
+    store_.scan_unpaid_invoices(
+        [&](std::span<const Invoice> invoices) {
+          for (const auto& inv : invoices) {
+            const auto* info = lookup(inv.client);
+            if (!info) continue;
+            for (auto i : by_feed[2])
+              if (assistants_[i]->scope().matches(*info->profile)) keep(i, assistants_[i]->inspect(ctx_, *info, inv));
+          }
+        },
+        batch);
+    store_.scan_open_tasks(
+        [&](std::span<const Task> tasks) {
+          for (const auto& t : tasks) {
+            const auto* info = lookup(t.client);
+            if (!info) continue;
+            for (auto i : by_feed[3])
+              if (assistants_[i]->scope().matches(*info->profile)) keep(i, assistants_[i]->inspect(ctx_, *info, t));
+          }
+        },
+        batch);
+  }
+
+  // ---- ladders -------------------------------------------------------------
+
+  const Client& client_of(ClientId id) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) {
+      auto c = store_.find_client(id);
+      it = clients_.emplace(id, c ? std::move(*c) : Client{}).first;
+    }
+    return it->second;
+  }
+
+  /// The manager `level` steps up from `from`; nullopt when the chain ends.
+  std::optional<ManagerId> supervisor(ManagerId from, int level) const {
+    ManagerId cur = from;
+    for (int i = 0; i < level; ++i) {
+      const auto* m = ctx_.manager(cur);
+      if (!m || !m->supervisor) return std::nullopt;
+      cur = *m->supervisor;
+    }
+    return cur;
+  }
+
+  std::string render(const std::string& text, const Finding& f, const Client& c) const {
+    auto fact = [&](std::string_view n) {
+      const auto* x = f.fact(n);
+      return x ? to_string(x->value) : std::string{};
+    };
+    std::string days = fact("days");
+    if (days.empty()) days = fact("days_overdue");
+    if (days.empty()) days = fact("days_open");
+    const std::string amount = f.cents ? to_string(Money{*f.cents, f.currency}) : std::string{};
+    const std::string deal = f.subject.kind == SubjectKind::deal ? std::to_string(f.subject.id) : std::string{};
+    const std::string invoice = f.subject.kind == SubjectKind::invoice ? std::to_string(f.subject.id) : std::string{};
+    try {
+      return fmt::format(fmt::runtime(text), fmt::arg("client", c.name), fmt::arg("owner", ctx_.manager_name(f.owner)),
+                         fmt::arg("days", days), fmt::arg("amount", amount), fmt::arg("summary", f.summary),
+                         fmt::arg("rule", f.rule), fmt::arg("deal", deal), fmt::arg("invoice", invoice),
+                         fmt::arg("stage", fact("stage")));
+    } catch (const fmt::format_error& e) {
+      throw configuration_error(fmt::format("template '{}': {}", text, e.what()));
+    }
+  }
+
+  Action base(const Finding& f, const LadderStep& s, std::string key, Instant due) const {
+    Action a;
+    a.key = std::move(key);
+    a.rule = f.rule;
+    a.subject = f.subject;
+    a.client = f.client;
+    a.step = s.id;
+    a.due = due;
+    a.late = ctx_.now - due > config_.options.late_after;
+    a.finding = plan_.findings.size();
+    return a;
+  }
+
+  std::string late_suffix(const Action& a) const {
+    if (!a.late) return {};
+    return fmt::format(" (late: fell due {}, {} ago)", iso_instant(a.due), days_text(ctx_.days_since(a.due)));
+  }
+
+  void add_task(const Finding& f, const LadderStep& s, Action a, ManagerId who, std::string title) {
+    Task t;
+    t.client = f.client;
+    if (f.subject.kind == SubjectKind::deal) t.deal = DealId{f.subject.id};
+    t.assignee = who;
+    t.title = std::move(title);
+    t.planned_start = ctx_.now;
+    t.due = config_.calendar.advance(ctx_.now, s.due_in);
+    t.created = ctx_.now;
+    t.origin = a.key;
+    a.kind = ActionKind::create_task;
+    a.to = who;
+    a.explanation = fmt::format("task for {}: \"{}\", due {}{}", ctx_.manager_name(who), t.title,
+                                iso_instant(t.due), late_suffix(a));
+    a.task = std::move(t);
+    plan_.actions.push_back(std::move(a));
+  }
+
+  void add_notify(const Finding& f, const LadderStep& s, Action a, const Client& c, Recipient to,
+                  std::optional<ManagerId> manager, std::string who) {
+    Message m;
+    m.key = a.key;
+    m.channel = s.channel;
+    m.to = std::move(to);
+    m.template_id = s.template_id;
+    m.locale = c.locale;
+    m.created = ctx_.now;
+    auto tpl = config_.templates.find(s.template_id);
+    if (tpl != config_.templates.end()) {
+      m.subject = render(tpl->second.subject, f, c);
+      m.body = render(tpl->second.body, f, c);
+    } else {
+      m.subject = fmt::format("[{}] {}", f.rule, c.name.empty() ? to_string(f.subject) : c.name);
+      m.body = f.summary;
+    }
+    a.kind = ActionKind::notify;
+    a.to = manager;
+    a.explanation = fmt::format("{} to {}: {}{}", to_string(s.channel), who, m.subject, late_suffix(a));
+    a.message = std::move(m);
+    plan_.actions.push_back(std::move(a));
+  }
+
+  Recipient manager_recipient(ManagerId id) const {
+    const auto* m = ctx_.manager(id);
+    return Recipient{SubjectRef::of(id), m ? m->email : std::string{}, m ? m->name : std::string{}};
+  }
+
+  /// Resolves a manager target; nullopt (with a note) when there is none.
+  std::optional<ManagerId> manager_target(const Finding& f, const LadderStep& s) {
+    switch (s.target) {
+      case Target::owner:
+      case Target::assignee: return f.owner;
+      case Target::manager:
+        if (ctx_.manager(ManagerId{s.manager_id})) return ManagerId{s.manager_id};
+        plan_.notes.push_back(fmt::format("{}: step '{}' names unknown manager {}", f.rule, s.id, s.manager_id));
+        return std::nullopt;
+      case Target::supervisor: {
+        auto sup = supervisor(f.owner, s.level);
+        if (!sup)
+          plan_.notes.push_back(fmt::format("{} {}: step '{}': {} has no supervisor at level {}", f.rule,
+                                            to_string(f.subject), s.id, ctx_.manager_name(f.owner), s.level));
+        return sup;
+      }
+      case Target::client: return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  void ladder(Raw& r) {
+    const Assistant& as = *assistants_[r.assistant];
+    Finding& f = r.finding;
+    std::vector<Action> before;
+    const std::size_t first_action = plan_.actions.size();
+    for (const auto& s : as.ladder()) {
+      const Instant due = as.step_due(ctx_, f, s);
+      if (ctx_.now < due) continue;
+      f.due_steps.push_back(s.id);
+      auto key = fmt::format("{}/{}/{}/{}", f.rule, to_string(f.subject), f.episode, s.id);
+      if (store_.has_action(key)) continue;
+      const Client& c = client_of(f.client);
+      Action a = base(f, s, std::move(key), due);
+      switch (s.action) {
+        case StepAction::task: {
+          auto who = manager_target(f, s);
+          if (!who) break;
+          add_task(f, s, std::move(a), *who, render(s.title.empty() ? f.summary : s.title, f, c));
+          break;
+        }
+        case StepAction::notify: {
+          if (s.target == Target::client) {
+            const std::string addr = s.channel == Channel::sms ? c.phone : c.email;
+            add_notify(f, s, std::move(a), c, Recipient{SubjectRef::of(f.client), addr, c.name}, std::nullopt,
+                       fmt::format("client '{}'", c.name));
+          } else if (auto who = manager_target(f, s)) {
+            add_notify(f, s, std::move(a), c, manager_recipient(*who), *who,
+                       fmt::format("{} ({})", ctx_.manager_name(*who), to_string(s.target)));
+          }
+          break;
+        }
+        case StepAction::reassign: reassign(as, f, s, std::move(a), c); break;
+        case StepAction::close_lost: {
+          if (f.subject.kind != SubjectKind::deal) {
+            plan_.notes.push_back(fmt::format("{}: step '{}' closes deals, but {} is not a deal", f.rule, s.id,
+                                              to_string(f.subject)));
+            break;
+          }
+          a.kind = ActionKind::close_deal;
+          a.reason = s.reason.empty() ? "expired" : s.reason;
+          a.explanation = fmt::format("close deal {} as lost, reason '{}'{}", f.subject.id, a.reason, late_suffix(a));
+          plan_.actions.push_back(std::move(a));
+          break;
+        }
+      }
+    }
+    (void)first_action;
+    plan_.findings.push_back(std::move(f));
+  }
+
+  // ---- release ---------------------------------------------------------------
+
+  void reassign(const Assistant& as, const Finding& f, const LadderStep& s, Action a, const Client& c) {
+    static const ReleasePolicy default_policy{};
+    const ReleasePolicy& p = as.release_policy() ? *as.release_policy() : default_policy;
+    const std::string segment = c.primary_segment();
+    const ManagerId from = c.owner.valid() ? c.owner : f.owner;
+    std::vector<const Manager*> eligible;
+    for (const auto& m : sorted_managers()) {
+      if (m->id == from || !m->available(today_) || !m->serves(segment)) continue;
+      if (p.respect_capacity && m->capacity > 0 && total_load_[m->id] >= m->capacity) continue;
+      if (p.max_new_per_run > 0 && assigned_[m->id] >= p.max_new_per_run) continue;
+      eligible.push_back(m);
+    }
+    if (eligible.empty()) {
+      // No one to hand the client to: the ladder moves on to the supervisor.
+      LadderStep up = s;
+      up.action = StepAction::notify;
+      up.target = Target::supervisor;
+      up.level = 1;
+      up.template_id = "release_failed";
+      if (auto sup = supervisor(from, 1)) {
+        Finding g = f;
+        g.summary = fmt::format("{}; no eligible manager to take it over (segment '{}'): escalated", f.summary, segment);
+        add_notify(g, up, std::move(a), c, manager_recipient(*sup), *sup,
+                   fmt::format("{} (supervisor, no eligible manager in segment '{}')", ctx_.manager_name(*sup),
+                               segment));
+      } else {
+        plan_.notes.push_back(fmt::format("{} {}: no eligible manager in segment '{}' and no supervisor above {}",
+                                          f.rule, to_string(f.subject), segment, ctx_.manager_name(from)));
+      }
+      return;
+    }
+    const Manager* best = nullptr;
+    std::string why;
+    auto seg_load = [&](ManagerId m) { return segment_load_[segment][m]; };
+    switch (p.kind) {
+      case ReleasePolicy::Kind::least_loaded:
+        best = *std::min_element(eligible.begin(), eligible.end(), [&](const Manager* x, const Manager* y) {
+          return std::pair(seg_load(x->id), x->id) < std::pair(seg_load(y->id), y->id);
+        });
+        why = fmt::format("fewest clients in segment '{}' ({})", segment, seg_load(best->id));
+        break;
+      case ReleasePolicy::Kind::weighted: {
+        auto ratio = [&](const Manager* m) {
+          const double cap = m->capacity > 0 ? static_cast<double>(m->capacity) : m->weight;
+          return static_cast<double>(total_load_[m->id]) / cap;
+        };
+        best = *std::min_element(eligible.begin(), eligible.end(), [&](const Manager* x, const Manager* y) {
+          return std::pair(ratio(x), x->id) < std::pair(ratio(y), y->id);
+        });
+        why = fmt::format("lowest load for its capacity ({} clients, {:.0f}% of capacity)", total_load_[best->id],
+                          100.0 * ratio(best) * (best->capacity > 0 ? 1.0 : 0.0));
+        if (best->capacity == 0) why = fmt::format("lowest load for its weight ({} clients, weight {})", total_load_[best->id], best->weight);
+        break;
+      }
+      case ReleasePolicy::Kind::round_robin: {
+        auto& last = cursor_[segment];
+        auto it = std::find_if(eligible.begin(), eligible.end(), [&](const Manager* m) { return m->id > last; });
+        best = it == eligible.end() ? eligible.front() : *it;
+        last = best->id;
+        why = fmt::format("next in turn for segment '{}'", segment);
+        break;
+      }
+    }
+    const ManagerId to = best->id;
+    if (p.update_loads) {
+      ++total_load_[to];
+      --total_load_[from];
+      for (const auto& sname : c.segments) {
+        ++segment_load_[sname][to];
+        --segment_load_[sname][from];
+      }
+    }
+    ++assigned_[to];
+    const std::string base_key = a.key;
+    Action r = a;
+    r.kind = ActionKind::reassign;
+    r.from = from;
+    r.to = to;
+    r.explanation = fmt::format("hand client '{}' from {} to {}: {}, among {} eligible manager{}{}", c.name,
+                                ctx_.manager_name(from), best->name, why, eligible.size(),
+                                eligible.size() == 1 ? "" : "s", late_suffix(a));
+    plan_.actions.push_back(std::move(r));
+
+    Action t = a;
+    t.key = base_key + "/task";
+    add_task(f, s, std::move(t), to,
+             render(s.title.empty() ? "Take over {client}" : s.title, f, c));
+
+    LadderStep tell = s;
+    tell.action = StepAction::notify;
+    tell.template_id = "released";
+    Finding g = f;
+    g.summary = fmt::format("{} handed client '{}' to {}: {}", f.rule, c.name, best->name, f.summary);
+    Action n1 = a;
+    n1.key = base_key + "/notify-owner";
+    add_notify(g, tell, std::move(n1), c, manager_recipient(from), from,
+               fmt::format("{} (previous owner)", ctx_.manager_name(from)));
+    if (auto sup = supervisor(from, 1)) {
+      Action n2 = a;
+      n2.key = base_key + "/notify-supervisor";
+      add_notify(g, tell, std::move(n2), c, manager_recipient(*sup), *sup,
+                 fmt::format("{} (supervisor)", ctx_.manager_name(*sup)));
+    }
+  }
+
+  const std::vector<const Manager*>& sorted_managers() {
+    if (sorted_managers_.empty()) {
+      for (const auto& [id, m] : managers_) sorted_managers_.push_back(&m);
+      std::sort(sorted_managers_.begin(), sorted_managers_.end(),
+                [](const Manager* a, const Manager* b) { return a->id < b->id; });
+    }
+    return sorted_managers_;
+  }
+
+  // ---- labels and forecast ---------------------------------------------------
+
+  void labels() {
+    // Desired labels: (client, label) -> findings of each assistant that sets it.
+    std::map<std::pair<ClientId, std::string>, std::map<std::size_t, std::vector<const Finding*>>> want;
+    std::map<std::string, std::size_t> assistant_index;
+    for (std::size_t i = 0; i < assistants_.size(); ++i) assistant_index.emplace(assistants_[i]->id(), i);
+    for (const auto& f : plan_.findings)
+      if (!f.label.empty()) want[{f.client, f.label}][assistant_index[f.rule]].push_back(&f);
+    std::map<std::pair<ClientId, std::string>, std::string> have;
+    for (const auto& p : present_labels_) have[{p.client, p.label}] = p.note;
+
+    for (const auto& [k, by_assistant] : want) {
+      std::string note;
+      for (const auto& [i, fs] : by_assistant) {
+        auto n = assistants_[i]->merge_label_notes(fs);
+        note += (note.empty() || n.empty() ? "" : "; ") + n;
+      }
+      auto it = have.find(k);
+      if (it != have.end() && it->second == note) continue;
+      Action a;
+      a.kind = ActionKind::set_label;
+      a.rule = by_assistant.begin()->second.front()->rule;
+      a.subject = SubjectRef::of(k.first);
+      a.client = k.first;
+      a.label = k.second;
+      a.note = note;
+      a.once = false;
+      a.due = ctx_.now;
+      a.key = fmt::format("label/{}/client:{}/set", k.second, k.first.value());
+      a.explanation = fmt::format("label client {} '{}'{}", k.first.value(), k.second,
+                                  note.empty() ? std::string{} : fmt::format(" ({})", note));
+      plan_.actions.push_back(std::move(a));
+    }
+    for (const auto& [k, note] : have) {
+      if (want.count(k)) continue;
+      Action a;
+      a.kind = ActionKind::clear_label;
+      a.rule = "labels";
+      a.subject = SubjectRef::of(k.first);
+      a.client = k.first;
+      a.label = k.second;
+      a.once = false;
+      a.due = ctx_.now;
+      a.key = fmt::format("label/{}/client:{}/clear", k.second, k.first.value());
+      a.explanation = fmt::format("clear label '{}' from client {}: its condition no longer holds", k.second,
+                                  k.first.value());
+      plan_.actions.push_back(std::move(a));
+    }
+  }
+
+  void count_forecast(const Deal& d) {
+    auto& row = forecast_[{d.owner, d.amount.currency}];
+    ++row.open_deals;
+    row.amount_cents += d.amount.cents;
+    row.weighted_cents += static_cast<double>(d.amount.cents) * d.probability;
+  }
+
+  void forecast() {
+    for (auto& [k, row] : forecast_) {
+      row.owner = k.first;
+      row.currency = k.second;
+      plan_.forecast.push_back(row);
+    }
+  }
+
+  struct PresentLabel {
+    ClientId client;
+    std::string label;
+    std::string note;
+  };
+
+  const EngineConfig& config_;
+  const std::vector<std::shared_ptr<const Assistant>>& assistants_;
+  const Storage& store_;
+  std::unordered_map<ManagerId, Manager> managers_;
+  std::vector<const Manager*> sorted_managers_;
+  Context ctx_;
+  Date today_{};
+  Plan plan_;
+  std::vector<ClientInfo> index_;
+  std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
+  std::unordered_map<ManagerId, int> total_load_;
+  std::unordered_map<std::string, std::unordered_map<ManagerId, int>> segment_load_;
+  std::unordered_map<ManagerId, int> assigned_;
+  std::map<std::string, ManagerId> cursor_;
+  std::set<std::string> engine_labels_;
+  std::vector<PresentLabel> present_labels_;
+  std::vector<Raw> raw_;
+  std::unordered_map<ClientId, Client> clients_;
+  std::map<std::pair<ManagerId, std::string>, ForecastRow> forecast_;
+};
+
+}  // namespace detail
+
+inline Plan Engine::plan(const Storage& store, Instant now) const {
+  return detail::Planner(config_, pipelines_, assistants_, store, now).run();
+}
+
+inline ApplyResult Engine::apply(const Plan& plan, Storage& store) const {
+  ApplyResult out;
+  auto uow = store.begin();
+  for (const auto& a : plan.actions) {
+    if (a.once && !uow->claim_action(a.key, plan.now)) {
+      ++out.skipped;
+      continue;
+    }
+    switch (a.kind) {
+      case ActionKind::create_task: out.created_tasks.push_back(uow->create_task(*a.task)); break;
+      case ActionKind::reassign: uow->reassign_client(a.client, *a.to); break;
+      case ActionKind::notify: uow->enqueue(*a.message); break;
+      case ActionKind::set_label: uow->set_label(SubjectRef::of(a.client), a.label, a.note); break;
+      case ActionKind::clear_label: uow->clear_label(SubjectRef::of(a.client), a.label); break;
+      case ActionKind::close_deal: {
+        auto d = store.find_deal(DealId{a.subject.id});
+        if (!d) throw not_found(fmt::format("apply {}: deal: unknown deal {}", a.key, a.subject.id));
+        if (!d->is_open()) break;
+        d->history.push_back({d->stage, d->stage_entered, plan.now});
+        d->status = DealStatus::lost;
+        d->closed = plan.now;
+        d->loss_reason = a.reason;
+        uow->put_deal(*d);
+        break;
+      }
+    }
+    AuditRecord r;
+    r.at = plan.now;
+    r.action_key = a.key;
+    r.rule = a.rule;
+    r.subject = a.subject;
+    r.action = std::string(to_string(a.kind));
+    r.explanation = a.finding < plan.findings.size() ? plan.findings[a.finding].summary + " -> " + a.explanation
+                                                      : a.explanation;
+    if (a.finding < plan.findings.size()) r.facts = plan.findings[a.finding].facts;
+    uow->append_audit(r);
+    out.applied_keys.push_back(a.key);
+    ++out.applied;
+  }
+  uow->commit();
+  return out;
+}
+
+}  // namespace nudge

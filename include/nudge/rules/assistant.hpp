@@ -1,0 +1,190 @@
+#pragma once
+/// @file
+/// The assistant plug-in interface. Built-in assistants implement it, and so
+/// does a host that adds its own: the engine gives every assistant the same
+/// exactly-once actions, ladders, explanations and audit.
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nudge/calendar/business_calendar.hpp>
+#include <nudge/domain/manager.hpp>
+#include <nudge/domain/pipeline.hpp>
+#include <nudge/rules/finding.hpp>
+#include <nudge/rules/ladder.hpp>
+#include <nudge/rules/scope.hpp>
+#include <nudge/storage/storage.hpp>
+
+namespace nudge {
+
+/// The few facts of a client that deal, invoice and task assistants need
+/// (the engine keeps them for every client during a plan).
+struct ClientInfo {
+  ClientId id;
+  ManagerId owner;
+  ClientKind kind = ClientKind::b2b;
+  const Client* profile = nullptr;  ///< kind, segments and labels (shared by clients that have the same ones)
+};
+
+/// What an assistant can see while it inspects a subject. Read-only.
+struct Context {
+  Instant now{};
+  const BusinessCalendar* calendar = nullptr;
+  const Storage* store = nullptr;
+  const std::unordered_map<ManagerId, Manager>* managers = nullptr;
+  const std::unordered_map<std::string, Pipeline>* pipelines = nullptr;
+  /// Looks a client up in the plan's index (nullptr when unknown).
+  std::function<const ClientInfo*(ClientId)> client;
+
+  [[nodiscard]] const Manager* manager(ManagerId id) const {
+    auto it = managers->find(id);
+    return it == managers->end() ? nullptr : &it->second;
+  }
+  [[nodiscard]] std::string manager_name(ManagerId id) const {
+    const auto* m = manager(id);
+    return m ? m->name : fmt::format("manager {}", id.value());
+  }
+  [[nodiscard]] const Pipeline* pipeline(const std::string& id) const {
+    auto it = pipelines->find(id);
+    return it == pipelines->end() ? nullptr : &it->second;
+  }
+  /// Whole days from `t` to now (calendar days, rounded down).
+  [[nodiscard]] std::int64_t days_since(Instant t) const {
+    return std::chrono::floor<Days>(now - t).count();
+  }
+};
+
+/// How a reassigning step picks the new manager.
+struct ReleasePolicy {
+  enum class Kind { least_loaded, round_robin, weighted };
+  Kind kind = Kind::least_loaded;
+  /// Count each manager's clients as the plan assigns (true), or once before any
+  /// reassignment (false: what a single SQL query does).
+  bool update_loads = true;
+  /// At most this many clients handed to one manager per plan (0 = no cap).
+  int max_new_per_run = 0;
+  /// Respect Manager::capacity (most clients a manager should own).
+  bool respect_capacity = true;
+  friend bool operator==(const ReleasePolicy&, const ReleasePolicy&) = default;
+};
+
+inline std::string_view to_string(ReleasePolicy::Kind k) {
+  switch (k) {
+    case ReleasePolicy::Kind::least_loaded: return "least_loaded";
+    case ReleasePolicy::Kind::round_robin: return "round_robin";
+    case ReleasePolicy::Kind::weighted: return "weighted";
+  }
+  return "?";
+}
+
+/// Which scan feeds an assistant.
+enum class Feed { clients, deals, invoices, tasks };
+
+/// An assistant: a rule with a scope, thresholds and an escalation ladder.
+/// Implement `feed()` and the matching `inspect` overload; return a Finding
+/// when the condition holds at `ctx.now`. The engine decides which ladder steps
+/// are due, keys them, and turns them into actions.
+///
+/// @code
+/// class VipSilence : public nudge::Assistant {
+/// public:
+///   VipSilence() : Assistant("vip_silence", {.labels = {"vip"}}, {{.id = "call", .after = nudge::Period::days(0)}}) {}
+///   nudge::Feed feed() const override { return nudge::Feed::clients; }
+///   std::optional<nudge::Finding> inspect(const nudge::Context& ctx, const nudge::ClientView& v) const override {
+///     auto last = v.summary->last_contact(nudge::ContactPolicy{}).value_or(v.client->created);
+///     if (ctx.now - last <= std::chrono::days{7}) return std::nullopt;
+///     return make_finding(*v.client, last + std::chrono::days{7}, nudge::iso_instant(last), "VIP not called for a week");
+///   }
+/// };
+/// @endcode
+class Assistant {
+public:
+  Assistant(std::string id, Scope scope, Ladder ladder)
+      : id_(std::move(id)), scope_(std::move(scope)), ladder_(std::move(ladder)) {}
+  virtual ~Assistant() = default;
+
+  [[nodiscard]] const std::string& id() const { return id_; }
+  [[nodiscard]] const Scope& scope() const { return scope_; }
+  [[nodiscard]] const Ladder& ladder() const { return ladder_; }
+  /// The label this assistant puts on clients while its findings hold ("" = none).
+  /// The engine removes it from clients that no longer have a finding.
+  [[nodiscard]] virtual std::string label() const { return {}; }
+
+  [[nodiscard]] virtual Feed feed() const = 0;
+  [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientView&) const { return std::nullopt; }
+  [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const DealView&) const {
+    return std::nullopt;
+  }
+  [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const Invoice&) const {
+    return std::nullopt;
+  }
+  [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const Task&) const {
+    return std::nullopt;
+  }
+
+  /// The moment a step falls due for a finding. By default `after` from the
+  /// episode start, in the step's time basis; assistants that measure a share
+  /// of a limit override it. The step fires when now is strictly after it.
+  [[nodiscard]] virtual Instant step_due(const Context& ctx, const Finding& f, const LadderStep& s) const {
+    return ctx.calendar->advance(f.since, s.after);
+  }
+
+  /// The note of the label when several findings of this assistant hold for one
+  /// client (the debtor sums its invoices per currency). Default: the first note.
+  [[nodiscard]] virtual std::string merge_label_notes(const std::vector<const Finding*>& fs) const {
+    return fs.empty() ? std::string{} : fs.front()->label_note;
+  }
+
+  /// For assistants whose ladder reassigns: how the new manager is chosen
+  /// (nullptr = the engine's default, least loaded).
+  [[nodiscard]] virtual const ReleasePolicy* release_policy() const { return nullptr; }
+
+protected:
+  /// A finding about a client, filled with the common fields.
+  [[nodiscard]] Finding make_finding(const Client& c, Instant since, std::string episode, std::string summary) const {
+    Finding f;
+    f.rule = id_;
+    f.subject = SubjectRef::of(c.id);
+    f.client = c.id;
+    f.owner = c.owner;
+    f.since = since;
+    f.episode = std::move(episode);
+    f.summary = std::move(summary);
+    f.label = label();
+    return f;
+  }
+
+private:
+  std::string id_;
+  Scope scope_;
+  Ladder ladder_;
+};
+
+/// "100 days", "1 day".
+inline std::string days_text(std::int64_t n) { return fmt::format("{} day{}", n, n == 1 || n == -1 ? "" : "s"); }
+
+}  // namespace nudge
+
+namespace nudge {
+
+/// A period as people say it: "90 days", "36 hours", "3 business days".
+inline std::string period_text(const Period& p) {
+  const auto s = p.length.count();
+  if (p.basis == TimeBasis::calendar) {
+    if (s % 86400 == 0) return days_text(s / 86400);
+    if (s % 3600 == 0) return fmt::format("{} hour{}", s / 3600, s == 3600 ? "" : "s");
+  }
+  return to_string(p);
+}
+
+/// Days (with one decimal when not whole) of a length of time: "3", "2.5".
+inline std::string days_of(Seconds s) {
+  if (s.count() % 86400 == 0) return std::to_string(s.count() / 86400);
+  return fmt::format("{:.1f}", static_cast<double>(s.count()) / 86400.0);
+}
+
+}  // namespace nudge

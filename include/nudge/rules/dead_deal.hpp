@@ -1,0 +1,59 @@
+#pragma once
+/// @file
+/// Dead deals: open far longer than the cycle -> alert the head of sales, or close as lost.
+
+#include <map>
+
+#include <nudge/rules/assistant.hpp>
+
+namespace nudge {
+
+struct DeadDealConfig {
+  std::string id = "dead_deal";
+  bool enabled = true;
+  Scope scope;
+  /// Open longer than this -> dead.
+  Period max_age = Period::days(120);
+  /// Per-pipeline overrides of max_age.
+  std::map<std::string, Period> per_pipeline;
+  Ladder ladder{LadderStep{.id = "alert", .action = StepAction::notify, .target = Target::supervisor,
+                           .template_id = "dead_deal"}};
+  friend bool operator==(const DeadDealConfig&, const DeadDealConfig&) = default;
+};
+
+class DeadDealAssistant : public Assistant {
+public:
+  explicit DeadDealAssistant(DeadDealConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
+  [[nodiscard]] Feed feed() const override { return Feed::deals; }
+  [[nodiscard]] const DeadDealConfig& config() const { return c_; }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo&, const DealView& v) const override {
+    const Deal& d = *v.deal;
+    if (!d.is_open()) return std::nullopt;
+    auto it = c_.per_pipeline.find(d.pipeline);
+    const Period limit = it == c_.per_pipeline.end() ? c_.max_age : it->second;
+    const Instant since = ctx.calendar->advance(d.opened, limit);
+    if (!(ctx.now > since)) return std::nullopt;
+    Finding f;
+    f.rule = id();
+    f.subject = SubjectRef::of(d.id);
+    f.client = d.client;
+    f.owner = d.owner;
+    f.episode = iso_instant(d.opened);
+    f.since = since;
+    f.cents = d.amount.cents;
+    f.currency = d.amount.currency;
+    const auto days = ctx.days_since(d.opened);
+    f.summary = fmt::format("deal {} dead: open since {} ({}), limit {}, stage '{}', {}, owner {}", d.id.value(),
+                            iso_date(utc_date(d.opened)), days_text(days), period_text(limit), d.stage,
+                            to_string(d.amount), ctx.manager_name(d.owner));
+    f.facts = {{"opened", d.opened}, {"days_open", days}, {"limit", to_string(limit)}, {"stage", d.stage},
+               {"amount", to_string(d.amount)}};
+    return f;
+  }
+
+private:
+  DeadDealConfig c_;
+};
+
+}  // namespace nudge

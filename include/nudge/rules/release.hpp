@@ -1,0 +1,62 @@
+#pragma once
+/// @file
+/// Client release: a forgotten client whose owner still did nothing after a
+/// grace period is handed to another, more diligent manager.
+
+#include <nudge/rules/forgotten.hpp>
+
+namespace nudge {
+
+struct ReleaseConfig {
+  std::string id = "release";
+  bool enabled = true;
+  Scope scope;
+  /// The forgotten assistant this release follows (its threshold and contact rules).
+  std::string forgotten = "forgotten";
+  /// How long after becoming forgotten, with still no contact.
+  Period grace = Period::days(14);
+  ReleasePolicy policy;
+  Ladder ladder{LadderStep{.id = "reassign", .action = StepAction::reassign,
+                           .title = "Take over {client}: no contact for {days} days",
+                           .due_in = Period::business_days(1)}};
+  friend bool operator==(const ReleaseConfig&, const ReleaseConfig&) = default;
+};
+
+/// Release only ever follows forgetting: its condition is the forgotten
+/// assistant's, held for the grace period longer. Locked clients are never released.
+class ReleaseAssistant : public Assistant {
+public:
+  ReleaseAssistant(ReleaseConfig c, ForgottenConfig forgotten)
+      : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)), forgotten_(std::move(forgotten)) {}
+  [[nodiscard]] Feed feed() const override { return Feed::clients; }
+  [[nodiscard]] const ReleasePolicy* release_policy() const override { return &c_.policy; }
+  [[nodiscard]] const ReleaseConfig& config() const { return c_; }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientView& v) const override {
+    if (v.client->release_locked) return std::nullopt;
+    if (!forgotten_.scope().matches(*v.client)) return std::nullopt;  // not forgotten, so never released
+    auto st = forgotten_.state(ctx, v);
+    if (!st || !(ctx.now > st->since)) return std::nullopt;
+    const Instant since = ctx.calendar->advance(st->since, c_.grace);
+    if (!(ctx.now > since)) return std::nullopt;
+    const auto days = ctx.days_since(st->anchor);
+    auto f = make_finding(*v.client, since, iso_instant(st->anchor),
+                          fmt::format("client '{}' to be released: forgotten since {} and still no contact after {} "
+                                      "(last contact {}, {} ago), owner {}",
+                                      v.client->name, iso_date(utc_date(st->since)), period_text(c_.grace),
+                                      st->never_contacted ? "never" : iso_date(utc_date(st->anchor)),
+                                      days_text(days), ctx.manager_name(v.client->owner)));
+    f.facts = {{st->never_contacted ? "created" : "last_contact", st->anchor},
+               {"forgotten_since", st->since},
+               {"days", days},
+               {"grace", to_string(c_.grace)},
+               {"owner", ctx.manager_name(v.client->owner)}};
+    return f;
+  }
+
+private:
+  ReleaseConfig c_;
+  ForgottenAssistant forgotten_;
+};
+
+}  // namespace nudge

@@ -1,0 +1,59 @@
+#pragma once
+/// @file
+/// Unpaid orders: an invoice issued and then forgotten (unpaid, nobody talked to the client since).
+
+#include <nudge/rules/assistant.hpp>
+
+namespace nudge {
+
+struct UnpaidConfig {
+  std::string id = "unpaid";
+  bool enabled = true;
+  Scope scope;
+  /// Unpaid this long after issue, with no contact since it was issued.
+  Period after = Period::days(7);
+  /// Which activities count as contact.
+  ContactPolicy contact;
+  Ladder ladder{LadderStep{.id = "task", .title = "Ask {client} about unpaid invoice {invoice}",
+                           .due_in = Period::business_days(1)}};
+  friend bool operator==(const UnpaidConfig&, const UnpaidConfig&) = default;
+};
+
+class UnpaidAssistant : public Assistant {
+public:
+  explicit UnpaidAssistant(UnpaidConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
+  [[nodiscard]] Feed feed() const override { return Feed::invoices; }
+  [[nodiscard]] const UnpaidConfig& config() const { return c_; }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const Invoice& i) const override {
+    if (i.is_paid()) return std::nullopt;
+    const Instant since = ctx.calendar->advance(i.issued, c_.after);
+    if (!(ctx.now > since)) return std::nullopt;
+    // Few invoices get this far: ask the store for the activities since issue.
+    for (const auto& a : ctx.store->activities_of(i.client, i.issued))
+      if (a.contact == Contact::yes || (a.contact == Contact::by_kind && c_.contact.counts(a.kind))) return std::nullopt;
+    Finding f;
+    f.rule = id();
+    f.subject = SubjectRef::of(i.id);
+    f.client = i.client;
+    f.owner = c.owner;
+    f.episode = iso_instant(i.issued);
+    f.since = since;
+    f.cents = i.outstanding_cents();
+    f.currency = i.amount.currency;
+    const auto days = ctx.days_since(i.issued);
+    f.summary = fmt::format("invoice {} of client {} unpaid: issued {} ({} ago), {} outstanding, no contact since, "
+                            "limit {}, owner {}",
+                            i.id.value(), i.client.value(), iso_date(utc_date(i.issued)), days_text(days),
+                            to_string(Money{i.outstanding_cents(), i.amount.currency}), period_text(c_.after),
+                            ctx.manager_name(c.owner));
+    f.facts = {{"issued", i.issued}, {"days", days}, {"outstanding", to_string(Money{i.outstanding_cents(), i.amount.currency})},
+               {"limit", to_string(c_.after)}};
+    return f;
+  }
+
+private:
+  UnpaidConfig c_;
+};
+
+}  // namespace nudge
