@@ -572,7 +572,7 @@ private:
     auto& row = forecast_[{d.owner, d.amount.currency}];
     ++row.open_deals;
     row.amount_cents += d.amount.cents;
-    row.weighted_cents += static_cast<double>(d.amount.cents) * d.probability;
+    row.weighted += d.amount.to_decimal() * d.probability;
   }
 
   void forecast() {

@@ -62,8 +62,8 @@ struct ForecastRow {
   std::string currency;
   std::int64_t open_deals = 0;
   std::int64_t amount_cents = 0;
-  /// Sum of amount x probability, in cents (not rounded until printed).
-  double weighted_cents = 0.0;
+  /// Sum of amount x probability, in currency units (not rounded until printed).
+  double weighted = 0.0;
   friend bool operator==(const ForecastRow&, const ForecastRow&) = default;
 };
 
