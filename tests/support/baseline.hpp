@@ -151,6 +151,16 @@ inline std::string format_signature(const std::vector<double>& sig) {
   return s + "]";
 }
 
+/// Equal as check.py compares them: integers exactly, float sums within 0.01 per row.
+inline bool same_signature(const std::vector<double>& got, const std::vector<double>& want, const std::string& rule) {
+  if (got.size() != want.size()) return false;
+  for (std::size_t j = 0; j < got.size(); ++j) {
+    const bool is_float = j > 0 && float_column(rule, j - 1);
+    if (is_float ? std::fabs(got[j] - want[j]) > 0.01 * want[0] + 1e-9 : got[j] != want[j]) return false;
+  }
+  return true;
+}
+
 /// The signatures the baseline published for scale S, seed 42 (../shared/bench/README.md).
 inline std::map<std::string, std::vector<double>> published_s42() {
   return {{"R1_forgotten", {4686, 23521786, 8265410971154}},

@@ -5,7 +5,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <charconv>
 #include <string>
+#include <string_view>
+
+#include <nudge/error.hpp>
 
 #include <fmt/format.h>
 
@@ -46,6 +50,52 @@ inline std::string iso_instant(Instant t) {
   const Date d = utc_date(t);
   const auto s = (t - at_midnight(d)).count();
   return fmt::format("{}T{:02}:{:02}:{:02}Z", iso_date(d), s / 3600, s / 60 % 60, s % 60);
+}
+
+/// Parses an ISO-8601 instant: "2026-08-14" (midnight UTC), "2026-08-14T09:30",
+/// "2026-08-14T09:30:00Z", "2026-08-14T12:30:00+03:00" (a space may replace the T).
+/// Throws invalid_argument naming `field` and the text.
+inline Instant parse_instant(std::string_view text, std::string_view field = "time") {
+  auto fail = [&]() -> Instant {
+    throw invalid_argument(fmt::format("{}: expected an ISO-8601 time like 2026-08-14 or 2026-08-14T09:30:00Z, got '{}'",
+                                       field, text));
+  };
+  std::size_t i = 0;
+  auto num = [&](std::size_t digits, int& out) {
+    if (i + digits > text.size()) return false;
+    auto r = std::from_chars(text.data() + i, text.data() + i + digits, out);
+    if (r.ec != std::errc{} || r.ptr != text.data() + i + digits) return false;
+    i += digits;
+    return true;
+  };
+  auto lit = [&](char c) {
+    if (i < text.size() && text[i] == c) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!num(4, y) || !lit('-') || !num(2, mo) || !lit('-') || !num(2, d)) return fail();
+  const std::chrono::year_month_day ymd_v{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                          std::chrono::day{static_cast<unsigned>(d)}};
+  if (!ymd_v.ok()) return fail();
+  Instant t = at_midnight(Date{ymd_v});
+  if (i == text.size()) return t;
+  if (!lit('T') && !lit(' ')) return fail();
+  if (!num(2, h) || !lit(':') || !num(2, mi)) return fail();
+  if (lit(':') && !num(2, sec)) return fail();
+  if (h > 23 || mi > 59 || sec > 60) return fail();
+  t += std::chrono::hours{h} + std::chrono::minutes{mi} + Seconds{sec};
+  if (i == text.size() || lit('Z')) return i == text.size() ? t : fail();
+  const bool plus = lit('+');
+  if (!plus && !lit('-')) return fail();
+  int oh = 0, om = 0;
+  if (!num(2, oh)) return fail();
+  lit(':');
+  if (!num(2, om) || i != text.size() || oh > 23 || om > 59) return fail();
+  const auto off = std::chrono::hours{oh} + std::chrono::minutes{om};
+  return plus ? t - off : t + off;
 }
 
 }  // namespace nudge

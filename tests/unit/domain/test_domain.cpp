@@ -138,3 +138,15 @@ TEST_CASE("domain.time.iso") {
   CHECK(iso_instant(at(2026, 8, 14, 9, 30)) == "2026-08-14T09:30:00Z");
   CHECK(to_string(FactValue{at(2026, 8, 14)}) == "2026-08-14T00:00:00Z");
 }
+
+TEST_CASE("domain.time.parse_instant") {
+  CHECK(parse_instant("2026-08-14") == at(2026, 8, 14));
+  CHECK(parse_instant("2026-08-14T09:30") == at(2026, 8, 14, 9, 30));
+  CHECK(parse_instant("2026-08-14T09:30:00Z") == at(2026, 8, 14, 9, 30));
+  CHECK(parse_instant("2026-08-14 12:30:00+03:00") == at(2026, 8, 14, 9, 30));
+  CHECK(parse_instant("2026-08-14T01:00:00-02:30") == at(2026, 8, 14, 3, 30));
+  for (auto bad : {"2026-02-30", "2026-13-01", "14.08.2026", "2026-08-14T25:00", "2026-08-14T09:30Zjunk", ""}) {
+    CAPTURE(bad);
+    CHECK(error_of([&] { (void)parse_instant(bad, "--now"); }).find("--now: expected an ISO-8601 time") == 0);
+  }
+}
