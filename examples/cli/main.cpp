@@ -1,0 +1,179 @@
+// `nudge`: the command-line host. Works on a SQLite file, the embedded default.
+//
+//   nudge init crm.db
+//   nudge import crm.db examples/data/maven
+//   nudge plan crm.db --config examples/config/maven.json --now 2017-12-31
+//   nudge apply crm.db --config examples/config/maven.json --now 2017-12-31
+//
+// Exit codes: 0 fine, 1 findings (with --fail-on-findings), 2 bad input, 3 storage error.
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+#include <nudge/config/config.hpp>
+#include <nudge/csv/import.hpp>
+#include <nudge/csv/maven.hpp>
+#include <nudge/engine/engine.hpp>
+#include <nudge/engine/explain.hpp>
+#include <nudge/sqlite/sqlite_storage.hpp>
+
+#include "plan_json.hpp"
+
+namespace fs = std::filesystem;
+using namespace nudge;
+
+namespace {
+
+enum Exit { ok = 0, findings = 1, bad_input = 2, storage = 3 };
+
+EngineConfig engine_config(const std::string& path) {
+  if (path.empty()) return EngineConfig::defaults();
+  return load_config_file(path).engine;
+}
+
+void require_file(const std::string& path, const char* what) {
+  if (!fs::exists(path)) throw invalid_argument(fmt::format("{}: no such file '{}'", what, path));
+}
+
+/// The readable dry run: counts per rule, then up to `limit` findings of each rule with their actions.
+void print_plan(const Plan& p, std::size_t limit) {
+  std::map<std::string, std::size_t> per_rule;
+  for (const auto& f : p.findings) ++per_rule[f.rule];
+  fmt::print("Plan at {}: {} findings, {} actions\n", iso_instant(p.now), p.findings.size(), p.actions.size());
+  for (const auto& [rule, n] : per_rule) fmt::print("  {:<16} {:>6} finding{}\n", rule, n, n == 1 ? "" : "s");
+  if (limit == 0) {
+    fmt::print("{}", explain(p));
+    return;
+  }
+  std::map<std::size_t, std::vector<const Action*>> acts;
+  for (const auto& a : p.actions)
+    if (a.finding < p.findings.size()) acts[a.finding].push_back(&a);
+  std::string rule;
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < p.findings.size(); ++i) {
+    const auto& f = p.findings[i];
+    if (f.rule != rule) {
+      if (!rule.empty() && per_rule[rule] > shown) fmt::print("  ... and {} more (--limit 0 shows all)\n", per_rule[rule] - shown);
+      rule = f.rule;
+      shown = 0;
+      fmt::print("\n[{}]\n", rule);
+    }
+    if (shown++ >= limit) continue;
+    fmt::print("- {}\n", f.summary);
+    for (const auto* a : acts[i]) fmt::print("    -> {}\n", a->explanation);
+  }
+  if (!rule.empty() && per_rule[rule] > shown) fmt::print("  ... and {} more (--limit 0 shows all)\n", per_rule[rule] - shown);
+  if (!p.forecast.empty()) {
+    auto rows = p.forecast;
+    std::sort(rows.begin(), rows.end(), [](const ForecastRow& a, const ForecastRow& b) { return a.weighted > b.weighted; });
+    fmt::print("\n[forecast] weighted open pipeline by owner (top {})\n", std::min(limit, rows.size()));
+    for (std::size_t i = 0; i < rows.size() && i < limit; ++i)
+      fmt::print("  manager {:>5}  {:>4} open deals  {:>14.2f} {}  weighted {:>14.2f}\n", rows[i].owner.value(),
+                 rows[i].open_deals, static_cast<double>(rows[i].amount_cents) / 100.0, rows[i].currency,
+                 rows[i].weighted);
+  }
+  if (!p.notes.empty()) {
+    fmt::print("\n[notes]\n");
+    for (std::size_t i = 0; i < p.notes.size() && i < std::max<std::size_t>(limit, 1) * 3; ++i) fmt::print("- {}\n", p.notes[i]);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nudge: a CRM rules engine on a SQLite file"};
+  app.require_subcommand(1);
+
+  std::string db, dir, config, now_text, format = "text";
+  std::size_t limit = 5;
+  bool fail_on_findings = false, maven = false;
+
+  auto* init = app.add_subcommand("init", "Create (or upgrade) a Nudge database file");
+  init->add_option("db", db, "SQLite file")->required();
+
+  auto* imp = app.add_subcommand("import", "Import a directory of CSV files (the interchange format, or the Maven dataset)");
+  imp->add_option("db", db, "SQLite file")->required();
+  imp->add_option("dir", dir, "Directory with the CSV files")->required();
+  imp->add_flag("--maven", maven, "Read the Maven CRM dataset (detected automatically from sales_pipeline.csv)");
+
+  auto add_plan_options = [&](CLI::App* c) {
+    c->add_option("db", db, "SQLite file")->required();
+    c->add_option("--config", config, "Configuration file (JSON); defaults when absent");
+    c->add_option("--now", now_text, "The moment to evaluate at, ISO-8601 (e.g. 2026-11-22T00:00:00Z)")->required();
+    c->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+    c->add_option("--limit", limit, "Findings shown per rule in text output (0 = all)");
+    c->add_flag("--fail-on-findings", fail_on_findings, "Exit with 1 when there are findings");
+  };
+  auto* plan = app.add_subcommand("plan", "Dry run: what would happen at --now, and why");
+  add_plan_options(plan);
+  auto* apply = app.add_subcommand("apply", "Plan and carry the actions out (exactly once each)");
+  add_plan_options(apply);
+
+  auto* validate = app.add_subcommand("validate-config", "Check a configuration file and list every problem");
+  validate->add_option("file", config, "Configuration file (JSON)")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*init) {
+      SqliteStorage store{db};
+      fmt::print("{}: ready (schema version {})\n", db, SqliteStorage::schema_version());
+      return ok;
+    }
+    if (*imp) {
+      if (!fs::is_directory(dir)) throw invalid_argument(fmt::format("dir: no such directory '{}'", dir));
+      SqliteStorage store{db};
+      if (maven || fs::exists(fs::path(dir) / "sales_pipeline.csv")) {
+        auto report = csv::import_maven(store, dir);
+        fmt::print("{}\n", csv::to_string(report));
+      } else {
+        auto report = csv::import_directory(store, dir);
+        for (auto e : csv::all_entities)
+          if (report.rows_of(e)) fmt::print("  {:<20} {:>9} rows\n", csv::file_name(e), report.rows_of(e));
+        fmt::print("imported {} rows into {}\n", report.total_rows(), db);
+      }
+      return ok;
+    }
+    if (*validate) {
+      require_file(config, "file");
+      auto c = load_config_file(config);
+      Engine engine{c.engine};
+      fmt::print("{}: valid ({} assistants)\n", config, engine.assistants().size());
+      return ok;
+    }
+    if (*plan || *apply) {
+      const Instant now = parse_instant(now_text, "--now");
+      if (!config.empty()) require_file(config, "--config");
+      require_file(db, "db");
+      Engine engine{engine_config(config)};
+      SqliteStorage store{db};
+      auto p = engine.plan(store, now);
+      if (format == "json") {
+        auto j = cli::to_json(p);
+        if (*apply) {
+          auto r = engine.apply(p, store);
+          j["applied"] = r.applied;
+          j["skipped"] = r.skipped;
+        }
+        std::cout << j.dump(2) << '\n';
+      } else {
+        print_plan(p, limit);
+        if (*apply) {
+          auto r = engine.apply(p, store);
+          fmt::print("\napplied {} actions ({} already applied before, skipped)\n", r.applied, r.skipped);
+        }
+      }
+      return fail_on_findings && !p.findings.empty() ? findings : ok;
+    }
+  } catch (const storage_error& e) {
+    fmt::print(stderr, "nudge: storage error: {}\n", e.what());
+    return storage;
+  } catch (const nudge::error& e) {
+    fmt::print(stderr, "nudge: {}\n", e.what());
+    return bad_input;
+  }
+  return ok;
+}
