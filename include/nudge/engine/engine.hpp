@@ -45,6 +45,9 @@ public:
       if (it == forgotten.end())
         throw configuration_error(
             fmt::format("release '{}': forgotten: no forgotten assistant with id '{}'", c.id, c.forgotten));
+      // Release only ever follows forgetting: with its forgotten assistant
+      // switched off no client is forgotten, so none is released.
+      if (!it->second->enabled) continue;
       add(std::make_shared<ReleaseAssistant>(c, *it->second));
     }
     for (const auto& c : config_.churned)
