@@ -409,6 +409,12 @@ private:
   void reassign(const Assistant& as, const Finding& f, const LadderStep& s, Action a, const Client& c) {
     static const ReleasePolicy default_policy{};
     const ReleasePolicy& p = as.release_policy() ? *as.release_policy() : default_policy;
+    // The "do not release" lock belongs to the client: no ladder hands it over.
+    if (c.release_locked) {
+      plan_.notes.push_back(fmt::format("{} {}: step '{}': client '{}' is locked against release", f.rule,
+                                        to_string(f.subject), s.id, c.name));
+      return;
+    }
     const std::string segment = c.primary_segment();
     const ManagerId from = c.owner.valid() ? c.owner : f.owner;
     std::vector<const Manager*> eligible;
