@@ -420,7 +420,9 @@ private:
     std::vector<const Manager*> eligible;
     for (const auto& m : sorted_managers()) {
       if (m->id == from || !m->available(today_) || !m->serves(segment)) continue;
-      if (p.respect_capacity && m->capacity > 0 && total_load_[m->id] >= m->capacity) continue;
+      // A cap is a cap: count this plan's assignments even when loads are not updated.
+      const int load = total_load_[m->id] + (p.update_loads ? 0 : assigned_[m->id]);
+      if (p.respect_capacity && m->capacity > 0 && load >= m->capacity) continue;
       if (p.max_new_per_run > 0 && assigned_[m->id] >= p.max_new_per_run) continue;
       eligible.push_back(m);
     }
