@@ -361,7 +361,7 @@ private:
     const std::size_t first_action = plan_.actions.size();
     for (const auto& s : as.ladder()) {
       const Instant due = as.step_due(ctx_, f, s);
-      if (ctx_.now < due) continue;
+      if (!(ctx_.now > due)) continue;  // strictly after, like every condition (a breach at exactly the limit is none)
       f.due_steps.push_back(s.id);
       auto key = fmt::format("{}/{}/{}/{}", f.rule, to_string(f.subject), f.episode, s.id);
       if (store_.has_action(key)) continue;
@@ -662,6 +662,10 @@ inline ApplyResult Engine::apply(const Plan& plan, Storage& store) const {
     r.explanation = a.finding < plan.findings.size() ? plan.findings[a.finding].summary + " -> " + a.explanation
                                                       : a.explanation;
     if (a.finding < plan.findings.size()) r.facts = plan.findings[a.finding].facts;
+    if (a.kind == ActionKind::reassign) {
+      r.facts.push_back({"released_from", a.from->value()});
+      r.facts.push_back({"released_to", a.to->value()});
+    }
     uow->append_audit(r);
     out.applied_keys.push_back(a.key);
     ++out.applied;
