@@ -1,0 +1,101 @@
+#pragma once
+/// @file
+/// The SQLite storage adapter (target nudge::sqlite): the embedded default.
+/// SQLiteCpp and sqlite3.h stay behind a pimpl; this header only
+/// forward-declares `struct sqlite3` for native_handle().
+
+#include <memory>
+#include <string>
+
+#include <nudge/storage/storage.hpp>
+
+struct sqlite3;
+
+namespace nudge {
+
+/// Storage in one SQLite file (or ":memory:").
+///
+/// Opening creates the file when missing, switches it to WAL, turns foreign
+/// keys on and migrates the schema forward (PRAGMA user_version) inside one
+/// transaction. A file written by a newer build is refused with storage_error.
+///
+/// A unit of work is one SQLite transaction (BEGIN IMMEDIATE ... COMMIT, or
+/// ROLLBACK when it is destroyed uncommitted); reads through this object while
+/// it is open see its writes. Client summaries and per-deal task facts are kept
+/// current on write, so scan_clients() never rescans activities. Scans read in
+/// keyset-paginated batches; the pointers in a ClientView / DealView are valid
+/// only during the callback, which may call back into this object (even begin()).
+///
+/// Every failure of SQLite surfaces as nudge::storage_error (conflict for a
+/// UNIQUE violation, not_found for a foreign key), naming the operation.
+///
+/// Thread-safety: one connection per object, guarded by a mutex, so calls from
+/// several threads are serialized (not parallel). One unit of work at a time per
+/// object (begin() throws conflict otherwise); other processes may open the same
+/// file (WAL; a writer waits up to 5 s for another writer's lock).
+///
+/// @code
+/// nudge::SqliteStorage store{"crm.db"};
+/// {
+///   auto uow = store.begin();
+///   uow->put_manager({nudge::ManagerId{1}, "Ivanova"});
+///   uow->put_client({nudge::ClientId{1}, "Acme", nudge::ManagerId{1}, {"smb"}});
+///   uow->commit();
+/// }
+/// store.scan_clients([](std::span<const nudge::ClientView> batch) { /* ... */ });
+/// @endcode
+class SqliteStorage final : public Storage {
+public:
+  /// Opens (or creates) the database at `path`; ":memory:" gives a private
+  /// in-memory database. Throws storage_error when the file cannot be opened,
+  /// is not a database, or has a newer schema than schema_version().
+  explicit SqliteStorage(const std::string& path);
+  ~SqliteStorage() override;
+
+  /// The path this storage was opened with.
+  [[nodiscard]] const std::string& path() const;
+  /// The schema version this build writes (PRAGMA user_version of a migrated file).
+  [[nodiscard]] static int schema_version();
+  /// The underlying connection, for diagnostics and for hosts that keep their
+  /// own tables in the same file. Never begin, commit or roll back a transaction
+  /// through it, and never use it while a scan callback of this object runs on
+  /// another thread. Callers need to link SQLite3 themselves.
+  [[nodiscard]] sqlite3* native_handle() const noexcept;
+
+  // ---- lookups -------------------------------------------------------------
+  [[nodiscard]] std::optional<Client> find_client(ClientId) const override;
+  [[nodiscard]] std::optional<Manager> find_manager(ManagerId) const override;
+  [[nodiscard]] std::optional<Task> find_task(TaskId) const override;
+  [[nodiscard]] std::optional<Deal> find_deal(DealId) const override;
+  [[nodiscard]] std::optional<Invoice> find_invoice(InvoiceId) const override;
+  [[nodiscard]] bool has_activity(ActivityId) const override;
+
+  [[nodiscard]] std::vector<Manager> managers() const override;
+  [[nodiscard]] std::vector<ClientId> clients_of(ManagerId) const override;
+  [[nodiscard]] std::vector<Activity> activities_of(ClientId, Instant since) const override;
+  [[nodiscard]] std::vector<Task> tasks_of(ClientId, bool open_only) const override;
+  [[nodiscard]] std::vector<Deal> deals_of(ClientId) const override;
+  [[nodiscard]] std::vector<Invoice> invoices_of(ClientId) const override;
+
+  // ---- scans ---------------------------------------------------------------
+  void scan_clients(const ClientBatchFn&, std::size_t batch = default_batch) const override;
+  void scan_open_deals(const DealBatchFn&, std::size_t batch = default_batch) const override;
+  void scan_unpaid_invoices(const InvoiceBatchFn&, std::size_t batch = default_batch) const override;
+  void scan_open_tasks(const TaskBatchFn&, std::size_t batch = default_batch) const override;
+
+  // ---- exactly-once, audit, outbox -----------------------------------------
+  [[nodiscard]] bool has_action(std::string_view key) const override;
+  [[nodiscard]] std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject = {}) const override;
+  /// Messages still pending delivery, in the order they were enqueued.
+  [[nodiscard]] std::vector<Message> outbox() const override;
+
+protected:
+  std::unique_ptr<UnitOfWork> do_begin() override;
+
+private:
+  struct Impl;
+  class Work;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nudge

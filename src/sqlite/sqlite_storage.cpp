@@ -1,0 +1,1340 @@
+// The SQLite storage adapter. Everything SQLite-specific lives in this file
+// (and schema.hpp): the public header only sees a pimpl.
+
+#include <nudge/sqlite/sqlite_storage.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <unordered_map>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+#include "schema.hpp"
+
+namespace nudge {
+namespace {
+
+namespace schema = detail::sqlite_schema;
+
+// ---- enums as text ----------------------------------------------------------
+
+constexpr std::array<std::string_view, 3> contact_names{"by_kind", "yes", "no"};
+std::string_view to_text(Contact c) { return contact_names[static_cast<std::size_t>(c)]; }
+
+[[noreturn]] void corrupt(std::string_view what, std::string_view value) {
+  throw storage_error(fmt::format("sqlite storage: corrupt row: unknown {} '{}'", what, value));
+}
+
+// Inverse of to_string() for an enum whose values are 0..count-1.
+template <class E>
+E parse_enum(std::string_view s, int count, std::string_view what) {
+  for (int i = 0; i < count; ++i)
+    if (to_string(static_cast<E>(i)) == s) return static_cast<E>(i);
+  corrupt(what, s);
+}
+
+Contact parse_contact(std::string_view s) {
+  for (std::size_t i = 0; i < contact_names.size(); ++i)
+    if (contact_names[i] == s) return static_cast<Contact>(i);
+  corrupt("contact", s);
+}
+
+// ---- errors -------------------------------------------------------------------
+
+/// The operation an error message names: "put_client 42", "scan_clients".
+struct Op {
+  std::string_view name;
+  std::optional<std::int64_t> id;
+};
+
+std::string describe(const Op& op) {
+  return op.id ? fmt::format("{} {}", op.name, *op.id) : std::string(op.name);
+}
+
+// Call from a catch block: rethrows the exception in flight as a nudge::error.
+[[noreturn]] void rethrow_translated(const Op& op) {
+  try {
+    throw;
+  } catch (const nudge::error&) {
+    throw;
+  } catch (const SQLite::Exception& e) {
+    const auto msg = fmt::format("sqlite storage: {}: {}", describe(op), e.what());
+    switch (e.getExtendedErrorCode()) {
+      case SQLITE_CONSTRAINT_UNIQUE:
+      case SQLITE_CONSTRAINT_PRIMARYKEY: throw conflict(msg);
+      case SQLITE_CONSTRAINT_FOREIGNKEY: throw not_found(msg);
+      default: throw storage_error(msg);
+    }
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw storage_error(fmt::format("sqlite storage: {}: {}", describe(op), e.what()));
+  }
+}
+
+// ---- SQL ------------------------------------------------------------------------
+// Every statement is a constant: prepared once per connection (cached by the
+// address of its text) and only ever bound, never formatted from values.
+
+constexpr const char* sql_begin_immediate = "BEGIN IMMEDIATE";
+constexpr const char* sql_begin_read = "BEGIN DEFERRED";
+constexpr const char* sql_commit = "COMMIT";
+constexpr const char* sql_rollback = "ROLLBACK";
+
+#define NUDGE_SQL_MANAGER "id, name, supervisor, active, capacity, weight, email, phone"
+constexpr const char* sql_manager = "SELECT " NUDGE_SQL_MANAGER " FROM managers WHERE id = ?1";
+constexpr const char* sql_managers = "SELECT " NUDGE_SQL_MANAGER " FROM managers ORDER BY id";
+constexpr const char* sql_manager_leave =
+    "SELECT manager_id, first_day, last_day FROM manager_leave WHERE manager_id BETWEEN ?1 AND ?2 "
+    "ORDER BY manager_id, seq";
+constexpr const char* sql_manager_segments =
+    "SELECT manager_id, segment FROM manager_segments WHERE manager_id BETWEEN ?1 AND ?2 ORDER BY manager_id, seq";
+constexpr const char* sql_put_manager =
+    "INSERT INTO managers(" NUDGE_SQL_MANAGER ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, supervisor = excluded.supervisor, "
+    "active = excluded.active, capacity = excluded.capacity, weight = excluded.weight, "
+    "email = excluded.email, phone = excluded.phone";
+constexpr const char* sql_clear_manager_leave = "DELETE FROM manager_leave WHERE manager_id = ?1";
+constexpr const char* sql_add_manager_leave =
+    "INSERT INTO manager_leave(manager_id, seq, first_day, last_day) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* sql_clear_manager_segments = "DELETE FROM manager_segments WHERE manager_id = ?1";
+constexpr const char* sql_add_manager_segment =
+    "INSERT INTO manager_segments(manager_id, seq, segment) VALUES (?1, ?2, ?3)";
+
+#define NUDGE_SQL_CLIENT "c.id, c.name, c.owner, c.kind, c.created, c.release_locked, c.email, c.phone, c.time_zone, c.locale"
+constexpr int client_columns = 10;
+constexpr const char* sql_client = "SELECT " NUDGE_SQL_CLIENT " FROM clients c WHERE c.id = ?1";
+// The summary columns follow ActivityKind's order, then the forced contact.
+constexpr const char* sql_client_batch =
+    "SELECT " NUDGE_SQL_CLIENT ", s.last_call_in, s.last_call_out, s.last_call_missed, s.last_email, "
+    "s.last_meeting, s.last_message, s.last_note, s.last_document, s.last_other, s.last_forced_contact, "
+    "s.last_task_done, s.open_tasks, s.latest_open_due "
+    "FROM clients c LEFT JOIN client_summary s ON s.client_id = c.id WHERE c.id >= ?1 ORDER BY c.id LIMIT ?2";
+constexpr const char* sql_client_segments =
+    "SELECT client_id, segment FROM client_segments WHERE client_id BETWEEN ?1 AND ?2 ORDER BY client_id, seq";
+constexpr const char* sql_client_labels =
+    "SELECT client_id, label, note FROM client_labels WHERE client_id BETWEEN ?1 AND ?2 ORDER BY client_id, label";
+constexpr const char* sql_won_deals =
+    "SELECT client_id, closed FROM deals WHERE status = 'won' AND client_id BETWEEN ?1 AND ?2 "
+    "ORDER BY client_id, closed";
+constexpr const char* sql_paid_invoices =
+    "SELECT client_id, paid FROM invoices WHERE paid IS NOT NULL AND client_id BETWEEN ?1 AND ?2 "
+    "ORDER BY client_id, paid";
+constexpr const char* sql_clients_of = "SELECT id FROM clients WHERE owner = ?1 ORDER BY id";
+constexpr const char* sql_put_client =
+    "INSERT INTO clients(id, name, owner, kind, created, release_locked, email, phone, time_zone, locale) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, owner = excluded.owner, kind = excluded.kind, "
+    "created = excluded.created, release_locked = excluded.release_locked, email = excluded.email, "
+    "phone = excluded.phone, time_zone = excluded.time_zone, locale = excluded.locale";
+constexpr const char* sql_add_client_summary =
+    "INSERT INTO client_summary(client_id) VALUES (?1) ON CONFLICT(client_id) DO NOTHING";
+constexpr const char* sql_clear_client_segments = "DELETE FROM client_segments WHERE client_id = ?1";
+constexpr const char* sql_add_client_segment =
+    "INSERT INTO client_segments(client_id, seq, segment) VALUES (?1, ?2, ?3)";
+constexpr const char* sql_clear_client_labels = "DELETE FROM client_labels WHERE client_id = ?1";
+constexpr const char* sql_set_client_label =
+    "INSERT INTO client_labels(client_id, label, note) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(client_id, label) DO UPDATE SET note = excluded.note";
+constexpr const char* sql_clear_client_label = "DELETE FROM client_labels WHERE client_id = ?1 AND label = ?2";
+// One statement per summary slot (the column cannot be a parameter).
+constexpr std::array<const char*, activity_kind_count + 1> sql_summary_slot{
+    "UPDATE client_summary SET last_call_in = max(coalesce(last_call_in, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_call_out = max(coalesce(last_call_out, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_call_missed = max(coalesce(last_call_missed, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_email = max(coalesce(last_email, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_meeting = max(coalesce(last_meeting, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_message = max(coalesce(last_message, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_note = max(coalesce(last_note, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_document = max(coalesce(last_document, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_other = max(coalesce(last_other, ?2), ?2) WHERE client_id = ?1",
+    "UPDATE client_summary SET last_forced_contact = max(coalesce(last_forced_contact, ?2), ?2) WHERE client_id = ?1",
+};
+static_assert(activity_kind_count == 9, "client_summary has one column per ActivityKind");
+constexpr std::size_t forced_slot = activity_kind_count;
+// The task facts of a summary, recomputed from the client's tasks (indexed);
+// the latest due date counts only tasks people made (no origin), as ClientSummary::add does.
+constexpr const char* sql_summary_tasks =
+    "UPDATE client_summary SET "
+    "open_tasks = (SELECT count(*) FROM tasks WHERE client_id = ?1 AND state IN ('attention', 'in_progress')), "
+    "latest_open_due = (SELECT max(due) FROM tasks WHERE client_id = ?1 AND state IN ('attention', 'in_progress') "
+    "AND origin = ''), "
+    "last_task_done = (SELECT max(closed) FROM tasks WHERE client_id = ?1 AND state = 'done') "
+    "WHERE client_id = ?1";
+
+#define NUDGE_SQL_ACTIVITY "id, client_id, manager_id, kind, custom_kind, at, outcome, contact, subject"
+constexpr const char* sql_activities_of =
+    "SELECT " NUDGE_SQL_ACTIVITY " FROM activities WHERE client_id = ?1 AND at >= ?2 ORDER BY at, id";
+constexpr const char* sql_has_activity = "SELECT 1 FROM activities WHERE id = ?1";
+constexpr const char* sql_add_activity =
+    "INSERT INTO activities(" NUDGE_SQL_ACTIVITY ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+#define NUDGE_SQL_TASK \
+  "id, client_id, deal_id, assignee, author, title, planned_start, due, state, created, closed, based_on, origin"
+#define NUDGE_SQL_TASK_OPEN "state IN ('attention', 'in_progress')"
+constexpr const char* sql_task = "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE id = ?1";
+constexpr const char* sql_tasks_of = "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE client_id = ?1 ORDER BY id";
+constexpr const char* sql_open_tasks_of =
+    "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE client_id = ?1 AND " NUDGE_SQL_TASK_OPEN " ORDER BY id";
+constexpr const char* sql_open_task_batch =
+    "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE " NUDGE_SQL_TASK_OPEN " AND id >= ?1 ORDER BY id LIMIT ?2";
+constexpr const char* sql_task_client = "SELECT client_id FROM tasks WHERE id = ?1";
+constexpr const char* sql_last_task_id = "SELECT coalesce(max(id), 0) FROM tasks";
+constexpr const char* sql_put_task =
+    "INSERT INTO tasks(" NUDGE_SQL_TASK ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT(id) DO UPDATE SET client_id = excluded.client_id, deal_id = excluded.deal_id, "
+    "assignee = excluded.assignee, author = excluded.author, title = excluded.title, "
+    "planned_start = excluded.planned_start, due = excluded.due, state = excluded.state, "
+    "created = excluded.created, closed = excluded.closed, based_on = excluded.based_on, origin = excluded.origin";
+
+#define NUDGE_SQL_DEAL                                                                                            \
+  "d.id, d.client_id, d.owner, d.pipeline, d.stage, d.amount_cents, d.currency, d.probability, d.opened, " \
+  "d.stage_entered, d.status, d.loss_reason, d.closed"
+constexpr int deal_columns = 13;
+constexpr const char* sql_deal = "SELECT " NUDGE_SQL_DEAL " FROM deals d WHERE d.id = ?1";
+constexpr const char* sql_deals_of = "SELECT " NUDGE_SQL_DEAL " FROM deals d WHERE d.client_id = ?1 ORDER BY d.id";
+// The per-deal task facts come from tasks_by_deal (deal_id, state, closed).
+constexpr const char* sql_open_deal_batch =
+    "SELECT " NUDGE_SQL_DEAL ", "
+    "(SELECT count(*) FROM tasks t WHERE t.deal_id = d.id AND t.state IN ('attention', 'in_progress')), "
+    "(SELECT max(t.closed) FROM tasks t WHERE t.deal_id = d.id AND t.state IN ('done', 'cancelled')) "
+    "FROM deals d WHERE d.status = 'open' AND d.id >= ?1 ORDER BY d.id LIMIT ?2";
+constexpr const char* sql_deal_history =
+    "SELECT deal_id, stage, entered, left_at FROM deal_history WHERE deal_id BETWEEN ?1 AND ?2 ORDER BY deal_id, seq";
+constexpr const char* sql_deal_history_of =
+    "SELECT h.deal_id, h.stage, h.entered, h.left_at FROM deal_history h JOIN deals d ON d.id = h.deal_id "
+    "WHERE d.client_id = ?1 ORDER BY h.deal_id, h.seq";
+constexpr const char* sql_deal_holds =
+    "SELECT deal_id, from_at, to_at, reason FROM deal_holds WHERE deal_id BETWEEN ?1 AND ?2 ORDER BY deal_id, seq";
+constexpr const char* sql_deal_holds_of =
+    "SELECT h.deal_id, h.from_at, h.to_at, h.reason FROM deal_holds h JOIN deals d ON d.id = h.deal_id "
+    "WHERE d.client_id = ?1 ORDER BY h.deal_id, h.seq";
+constexpr const char* sql_deal_labels =
+    "SELECT deal_id, label, note FROM deal_labels WHERE deal_id BETWEEN ?1 AND ?2 ORDER BY deal_id, label";
+constexpr const char* sql_deal_labels_of =
+    "SELECT l.deal_id, l.label, l.note FROM deal_labels l JOIN deals d ON d.id = l.deal_id "
+    "WHERE d.client_id = ?1 ORDER BY l.deal_id, l.label";
+constexpr const char* sql_put_deal =
+    "INSERT INTO deals(id, client_id, owner, pipeline, stage, amount_cents, currency, probability, opened, "
+    "stage_entered, status, loss_reason, closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT(id) DO UPDATE SET client_id = excluded.client_id, owner = excluded.owner, "
+    "pipeline = excluded.pipeline, stage = excluded.stage, amount_cents = excluded.amount_cents, "
+    "currency = excluded.currency, probability = excluded.probability, opened = excluded.opened, "
+    "stage_entered = excluded.stage_entered, status = excluded.status, loss_reason = excluded.loss_reason, "
+    "closed = excluded.closed";
+constexpr const char* sql_clear_deal_history = "DELETE FROM deal_history WHERE deal_id = ?1";
+constexpr const char* sql_add_deal_history =
+    "INSERT INTO deal_history(deal_id, seq, stage, entered, left_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* sql_clear_deal_holds = "DELETE FROM deal_holds WHERE deal_id = ?1";
+constexpr const char* sql_add_deal_hold =
+    "INSERT INTO deal_holds(deal_id, seq, from_at, to_at, reason) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* sql_clear_deal_labels = "DELETE FROM deal_labels WHERE deal_id = ?1";
+constexpr const char* sql_set_deal_label =
+    "INSERT INTO deal_labels(deal_id, label, note) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(deal_id, label) DO UPDATE SET note = excluded.note";
+constexpr const char* sql_clear_deal_label = "DELETE FROM deal_labels WHERE deal_id = ?1 AND label = ?2";
+
+#define NUDGE_SQL_INVOICE "i.id, i.client_id, i.deal_id, i.amount_cents, i.currency, i.issued, i.due, i.paid"
+constexpr const char* sql_invoice = "SELECT " NUDGE_SQL_INVOICE " FROM invoices i WHERE i.id = ?1";
+constexpr const char* sql_invoices_of =
+    "SELECT " NUDGE_SQL_INVOICE " FROM invoices i WHERE i.client_id = ?1 ORDER BY i.id";
+constexpr const char* sql_unpaid_invoice_batch =
+    "SELECT " NUDGE_SQL_INVOICE " FROM invoices i WHERE i.paid IS NULL AND i.id >= ?1 ORDER BY i.id LIMIT ?2";
+constexpr const char* sql_invoice_payments =
+    "SELECT invoice_id, at, cents FROM invoice_payments WHERE invoice_id BETWEEN ?1 AND ?2 ORDER BY invoice_id, seq";
+constexpr const char* sql_invoice_payments_of =
+    "SELECT p.invoice_id, p.at, p.cents FROM invoice_payments p JOIN invoices i ON i.id = p.invoice_id "
+    "WHERE i.client_id = ?1 ORDER BY p.invoice_id, p.seq";
+constexpr const char* sql_put_invoice =
+    "INSERT INTO invoices(id, client_id, deal_id, amount_cents, currency, issued, due, paid) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT(id) DO UPDATE SET client_id = excluded.client_id, deal_id = excluded.deal_id, "
+    "amount_cents = excluded.amount_cents, currency = excluded.currency, issued = excluded.issued, "
+    "due = excluded.due, paid = excluded.paid";
+constexpr const char* sql_clear_invoice_payments = "DELETE FROM invoice_payments WHERE invoice_id = ?1";
+constexpr const char* sql_add_invoice_payment =
+    "INSERT INTO invoice_payments(invoice_id, seq, at, cents) VALUES (?1, ?2, ?3, ?4)";
+
+constexpr const char* sql_has_action = "SELECT 1 FROM actions WHERE key = ?1";
+constexpr const char* sql_claim_action = "INSERT INTO actions(key, at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING";
+
+#define NUDGE_SQL_AUDIT "a.id, a.at, a.action_key, a.rule, a.subject_kind, a.subject_id, a.action, a.explanation"
+constexpr const char* sql_audit = "SELECT " NUDGE_SQL_AUDIT " FROM audit a ORDER BY a.id";
+constexpr const char* sql_audit_facts = "SELECT audit_id, name, type, value FROM audit_facts ORDER BY audit_id, seq";
+constexpr const char* sql_audit_of =
+    "SELECT " NUDGE_SQL_AUDIT " FROM audit a WHERE a.subject_kind = ?1 AND a.subject_id = ?2 ORDER BY a.id";
+constexpr const char* sql_audit_facts_of =
+    "SELECT f.audit_id, f.name, f.type, f.value FROM audit_facts f JOIN audit a ON a.id = f.audit_id "
+    "WHERE a.subject_kind = ?1 AND a.subject_id = ?2 ORDER BY f.audit_id, f.seq";
+constexpr const char* sql_add_audit =
+    "INSERT INTO audit(at, action_key, rule, subject_kind, subject_id, action, explanation) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* sql_add_audit_fact =
+    "INSERT INTO audit_facts(audit_id, seq, name, type, value) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+#define NUDGE_SQL_MESSAGE                                                                                       \
+  "key, channel, custom_channel, to_kind, to_id, to_address, to_name, template_id, locale, subject, body, " \
+  "created, not_before"
+constexpr const char* sql_outbox = "SELECT " NUDGE_SQL_MESSAGE " FROM outbox WHERE status = 'pending' ORDER BY id";
+constexpr const char* sql_enqueue =
+    "INSERT INTO outbox(" NUDGE_SQL_MESSAGE ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+// ---- small helpers ----------------------------------------------------------------
+
+template <class T>
+struct is_id : std::false_type {};
+template <class Tag>
+struct is_id<Id<Tag>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+std::int64_t days_of(Date d) { return d.time_since_epoch().count(); }
+Date date_of(std::int64_t days) { return Date{Days{days}}; }
+
+/// Sorted-merge of child rows (ordered by parent id, first column) into
+/// parents held in ascending id order; `fill(i, q)` takes the row for parent i.
+template <class Q, class IdOf, class Fill>
+void merge_rows(Q& q, std::size_t n, IdOf id_of, Fill fill) {
+  std::size_t i = 0;
+  while (q.step()) {
+    const std::int64_t parent = q.i64(0);
+    while (i < n && id_of(i) < parent) ++i;
+    if (i == n) break;
+    if (id_of(i) == parent) fill(i, q);
+  }
+}
+
+}  // namespace
+
+// ---- the connection ------------------------------------------------------------------
+
+struct SqliteStorage::Impl {
+  explicit Impl(const std::string& p);
+
+  std::string path;
+  SQLite::Database db;
+  std::mutex mu;
+  bool unit_open = false;
+  // Declared after `db`: statements are finalized before the connection closes.
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> cache;
+
+  SQLite::Statement& prepare(const char* sql) {
+    auto& s = cache[sql];
+    if (!s) s = std::make_unique<SQLite::Statement>(db, sql);
+    return *s;
+  }
+  [[nodiscard]] bool in_transaction() const { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+
+  /// One use of a cached statement: bind, step, read; reset on scope exit so a
+  /// callback (or a nested read) can use the same statement again.
+  class Query {
+  public:
+    Query(Impl& impl, const char* sql) : s_(impl.prepare(sql)) {}
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+    ~Query() { s_.tryReset(); }
+
+    template <class T>
+    Query& bind(int i, const T& v) {
+      if constexpr (is_optional<T>::value) {
+        if (v) bind(i, *v);
+        else s_.bind(i);
+      } else if constexpr (std::is_same_v<T, bool>) {
+        s_.bind(i, static_cast<std::int64_t>(v ? 1 : 0));
+      } else if constexpr (std::is_integral_v<T>) {
+        s_.bind(i, static_cast<std::int64_t>(v));
+      } else if constexpr (std::is_floating_point_v<T>) {
+        s_.bind(i, static_cast<double>(v));
+      } else if constexpr (std::is_same_v<T, Instant>) {
+        s_.bind(i, static_cast<std::int64_t>(to_unix(v)));
+      } else if constexpr (is_id<T>::value) {
+        s_.bind(i, static_cast<std::int64_t>(v.value()));
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        s_.bind(i, v);
+      } else {
+        static_assert(std::is_convertible_v<const T&, std::string_view>, "no SQLite binding for this type");
+        s_.bind(i, std::string(std::string_view(v)));
+      }
+      return *this;
+    }
+    Query& bind_null(int i) {
+      s_.bind(i);
+      return *this;
+    }
+
+    bool step() { return s_.executeStep(); }
+    /// Runs a statement that returns no rows; the number of rows it changed.
+    int run() { return s_.exec(); }
+
+    [[nodiscard]] bool null(int c) const { return s_.isColumnNull(c); }
+    [[nodiscard]] std::int64_t i64(int c) const { return s_.getColumn(c).getInt64(); }
+    [[nodiscard]] double f64(int c) const { return s_.getColumn(c).getDouble(); }
+    [[nodiscard]] std::string text(int c) const { return s_.getColumn(c).getString(); }
+    [[nodiscard]] Instant instant(int c) const { return from_unix(i64(c)); }
+    [[nodiscard]] std::optional<Instant> opt_instant(int c) const {
+      return null(c) ? std::nullopt : std::optional<Instant>(instant(c));
+    }
+    template <class IdT>
+    [[nodiscard]] IdT id(int c) const {
+      return IdT{i64(c)};
+    }
+    template <class IdT>
+    [[nodiscard]] std::optional<IdT> opt_id(int c) const {
+      return null(c) ? std::nullopt : std::optional<IdT>(IdT{i64(c)});
+    }
+
+  private:
+    SQLite::Statement& s_;
+  };
+
+  /// Several statements read as one snapshot: a read transaction, unless a
+  /// unit of work already holds one on this connection.
+  class ReadTx {
+  public:
+    explicit ReadTx(Impl& impl) : impl_(impl), own_(!impl.in_transaction()) {
+      if (own_) Query(impl_, sql_begin_read).run();
+    }
+    ReadTx(const ReadTx&) = delete;
+    ReadTx& operator=(const ReadTx&) = delete;
+    ~ReadTx() {
+      if (!own_) return;
+      auto& end = impl_.prepare_noexcept(sql_commit);
+      if (!end || end->tryExecuteStep() != SQLITE_DONE) impl_.rollback_noexcept();
+      if (end) end->tryReset();
+    }
+
+  private:
+    Impl& impl_;
+    bool own_;
+  };
+
+  // Transaction-control statements are prepared up front, so the destructors
+  // that need them never allocate or throw.
+  std::unique_ptr<SQLite::Statement>& prepare_noexcept(const char* sql) noexcept {
+    auto it = cache.find(sql);
+    static std::unique_ptr<SQLite::Statement> none;
+    return it == cache.end() ? none : it->second;
+  }
+  void rollback_noexcept() noexcept {
+    auto& s = prepare_noexcept(sql_rollback);
+    if (s) {
+      s->tryExecuteStep();
+      s->tryReset();
+    }
+  }
+
+  /// A read: locked, one snapshot, errors translated.
+  template <class F>
+  auto read(const Op& op, F&& f) -> decltype(f()) {
+    std::lock_guard lock(mu);
+    try {
+      ReadTx tx(*this);
+      return f();
+    } catch (...) {
+      rethrow_translated(op);
+    }
+  }
+
+  /// A write of the open unit of work: locked, errors translated.
+  template <class F>
+  void write(const Op& op, F&& f) {
+    std::lock_guard lock(mu);
+    try {
+      require_unit(op);
+      f();
+    } catch (...) {
+      rethrow_translated(op);
+    }
+  }
+
+  void require_unit(const Op& op) const {
+    if (!unit_open) throw conflict(fmt::format("sqlite storage: {}: no unit of work is open", describe(op)));
+    // SQLite ends a transaction by itself after some errors (disk full, I/O);
+    // writing on would autocommit statement by statement.
+    if (!in_transaction())
+      throw storage_error(fmt::format(
+          "sqlite storage: {}: the unit of work's transaction was rolled back by SQLite after an earlier error",
+          describe(op)));
+  }
+
+  void migrate();
+
+  // ---- rows -> values ----------------------------------------------------------
+  static Manager manager_row(const Query& q) {
+    Manager m;
+    m.id = q.id<ManagerId>(0);
+    m.name = q.text(1);
+    m.supervisor = q.opt_id<ManagerId>(2);
+    m.active = q.i64(3) != 0;
+    m.capacity = static_cast<int>(q.i64(4));
+    m.weight = q.f64(5);
+    m.email = q.text(6);
+    m.phone = q.text(7);
+    m.segments.clear();  // the rows say which (the default is {"*"})
+    return m;
+  }
+  static Client client_row(const Query& q) {
+    Client c;
+    c.id = q.id<ClientId>(0);
+    c.name = q.text(1);
+    c.owner = q.id<ManagerId>(2);
+    const auto kind = q.text(3);
+    if (kind == "B2B") c.kind = ClientKind::b2b;
+    else if (kind == "B2C") c.kind = ClientKind::b2c;
+    else corrupt("client kind", kind);
+    c.created = q.instant(4);
+    c.release_locked = q.i64(5) != 0;
+    c.email = q.text(6);
+    c.phone = q.text(7);
+    c.time_zone = q.text(8);
+    c.locale = q.text(9);
+    return c;
+  }
+  static Activity activity_row(const Query& q) {
+    Activity a;
+    a.id = q.id<ActivityId>(0);
+    a.client = q.id<ClientId>(1);
+    a.manager = q.opt_id<ManagerId>(2).value_or(ManagerId{});
+    a.kind = parse_enum<ActivityKind>(q.text(3), static_cast<int>(activity_kind_count), "activity kind");
+    a.custom_kind = q.text(4);
+    a.at = q.instant(5);
+    a.outcome = parse_enum<Outcome>(q.text(6), 5, "outcome");
+    a.contact = parse_contact(q.text(7));
+    a.subject = q.text(8);
+    return a;
+  }
+  static Task task_row(const Query& q) {
+    Task t;
+    t.id = q.id<TaskId>(0);
+    t.client = q.id<ClientId>(1);
+    t.deal = q.opt_id<DealId>(2);
+    t.assignee = q.id<ManagerId>(3);
+    t.author = q.opt_id<ManagerId>(4);
+    t.title = q.text(5);
+    t.planned_start = q.opt_instant(6);
+    t.due = q.instant(7);
+    t.state = parse_enum<TaskState>(q.text(8), 4, "task state");
+    t.created = q.instant(9);
+    t.closed = q.opt_instant(10);
+    t.based_on = q.opt_id<TaskId>(11);
+    t.origin = q.text(12);
+    return t;
+  }
+  static Deal deal_row(const Query& q) {
+    Deal d;
+    d.id = q.id<DealId>(0);
+    d.client = q.id<ClientId>(1);
+    d.owner = q.id<ManagerId>(2);
+    d.pipeline = q.text(3);
+    d.stage = q.text(4);
+    d.amount = Money{q.i64(5), q.text(6)};
+    d.probability = q.f64(7);
+    d.opened = q.instant(8);
+    d.stage_entered = q.instant(9);
+    d.status = parse_enum<DealStatus>(q.text(10), 3, "deal status");
+    d.loss_reason = q.text(11);
+    d.closed = q.opt_instant(12);
+    return d;
+  }
+  static Invoice invoice_row(const Query& q) {
+    Invoice i;
+    i.id = q.id<InvoiceId>(0);
+    i.client = q.id<ClientId>(1);
+    i.deal = q.opt_id<DealId>(2);
+    i.amount = Money{q.i64(3), q.text(4)};
+    i.issued = q.instant(5);
+    i.due = q.instant(6);
+    i.paid = q.opt_instant(7);
+    return i;
+  }
+
+  template <class T, class Row>
+  std::vector<T> rows(Query& q, Row row) {
+    std::vector<T> out;
+    while (q.step()) out.push_back(row(q));
+    return out;
+  }
+  template <class T, class Row>
+  std::optional<T> one(const char* sql, std::int64_t id, Row row) {
+    Query q(*this, sql);
+    q.bind(1, id);
+    if (!q.step()) return std::nullopt;
+    return row(q);
+  }
+
+  // ---- children: by a range of parent ids, or by the parents' client ----------------
+  // `items` is in ascending id order; a "range" query reads [first id, last id].
+  template <class T>
+  Query& range(Query& q, const std::vector<T>& items) {
+    return q.bind(1, items.front().id.value()).bind(2, items.back().id.value());
+  }
+
+  void attach_manager_children(std::vector<Manager>& ms) {
+    if (ms.empty()) return;
+    auto id_of = [&](std::size_t i) { return ms[i].id.value(); };
+    {
+      Query q(*this, sql_manager_leave);
+      merge_rows(range(q, ms), ms.size(), id_of, [&](std::size_t i, const Query& r) {
+        ms[i].leave.push_back({date_of(r.i64(1)), date_of(r.i64(2))});
+      });
+    }
+    Query q(*this, sql_manager_segments);
+    merge_rows(range(q, ms), ms.size(), id_of, [&](std::size_t i, const Query& r) { ms[i].segments.push_back(r.text(1)); });
+  }
+
+  void attach_client_children(std::vector<Client>& cs) {
+    if (cs.empty()) return;
+    auto id_of = [&](std::size_t i) { return cs[i].id.value(); };
+    {
+      Query q(*this, sql_client_segments);
+      merge_rows(range(q, cs), cs.size(), id_of, [&](std::size_t i, const Query& r) { cs[i].segments.push_back(r.text(1)); });
+    }
+    Query q(*this, sql_client_labels);
+    merge_rows(range(q, cs), cs.size(), id_of,
+               [&](std::size_t i, const Query& r) { cs[i].labels.emplace(r.text(1), r.text(2)); });
+  }
+
+  /// `by_client`: the deals are all deals of that client (else a range).
+  void attach_deal_children(std::vector<Deal>& ds, std::optional<ClientId> by_client) {
+    if (ds.empty()) return;
+    auto id_of = [&](std::size_t i) { return ds[i].id.value(); };
+    auto open = [&](Query& q) -> Query& { return by_client ? q.bind(1, *by_client) : range(q, ds); };
+    {
+      Query q(*this, by_client ? sql_deal_history_of : sql_deal_history);
+      merge_rows(open(q), ds.size(), id_of, [&](std::size_t i, const Query& r) {
+        ds[i].history.push_back({r.text(1), r.instant(2), r.opt_instant(3)});
+      });
+    }
+    {
+      Query q(*this, by_client ? sql_deal_holds_of : sql_deal_holds);
+      merge_rows(open(q), ds.size(), id_of, [&](std::size_t i, const Query& r) {
+        ds[i].holds.push_back({r.instant(1), r.opt_instant(2), r.text(3)});
+      });
+    }
+    Query q(*this, by_client ? sql_deal_labels_of : sql_deal_labels);
+    merge_rows(open(q), ds.size(), id_of,
+               [&](std::size_t i, const Query& r) { ds[i].labels.emplace(r.text(1), r.text(2)); });
+  }
+
+  void attach_invoice_children(std::vector<Invoice>& is, std::optional<ClientId> by_client) {
+    if (is.empty()) return;
+    Query q(*this, by_client ? sql_invoice_payments_of : sql_invoice_payments);
+    if (by_client) q.bind(1, *by_client);
+    else range(q, is);
+    merge_rows(
+        q, is.size(), [&](std::size_t i) { return is[i].id.value(); },
+        [&](std::size_t i, const Query& r) { is[i].payments.push_back({r.instant(1), r.i64(2)}); });
+  }
+
+  // ---- whole entities -------------------------------------------------------------
+  template <class T, class Row, class Attach>
+  std::optional<T> entity(const char* sql, std::int64_t id, Row row, Attach attach) {
+    auto v = one<T>(sql, id, row);
+    if (!v) return v;
+    std::vector<T> one_item{std::move(*v)};
+    attach(one_item);
+    return std::move(one_item.front());
+  }
+
+  // ---- writes ------------------------------------------------------------------------
+  void put_manager(const Manager& m);
+  void put_client(const Client& c);
+  void add_activity(const Activity& a);
+  void put_task(const Task& t);
+  void put_deal(const Deal& d);
+  void put_invoice(const Invoice& i);
+  void append_audit(const AuditRecord& r);
+  void enqueue(const Message& m);
+};
+
+SqliteStorage::Impl::Impl(const std::string& p)
+    : path(p), db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, /*busy timeout ms*/ 5000) {
+  db.exec("PRAGMA foreign_keys = ON");
+  migrate();
+  // WAL lets readers in other processes work while a unit of work writes. An
+  // in-memory database answers "memory" and stays as it is.
+  db.exec("PRAGMA journal_mode = WAL");
+  for (const char* sql : {sql_begin_immediate, sql_begin_read, sql_commit, sql_rollback}) prepare(sql);
+}
+
+void SqliteStorage::Impl::migrate() {
+  auto version = [&] { return db.execAndGet("PRAGMA user_version").getInt(); };
+  auto refuse_newer = [&](int v) {
+    if (v > schema::version)
+      throw storage_error(
+          fmt::format("database schema version {} is newer than this build supports ({})", v, schema::version));
+  };
+  int v = version();
+  refuse_newer(v);
+  if (v == schema::version) return;
+  db.exec(sql_begin_immediate);
+  try {
+    v = version();  // another process may have migrated meanwhile
+    refuse_newer(v);
+    for (; v < schema::version; ++v) {
+      try {
+        db.exec(schema::migrations[static_cast<std::size_t>(v)]);
+      } catch (const SQLite::Exception& e) {
+        throw storage_error(fmt::format("sqlite storage: migrate '{}' from schema version {} to {}: {}", path, v,
+                                        v + 1, e.what()));
+      }
+    }
+    // PRAGMA takes no parameters; the value is this build's constant.
+    db.exec(fmt::format("PRAGMA user_version = {}", schema::version));
+    db.exec(sql_commit);
+  } catch (...) {
+    db.tryExec(sql_rollback);
+    throw;
+  }
+}
+
+// ---- writes -------------------------------------------------------------------------
+
+void SqliteStorage::Impl::put_manager(const Manager& m) {
+  Query(*this, sql_put_manager)
+      .bind(1, m.id)
+      .bind(2, m.name)
+      .bind(3, m.supervisor)
+      .bind(4, m.active)
+      .bind(5, m.capacity)
+      .bind(6, m.weight)
+      .bind(7, m.email)
+      .bind(8, m.phone)
+      .run();
+  Query(*this, sql_clear_manager_leave).bind(1, m.id).run();
+  for (std::size_t k = 0; k < m.leave.size(); ++k)
+    Query(*this, sql_add_manager_leave)
+        .bind(1, m.id)
+        .bind(2, k)
+        .bind(3, days_of(m.leave[k].first))
+        .bind(4, days_of(m.leave[k].last))
+        .run();
+  Query(*this, sql_clear_manager_segments).bind(1, m.id).run();
+  for (std::size_t k = 0; k < m.segments.size(); ++k)
+    Query(*this, sql_add_manager_segment).bind(1, m.id).bind(2, k).bind(3, m.segments[k]).run();
+}
+
+void SqliteStorage::Impl::put_client(const Client& c) {
+  Query(*this, sql_put_client)
+      .bind(1, c.id)
+      .bind(2, c.name)
+      .bind(3, c.owner)
+      .bind(4, to_string(c.kind))
+      .bind(5, c.created)
+      .bind(6, c.release_locked)
+      .bind(7, c.email)
+      .bind(8, c.phone)
+      .bind(9, c.time_zone)
+      .bind(10, c.locale)
+      .run();
+  Query(*this, sql_add_client_summary).bind(1, c.id).run();
+  Query(*this, sql_clear_client_segments).bind(1, c.id).run();
+  for (std::size_t k = 0; k < c.segments.size(); ++k)
+    Query(*this, sql_add_client_segment).bind(1, c.id).bind(2, k).bind(3, c.segments[k]).run();
+  Query(*this, sql_clear_client_labels).bind(1, c.id).run();
+  for (const auto& [label, note] : c.labels)
+    Query(*this, sql_set_client_label).bind(1, c.id).bind(2, label).bind(3, note).run();
+}
+
+void SqliteStorage::Impl::add_activity(const Activity& a) {
+  Query(*this, sql_add_activity)
+      .bind(1, a.id)
+      .bind(2, a.client)
+      .bind(3, a.manager.valid() ? std::optional<ManagerId>(a.manager) : std::nullopt)
+      .bind(4, to_string(a.kind))
+      .bind(5, a.custom_kind)
+      .bind(6, a.at)
+      .bind(7, to_string(a.outcome))
+      .bind(8, to_text(a.contact))
+      .bind(9, a.subject)
+      .run();
+  // Activities are append-only, so the summary slot only ever moves forward.
+  if (a.contact == Contact::no) return;
+  const auto slot = a.contact == Contact::yes ? forced_slot : static_cast<std::size_t>(a.kind);
+  Query(*this, sql_summary_slot[slot]).bind(1, a.client).bind(2, a.at).run();
+}
+
+void SqliteStorage::Impl::put_task(const Task& t) {
+  auto before = one<ClientId>(sql_task_client, t.id.value(), [](const Query& q) { return q.id<ClientId>(0); });
+  Query(*this, sql_put_task)
+      .bind(1, t.id)
+      .bind(2, t.client)
+      .bind(3, t.deal)
+      .bind(4, t.assignee)
+      .bind(5, t.author)
+      .bind(6, t.title)
+      .bind(7, t.planned_start)
+      .bind(8, t.due)
+      .bind(9, to_string(t.state))
+      .bind(10, t.created)
+      .bind(11, t.closed)
+      .bind(12, t.based_on)
+      .bind(13, t.origin)
+      .run();
+  // A task changes its client's open count, latest due and last completion;
+  // recomputed from the client's own tasks (index tasks_by_client).
+  Query(*this, sql_summary_tasks).bind(1, t.client).run();
+  if (before && *before != t.client) Query(*this, sql_summary_tasks).bind(1, *before).run();
+}
+
+void SqliteStorage::Impl::put_deal(const Deal& d) {
+  Query(*this, sql_put_deal)
+      .bind(1, d.id)
+      .bind(2, d.client)
+      .bind(3, d.owner)
+      .bind(4, d.pipeline)
+      .bind(5, d.stage)
+      .bind(6, d.amount.cents)
+      .bind(7, d.amount.currency)
+      .bind(8, d.probability)
+      .bind(9, d.opened)
+      .bind(10, d.stage_entered)
+      .bind(11, to_string(d.status))
+      .bind(12, d.loss_reason)
+      .bind(13, d.closed)
+      .run();
+  Query(*this, sql_clear_deal_history).bind(1, d.id).run();
+  for (std::size_t k = 0; k < d.history.size(); ++k) {
+    const auto& h = d.history[k];
+    Query(*this, sql_add_deal_history).bind(1, d.id).bind(2, k).bind(3, h.stage).bind(4, h.entered).bind(5, h.left).run();
+  }
+  Query(*this, sql_clear_deal_holds).bind(1, d.id).run();
+  for (std::size_t k = 0; k < d.holds.size(); ++k) {
+    const auto& h = d.holds[k];
+    Query(*this, sql_add_deal_hold).bind(1, d.id).bind(2, k).bind(3, h.from).bind(4, h.to).bind(5, h.reason).run();
+  }
+  Query(*this, sql_clear_deal_labels).bind(1, d.id).run();
+  for (const auto& [label, note] : d.labels)
+    Query(*this, sql_set_deal_label).bind(1, d.id).bind(2, label).bind(3, note).run();
+}
+
+void SqliteStorage::Impl::put_invoice(const Invoice& i) {
+  Query(*this, sql_put_invoice)
+      .bind(1, i.id)
+      .bind(2, i.client)
+      .bind(3, i.deal)
+      .bind(4, i.amount.cents)
+      .bind(5, i.amount.currency)
+      .bind(6, i.issued)
+      .bind(7, i.due)
+      .bind(8, i.paid)
+      .run();
+  Query(*this, sql_clear_invoice_payments).bind(1, i.id).run();
+  for (std::size_t k = 0; k < i.payments.size(); ++k)
+    Query(*this, sql_add_invoice_payment).bind(1, i.id).bind(2, k).bind(3, i.payments[k].at).bind(4, i.payments[k].cents).run();
+}
+
+void SqliteStorage::Impl::append_audit(const AuditRecord& r) {
+  Query(*this, sql_add_audit)
+      .bind(1, r.at)
+      .bind(2, r.action_key)
+      .bind(3, r.rule)
+      .bind(4, to_string(r.subject.kind))
+      .bind(5, r.subject.id)
+      .bind(6, r.action)
+      .bind(7, r.explanation)
+      .run();
+  const std::int64_t id = db.getLastInsertRowid();
+  for (std::size_t k = 0; k < r.facts.size(); ++k) {
+    Query q(*this, sql_add_audit_fact);
+    q.bind(1, id).bind(2, k).bind(3, r.facts[k].name);
+    // A NaN double is stored as NULL by SQLite; the 'real' type brings it back.
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::int64_t>) q.bind(4, "int").bind(5, v);
+          else if constexpr (std::is_same_v<V, double>) q.bind(4, "real").bind(5, v);
+          else if constexpr (std::is_same_v<V, std::string>) q.bind(4, "text").bind(5, v);
+          else q.bind(4, "instant").bind(5, v);
+        },
+        r.facts[k].value);
+    q.run();
+  }
+}
+
+void SqliteStorage::Impl::enqueue(const Message& m) {
+  Query(*this, sql_enqueue)
+      .bind(1, m.key)
+      .bind(2, to_string(m.channel))
+      .bind(3, m.custom_channel)
+      .bind(4, to_string(m.to.who.kind))
+      .bind(5, m.to.who.id)
+      .bind(6, m.to.address)
+      .bind(7, m.to.name)
+      .bind(8, m.template_id)
+      .bind(9, m.locale)
+      .bind(10, m.subject)
+      .bind(11, m.body)
+      .bind(12, m.created)
+      .bind(13, m.not_before)
+      .run();
+}
+
+// ---- the unit of work ---------------------------------------------------------------
+
+class SqliteStorage::Work final : public UnitOfWork {
+public:
+  explicit Work(SqliteStorage& s) : UnitOfWork(s), impl_(*s.impl_) {}
+  Work(const Work&) = delete;
+  Work& operator=(const Work&) = delete;
+  ~Work() override {
+    if (!started_ || done_) return;
+    try {
+      std::lock_guard lock(impl_.mu);
+      impl_.rollback_noexcept();
+      impl_.unit_open = false;
+    } catch (...) {  // a destructor never throws (locking can, in theory)
+    }
+  }
+
+  /// Called by do_begin() with the lock held.
+  void start() {
+    Impl::Query(impl_, sql_begin_immediate).run();
+    started_ = true;
+    impl_.unit_open = true;
+  }
+
+protected:
+  void do_put_manager(const Manager& m) override {
+    impl_.write({"put_manager", m.id.value()}, [&] { impl_.put_manager(m); });
+  }
+  void do_put_client(const Client& c) override {
+    impl_.write({"put_client", c.id.value()}, [&] { impl_.put_client(c); });
+  }
+  void do_add_activity(const Activity& a) override {
+    impl_.write({"add_activity", a.id.value()}, [&] { impl_.add_activity(a); });
+  }
+  void do_put_task(const Task& t) override {
+    impl_.write({"put_task", t.id.value()}, [&] { impl_.put_task(t); });
+  }
+  void do_put_deal(const Deal& d) override {
+    impl_.write({"put_deal", d.id.value()}, [&] { impl_.put_deal(d); });
+  }
+  void do_put_invoice(const Invoice& i) override {
+    impl_.write({"put_invoice", i.id.value()}, [&] { impl_.put_invoice(i); });
+  }
+  TaskId do_next_task_id() override {
+    std::int64_t last = 0;
+    impl_.write({"next_task_id", {}}, [&] {
+      Impl::Query q(impl_, sql_last_task_id);
+      q.step();
+      last = q.i64(0);
+    });
+    return TaskId{last + 1};
+  }
+  void do_set_label(SubjectRef s, const std::string& label, const std::string& note) override {
+    impl_.write({"set_label", s.id}, [&] {
+      Impl::Query(impl_, s.kind == SubjectKind::client ? sql_set_client_label : sql_set_deal_label)
+          .bind(1, s.id)
+          .bind(2, label)
+          .bind(3, note)
+          .run();
+    });
+  }
+  void do_clear_label(SubjectRef s, const std::string& label) override {
+    impl_.write({"clear_label", s.id}, [&] {
+      Impl::Query(impl_, s.kind == SubjectKind::client ? sql_clear_client_label : sql_clear_deal_label)
+          .bind(1, s.id)
+          .bind(2, label)
+          .run();
+    });
+  }
+  bool do_claim_action(std::string_view key, Instant at) override {
+    bool claimed = false;
+    impl_.write({"claim_action", {}}, [&] { claimed = Impl::Query(impl_, sql_claim_action).bind(1, key).bind(2, at).run() == 1; });
+    return claimed;
+  }
+  void do_append_audit(const AuditRecord& r) override {
+    impl_.write({"append_audit", {}}, [&] { impl_.append_audit(r); });
+  }
+  void do_enqueue(const Message& m) override {
+    impl_.write({"enqueue", {}}, [&] { impl_.enqueue(m); });
+  }
+  void do_commit() override {
+    impl_.write({"commit", {}}, [&] {
+      Impl::Query(impl_, sql_commit).run();
+      done_ = true;
+      impl_.unit_open = false;
+    });
+  }
+
+private:
+  Impl& impl_;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+// ---- SqliteStorage ------------------------------------------------------------------
+
+SqliteStorage::SqliteStorage(const std::string& path) {
+  try {
+    impl_ = std::make_unique<Impl>(path);
+  } catch (...) {
+    const auto op = fmt::format("open '{}'", path);
+    rethrow_translated({op, {}});
+  }
+}
+
+SqliteStorage::~SqliteStorage() = default;
+
+const std::string& SqliteStorage::path() const { return impl_->path; }
+int SqliteStorage::schema_version() { return schema::version; }
+sqlite3* SqliteStorage::native_handle() const noexcept { return impl_->db.getHandle(); }
+
+std::unique_ptr<UnitOfWork> SqliteStorage::do_begin() {
+  auto w = std::make_unique<Work>(*this);
+  std::lock_guard lock(impl_->mu);
+  if (impl_->unit_open) throw conflict("sqlite storage: begin: a unit of work is already open");
+  try {
+    w->start();
+  } catch (...) {
+    rethrow_translated({"begin", {}});
+  }
+  return w;
+}
+
+// ---- lookups ------------------------------------------------------------------------
+
+std::optional<Client> SqliteStorage::find_client(ClientId id) const {
+  auto& m = *impl_;
+  return m.read({"find_client", id.value()}, [&] {
+    return m.entity<Client>(sql_client, id.value(), Impl::client_row, [&](auto& v) { m.attach_client_children(v); });
+  });
+}
+
+std::optional<Manager> SqliteStorage::find_manager(ManagerId id) const {
+  auto& m = *impl_;
+  return m.read({"find_manager", id.value()}, [&] {
+    return m.entity<Manager>(sql_manager, id.value(), Impl::manager_row, [&](auto& v) { m.attach_manager_children(v); });
+  });
+}
+
+std::optional<Task> SqliteStorage::find_task(TaskId id) const {
+  auto& m = *impl_;
+  return m.read({"find_task", id.value()}, [&] { return m.one<Task>(sql_task, id.value(), Impl::task_row); });
+}
+
+std::optional<Deal> SqliteStorage::find_deal(DealId id) const {
+  auto& m = *impl_;
+  return m.read({"find_deal", id.value()}, [&] {
+    return m.entity<Deal>(sql_deal, id.value(), Impl::deal_row, [&](auto& v) { m.attach_deal_children(v, {}); });
+  });
+}
+
+std::optional<Invoice> SqliteStorage::find_invoice(InvoiceId id) const {
+  auto& m = *impl_;
+  return m.read({"find_invoice", id.value()}, [&] {
+    return m.entity<Invoice>(sql_invoice, id.value(), Impl::invoice_row,
+                             [&](auto& v) { m.attach_invoice_children(v, {}); });
+  });
+}
+
+bool SqliteStorage::has_activity(ActivityId id) const {
+  auto& m = *impl_;
+  return m.read({"has_activity", id.value()}, [&] {
+    Impl::Query q(m, sql_has_activity);
+    q.bind(1, id);
+    return q.step();
+  });
+}
+
+std::vector<Manager> SqliteStorage::managers() const {
+  auto& m = *impl_;
+  return m.read({"managers", {}}, [&] {
+    Impl::Query q(m, sql_managers);
+    auto out = m.rows<Manager>(q, Impl::manager_row);
+    m.attach_manager_children(out);
+    return out;
+  });
+}
+
+std::vector<ClientId> SqliteStorage::clients_of(ManagerId id) const {
+  auto& m = *impl_;
+  return m.read({"clients_of", id.value()}, [&] {
+    Impl::Query q(m, sql_clients_of);
+    q.bind(1, id);
+    return m.rows<ClientId>(q, [](const Impl::Query& r) { return r.id<ClientId>(0); });
+  });
+}
+
+std::vector<Activity> SqliteStorage::activities_of(ClientId id, Instant since) const {
+  auto& m = *impl_;
+  return m.read({"activities_of", id.value()}, [&] {
+    Impl::Query q(m, sql_activities_of);
+    q.bind(1, id).bind(2, since);
+    return m.rows<Activity>(q, Impl::activity_row);
+  });
+}
+
+std::vector<Task> SqliteStorage::tasks_of(ClientId id, bool open_only) const {
+  auto& m = *impl_;
+  return m.read({"tasks_of", id.value()}, [&] {
+    Impl::Query q(m, open_only ? sql_open_tasks_of : sql_tasks_of);
+    q.bind(1, id);
+    return m.rows<Task>(q, Impl::task_row);
+  });
+}
+
+std::vector<Deal> SqliteStorage::deals_of(ClientId id) const {
+  auto& m = *impl_;
+  return m.read({"deals_of", id.value()}, [&] {
+    std::vector<Deal> out;
+    {
+      Impl::Query q(m, sql_deals_of);
+      q.bind(1, id);
+      out = m.rows<Deal>(q, Impl::deal_row);
+    }
+    m.attach_deal_children(out, id);
+    return out;
+  });
+}
+
+std::vector<Invoice> SqliteStorage::invoices_of(ClientId id) const {
+  auto& m = *impl_;
+  return m.read({"invoices_of", id.value()}, [&] {
+    std::vector<Invoice> out;
+    {
+      Impl::Query q(m, sql_invoices_of);
+      q.bind(1, id);
+      out = m.rows<Invoice>(q, Impl::invoice_row);
+    }
+    m.attach_invoice_children(out, id);
+    return out;
+  });
+}
+
+// ---- scans ----------------------------------------------------------------------------
+// Keyset pagination: each batch is one short read (`id >= from ORDER BY id
+// LIMIT n`), fully materialized and its statements reset before the callback
+// runs, so the callback may read (or write) through this storage, and no more
+// than one batch is ever in memory.
+
+namespace {
+template <class ReadBatch, class IdOf, class Deliver>
+void paginate(std::size_t batch, ReadBatch read_batch, IdOf last_id, Deliver deliver) {
+  const std::size_t n = std::max<std::size_t>(batch, 1);
+  std::int64_t from = std::numeric_limits<std::int64_t>::min();
+  for (;;) {
+    auto b = read_batch(from, n);
+    const std::size_t got = b.size();
+    if (got == 0) return;
+    const std::int64_t last = last_id(b);
+    deliver(b);
+    if (got < n || last == std::numeric_limits<std::int64_t>::max()) return;
+    from = last + 1;
+  }
+}
+
+std::int64_t limit_of(std::size_t n) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(n, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+}
+}  // namespace
+
+void SqliteStorage::scan_clients(const ClientBatchFn& fn, std::size_t batch) const {
+  struct Batch {
+    std::vector<Client> clients;
+    std::vector<ClientSummary> summaries;
+    [[nodiscard]] std::size_t size() const { return clients.size(); }
+  };
+  auto& m = *impl_;
+  paginate(
+      batch,
+      [&](std::int64_t from, std::size_t n) {
+        return m.read({"scan_clients", {}}, [&] {
+          Batch b;
+          {
+            Impl::Query q(m, sql_client_batch);
+            q.bind(1, from).bind(2, limit_of(n));
+            while (q.step()) {
+              b.clients.push_back(Impl::client_row(q));
+              ClientSummary s;
+              int c = client_columns;
+              for (auto& slot : s.last_by_kind) slot = q.opt_instant(c++);
+              s.last_forced_contact = q.opt_instant(c++);
+              s.last_task_done = q.opt_instant(c++);
+              s.open_tasks = q.null(c) ? 0 : static_cast<int>(q.i64(c));
+              ++c;
+              s.latest_open_due = q.opt_instant(c);
+              b.summaries.push_back(std::move(s));
+            }
+          }
+          if (b.clients.empty()) return b;
+          m.attach_client_children(b.clients);
+          auto id_of = [&](std::size_t i) { return b.clients[i].id.value(); };
+          {
+            Impl::Query q(m, sql_won_deals);
+            merge_rows(m.range(q, b.clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
+              if (!r.null(1)) b.summaries[i].won_deals.push_back(r.instant(1));
+            });
+          }
+          Impl::Query q(m, sql_paid_invoices);
+          merge_rows(m.range(q, b.clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
+            b.summaries[i].paid_invoices.push_back(r.instant(1));
+          });
+          return b;
+        });
+      },
+      [](const Batch& b) { return b.clients.back().id.value(); },
+      [&](const Batch& b) {
+        std::vector<ClientView> views;
+        views.reserve(b.size());
+        for (std::size_t i = 0; i < b.size(); ++i) views.push_back({&b.clients[i], &b.summaries[i]});
+        fn(views);
+      });
+}
+
+void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) const {
+  struct Batch {
+    std::vector<Deal> deals;
+    std::vector<int> open_tasks;
+    std::vector<std::optional<Instant>> last_closed;
+    [[nodiscard]] std::size_t size() const { return deals.size(); }
+  };
+  auto& m = *impl_;
+  paginate(
+      batch,
+      [&](std::int64_t from, std::size_t n) {
+        return m.read({"scan_open_deals", {}}, [&] {
+          Batch b;
+          {
+            Impl::Query q(m, sql_open_deal_batch);
+            q.bind(1, from).bind(2, limit_of(n));
+            while (q.step()) {
+              b.deals.push_back(Impl::deal_row(q));
+              b.open_tasks.push_back(static_cast<int>(q.i64(deal_columns)));
+              b.last_closed.push_back(q.opt_instant(deal_columns + 1));
+            }
+          }
+          m.attach_deal_children(b.deals, {});
+          return b;
+        });
+      },
+      [](const Batch& b) { return b.deals.back().id.value(); },
+      [&](const Batch& b) {
+        std::vector<DealView> views;
+        views.reserve(b.size());
+        for (std::size_t i = 0; i < b.size(); ++i) views.push_back({&b.deals[i], b.open_tasks[i], b.last_closed[i]});
+        fn(views);
+      });
+}
+
+void SqliteStorage::scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const {
+  auto& m = *impl_;
+  paginate(
+      batch,
+      [&](std::int64_t from, std::size_t n) {
+        return m.read({"scan_unpaid_invoices", {}}, [&] {
+          std::vector<Invoice> b;
+          {
+            Impl::Query q(m, sql_unpaid_invoice_batch);
+            q.bind(1, from).bind(2, limit_of(n));
+            b = m.rows<Invoice>(q, Impl::invoice_row);
+          }
+          m.attach_invoice_children(b, {});
+          return b;
+        });
+      },
+      [](const std::vector<Invoice>& b) { return b.back().id.value(); },
+      [&](const std::vector<Invoice>& b) { fn(b); });
+}
+
+void SqliteStorage::scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const {
+  auto& m = *impl_;
+  paginate(
+      batch,
+      [&](std::int64_t from, std::size_t n) {
+        return m.read({"scan_open_tasks", {}}, [&] {
+          Impl::Query q(m, sql_open_task_batch);
+          q.bind(1, from).bind(2, limit_of(n));
+          return m.rows<Task>(q, Impl::task_row);
+        });
+      },
+      [](const std::vector<Task>& b) { return b.back().id.value(); },
+      [&](const std::vector<Task>& b) { fn(b); });
+}
+
+// ---- exactly-once, audit, outbox ------------------------------------------------------
+
+bool SqliteStorage::has_action(std::string_view key) const {
+  auto& m = *impl_;
+  return m.read({"has_action", {}}, [&] {
+    Impl::Query q(m, sql_has_action);
+    q.bind(1, key);
+    return q.step();
+  });
+}
+
+std::vector<AuditRecord> SqliteStorage::audit_log(std::optional<SubjectRef> subject) const {
+  auto& m = *impl_;
+  return m.read({"audit_log", {}}, [&] {
+    std::vector<AuditRecord> out;
+    std::vector<std::int64_t> ids;
+    auto bind_subject = [&](Impl::Query& q) {
+      if (subject) q.bind(1, to_string(subject->kind)).bind(2, subject->id);
+    };
+    {
+      Impl::Query q(m, subject ? sql_audit_of : sql_audit);
+      bind_subject(q);
+      while (q.step()) {
+        ids.push_back(q.i64(0));
+        AuditRecord r;
+        r.at = q.instant(1);
+        r.action_key = q.text(2);
+        r.rule = q.text(3);
+        r.subject = {parse_enum<SubjectKind>(q.text(4), 5, "subject kind"), q.i64(5)};
+        r.action = q.text(6);
+        r.explanation = q.text(7);
+        out.push_back(std::move(r));
+      }
+    }
+    if (out.empty()) return out;
+    Impl::Query q(m, subject ? sql_audit_facts_of : sql_audit_facts);
+    bind_subject(q);
+    merge_rows(q, ids.size(), [&](std::size_t i) { return ids[i]; }, [&](std::size_t i, const Impl::Query& r) {
+      Fact f;
+      f.name = r.text(1);
+      const auto type = r.text(2);
+      if (type == "int") f.value = r.i64(3);
+      else if (type == "real") f.value = r.null(3) ? std::numeric_limits<double>::quiet_NaN() : r.f64(3);
+      else if (type == "text") f.value = r.text(3);
+      else if (type == "instant") f.value = r.instant(3);
+      else corrupt("fact type", type);
+      out[i].facts.push_back(std::move(f));
+    });
+    return out;
+  });
+}
+
+std::vector<Message> SqliteStorage::outbox() const {
+  auto& m = *impl_;
+  return m.read({"outbox", {}}, [&] {
+    Impl::Query q(m, sql_outbox);
+    return m.rows<Message>(q, [](const Impl::Query& r) {
+      Message msg;
+      msg.key = r.text(0);
+      msg.channel = parse_enum<Channel>(r.text(1), 6, "channel");
+      msg.custom_channel = r.text(2);
+      msg.to.who = {parse_enum<SubjectKind>(r.text(3), 5, "subject kind"), r.i64(4)};
+      msg.to.address = r.text(5);
+      msg.to.name = r.text(6);
+      msg.template_id = r.text(7);
+      msg.locale = r.text(8);
+      msg.subject = r.text(9);
+      msg.body = r.text(10);
+      msg.created = r.instant(11);
+      msg.not_before = r.opt_instant(12);
+      return msg;
+    });
+  });
+}
+
+}  // namespace nudge
