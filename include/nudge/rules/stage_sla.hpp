@@ -123,7 +123,8 @@ private:
   }
   static std::string used_text(Seconds s, TimeBasis basis) {
     if (basis == TimeBasis::business_hours) return fmt::format("{:.1f} business hours", static_cast<double>(s.count()) / 3600.0);
-    return fmt::format("{} {}days", days_of(s), basis == TimeBasis::business_days ? "business " : "");
+    const auto n = days_of(s);
+    return fmt::format("{} {}day{}", n, basis == TimeBasis::business_days ? "business " : "", n == "1" ? "" : "s");
   }
 
   StageSlaConfig c_;
