@@ -58,8 +58,9 @@ public:
   [[nodiscard]] static int schema_version();
   /// The underlying connection, for diagnostics and for hosts that keep their
   /// own tables in the same file. Never begin, commit or roll back a transaction
-  /// through it, and never use it while a scan callback of this object runs on
-  /// another thread. Callers need to link SQLite3 themselves.
+  /// through it, and never use it while another thread calls this object (the
+  /// connection is opened without SQLite's own mutex; this object's mutex guards
+  /// it). Callers need to link SQLite3 themselves.
   [[nodiscard]] sqlite3* native_handle() const noexcept;
 
   // ---- lookups -------------------------------------------------------------
