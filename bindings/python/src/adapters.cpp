@@ -1,0 +1,4 @@
+#include "common.hpp"
+namespace nudge::bindings {
+void bind_adapters(py::module_&) {}
+}

@@ -1,0 +1,56 @@
+// The _nudge extension module: each area binds itself from its own file.
+
+#include "common.hpp"
+
+#include <nudge/error.hpp>
+#include <nudge/version.hpp>
+
+namespace nudge::bindings {
+
+namespace {
+
+template <class E>
+void subclass(py::module_& m, py::handle base, const char* name, py::handle also, const char* doc) {
+  py::tuple bases = also ? py::make_tuple(base, also) : py::make_tuple(base);
+  auto& e = py::register_exception<E>(m, name, bases);
+  e.attr("__doc__") = doc;
+}
+
+}  // namespace
+
+void bind_errors(py::module_& m) {
+  // Translators are tried newest first: the base goes first so that each
+  // subclass is caught by its own translator.
+  auto& base = py::register_exception<error>(m, "Error", PyExc_RuntimeError);
+  base.attr("__doc__") =
+      "Base of every error Nudge raises (C++ nudge::error). The message names what was wrong: "
+      "the field, the id, the row or the configuration path.";
+  subclass<not_found>(m, base, "NotFound", PyExc_LookupError,
+      "A referenced entity (client, manager, deal, ...) does not exist (C++ nudge::not_found).");
+  subclass<invalid_argument>(m, base, "InvalidArgument", PyExc_ValueError,
+      "An argument or a value is malformed or out of range, e.g. a naive datetime (C++ nudge::invalid_argument).");
+  subclass<conflict>(m, base, "Conflict", py::handle(),
+      "The operation contradicts the current state: a duplicate id, a second open unit of work "
+      "(C++ nudge::conflict).");
+  subclass<storage_error>(m, base, "StorageError", py::handle(),
+      "The storage backend failed, or a Python storage returned something unusable (C++ nudge::storage_error).");
+  subclass<configuration_error>(m, base, "ConfigurationError", PyExc_ValueError,
+      "A configuration is invalid; the message lists every problem with its path (C++ nudge::configuration_error).");
+}
+
+}  // namespace nudge::bindings
+
+PYBIND11_MODULE(_nudge, m) {
+  using namespace nudge::bindings;
+  m.doc() = "Nudge, an embeddable CRM rules engine: the compiled core. Import the `nudge` package instead.";
+  init_datetime();
+  bind_errors(m);
+  bind_calendar(m);
+  bind_domain(m);
+  bind_storage(m);
+  bind_bulk(m);
+  bind_rules(m);
+  bind_engine(m);
+  bind_adapters(m);
+  m.attr("__version__") = nudge::version_string;
+}
