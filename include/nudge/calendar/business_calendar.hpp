@@ -64,12 +64,13 @@ namespace nudge {
 /// using nudge::BusinessCalendar, nudge::HolidayRule, nudge::Period, nudge::ymd;
 /// const auto cal = BusinessCalendar::weekdays("Europe/Berlin")
 ///                      .with_holiday(HolidayRule::fixed(12, 25, "Christmas Day"))
+///                      .with_holiday(HolidayRule::easter(-2, "Good Friday"))
 ///                      .with_holiday(HolidayRule::easter(1, "Easter Monday"))
 ///                      .with_hours_all(9h, 17h);
 /// cal.is_business_day(ymd(2026, 4, 6));                    // false: Easter Monday
-/// cal.add_business_days(ymd(2026, 4, 3), 1);               // Tue 2026-04-07
-/// auto due = cal.advance(nudge::at_midnight(ymd(2026, 4, 2)) + 14h,   // Thu 16:00 local
-///                        Period::business_hours(8));                   // Tue 15:00 local
+/// cal.add_business_days(ymd(2026, 4, 2), 1);               // Tue 2026-04-07
+/// auto due = cal.advance(nudge::at_midnight(ymd(2026, 4, 2)) + 14h,   // Thu 16:00 CEST
+///                        Period::business_hours(8));                   // Tue 16:00 CEST
 /// @endcode
 class BusinessCalendar {
 public:
