@@ -31,8 +31,9 @@ namespace nudge {
 ///
 /// Thread-safety: one connection per object, guarded by a mutex, so calls from
 /// several threads are serialized (not parallel). One unit of work at a time per
-/// object (begin() throws conflict otherwise); other processes may open the same
-/// file (WAL; a writer waits up to 5 s for another writer's lock).
+/// object (begin() throws conflict otherwise), and a unit of work must not
+/// outlive its storage. Other processes may open the same file (WAL; a writer
+/// waits up to 5 s for another writer's lock, then gets storage_error).
 ///
 /// @code
 /// nudge::SqliteStorage store{"crm.db"};
