@@ -53,7 +53,8 @@ void bind_calendar(py::module_& m) {
                             "Period.parse('8 business hours').");
   period.def_readwrite("length", &Period::length, "The length (timedelta); a business day counts 24 hours.")
       .def_readwrite("basis", &Period::basis, "The TimeBasis it is measured on.");
-  def_record(period, {"length", "basis"}, 2);
+  def_record(period, {"length", "basis"}, 2, false);
+  period.def("to_dict", [](py::handle self) { return record_to_dict(self); }, "{'length': timedelta, 'basis': name}.");
   period.def_static("seconds", &Period::seconds, py::arg("n"), "n seconds of calendar time.")
       .def_static("minutes", &Period::minutes, py::arg("n"), "n minutes of calendar time.")
       .def_static("hours", &Period::hours, py::arg("n"), "n hours of calendar time.")
