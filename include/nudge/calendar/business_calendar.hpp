@@ -50,10 +50,13 @@ namespace nudge {
 ///
 /// Performance: the first business-day query builds a table of 1900..2199
 /// once (about 70 KB, std::call_once); from then on is_business_day() and
-/// business_days_between() are O(1), add_business_days() is O(log n), and
-/// elapsed()/advance() cost O(log of the days spanned) plus the time-zone
-/// transitions inside the span. Dates outside the table are still correct,
-/// computed year by year. No heap allocation per call within the table.
+/// business_days_between() are O(1), add_business_days() is O(log n),
+/// elapsed() is O(1) plus a few time-zone look-ups per DST switch in the span,
+/// and advance() estimates the end day from nominal day lengths (a select in
+/// the table for business days, a binary search on its running counts for
+/// business hours) and corrects it around DST switches. Dates outside the
+/// table are still exact, computed year by year. No heap allocation per call
+/// within the table.
 ///
 /// Time zones come from the system tz database through Howard Hinnant's
 /// date/tz. With that library reading compiled zoneinfo files, offsets after
@@ -238,6 +241,10 @@ public:
   /// to < from. Equals `numpy.busday_count(from, to)` for from <= to.
   long business_days_between(Date from, Date to) const {
     if (to < from) return -business_days_between(to, from);
+    if (from >= detail::DayTable::first && to <= detail::DayTable::last) {
+      const auto& t = impl_->table();
+      return static_cast<long>(t.rank(to) - t.rank(from));
+    }
     const auto c = counts(from, to);
     long n = 0;
     for (auto v : c) n += static_cast<long>(v);
@@ -277,7 +284,7 @@ public:
     const DayFrame fa = frame_at(a);
     const DayFrame fb = frame_at(b);
     if (fa.day == fb.day) return work_in(fa, a, b, basis);
-    return work_in(fa, a, fa.end, basis) + whole_days(fa.day + Days{1}, fb.day, basis) +
+    return work_in(fa, a, fa.end, basis) + whole_days(fa.day + Days{1}, fb.day, basis, fa.end, fb.begin) +
            work_in(fb, fb.begin, b, basis);
   }
 
@@ -559,6 +566,13 @@ private:
   /// The local day whose [begin, end) holds t. (Differs from local_date(t)
   /// only in an hour repeated across midnight, counted to the later day.)
   DayFrame frame_at(Instant t) const {
+    if (const auto* zone = impl_->zone) {
+      // Fast path: one offset from a day before local midnight to past the next.
+      const auto info = zone->get_info(t);
+      const Date d{std::chrono::floor<Days>((t + info.offset).time_since_epoch())};
+      const Instant begin = at_midnight(d) - info.offset, end = begin + Days{1};
+      if (Instant{info.begin} + Days{1} <= begin && Instant{info.end} > end) return {d, begin, end, info.offset, true};
+    }
     DayFrame f = frame(local_date(t));
     while (t >= f.end) f = frame(f.day + Days{1});
     while (t < f.begin) f = frame(f.day - Days{1});
@@ -598,16 +612,23 @@ private:
     return basis == TimeBasis::business_days ? Seconds{86400} : impl_->hours_seconds[static_cast<std::size_t>(weekday)];
   }
 
-  /// Working time of the whole days [x, y): nominal time per business day,
-  /// corrected on the days around each UTC-offset change.
-  Seconds whole_days(Date x, Date y, TimeBasis basis) const {
+  /// Working time of the whole days [x, y) by the nominal length of each
+  /// business day (24 h, or the wall-clock length of its windows).
+  Seconds nominal_days(Date x, Date y, TimeBasis basis) const {
     if (y <= x) return Seconds{0};
     const auto c = counts(x, y);
     Seconds sum{0};
     for (int w = 0; w < 7; ++w) sum += c[static_cast<std::size_t>(w)] * nominal(w, basis);
+    return sum;
+  }
+
+  /// Real working time of the whole days [x, y), given their local midnights
+  /// lo and hi: the nominal time corrected on the days around each change of
+  /// UTC offset in [lo, hi].
+  Seconds whole_days(Date x, Date y, TimeBasis basis, Instant lo, Instant hi) const {
+    Seconds sum = nominal_days(x, y, basis);
     const auto* zone = impl_->zone;
-    if (!zone) return sum;
-    const Instant lo = frame(x).begin, hi = frame(y).begin;
+    if (!zone || y <= x) return sum;
     Date done = x - Days{1};  // days up to here are corrected
     const auto correct_around = [&](Instant t, Seconds offset) {
       const Date dt = Date{std::chrono::floor<Days>((t + offset).time_since_epoch())};
@@ -630,17 +651,41 @@ private:
     return sum;
   }
 
+  /// Real working time of a whole day.
+  Seconds day_work(const DayFrame& f, TimeBasis basis) const { return work_in(f, f.begin, f.end, basis); }
+
+  // advance() in two steps: estimate the day that holds the end from the
+  // nominal day lengths (no time-zone look-ups: a select in the day table for
+  // business days, a search on the running counts for hours), then correct
+  // it with the real lengths, which differ only around DST switches.
+
   Instant forward(Instant from, Seconds length, TimeBasis basis) const {
     const DayFrame f = frame_at(from);
     const Seconds first = work_in(f, from, f.end, basis);
     if (length <= first) return locate_forward(f, from, length, basis);
     const Seconds rest = length - first;
     const Date base = f.day + Days{1};
-    const Date y = gallop_up(base, guess_days(rest, basis),
-                             [&](Date y) { return whole_days(base, y, basis) >= rest; }, "working time");
-    const Date target = y - Days{1};
-    const DayFrame t = frame(target);
-    return locate_forward(t, t.begin, rest - whole_days(base, target, basis), basis);
+    Date x;
+    if (basis == TimeBasis::business_days) {
+      x = step(f.day, static_cast<long>((rest.count() + 86399) / 86400));
+    } else {
+      x = gallop_up(base, guess_days(rest, basis), [&](Date y) { return nominal_days(base, y, basis) >= rest; },
+                    "working time") - Days{1};
+    }
+    DayFrame fx = frame(x);
+    Seconds before = whole_days(base, x, basis, f.end, fx.begin);  // [base, x)
+    Seconds here = day_work(fx, basis);
+    while (before >= rest) {
+      fx = frame(fx.day - Days{1});
+      here = day_work(fx, basis);
+      before -= here;
+    }
+    while (before + here < rest) {
+      before += here;
+      fx = frame(fx.day + Days{1});
+      here = day_work(fx, basis);
+    }
+    return locate_forward(fx, fx.begin, rest - before, basis);
   }
 
   Instant backward(Instant from, Seconds length, TimeBasis basis) const {
@@ -649,10 +694,27 @@ private:
     if (length <= first) return locate_backward(f, from, length, basis);
     const Seconds rest = length - first;
     const Date top = f.day;
-    const Date target = gallop_down(top, guess_days(rest, basis),
-                                    [&](Date y) { return whole_days(y, top, basis) >= rest; }, "working time");
-    const DayFrame t = frame(target);
-    return locate_backward(t, t.end, rest - whole_days(target + Days{1}, top, basis), basis);
+    Date x;
+    if (basis == TimeBasis::business_days) {
+      x = step(top, -static_cast<long>((rest.count() + 86399) / 86400));
+    } else {
+      x = gallop_down(top, guess_days(rest, basis), [&](Date y) { return nominal_days(y, top, basis) >= rest; },
+                      "working time");
+    }
+    DayFrame fx = frame(x);
+    Seconds after = whole_days(x + Days{1}, top, basis, fx.end, f.begin);  // (x, top)
+    Seconds here = day_work(fx, basis);
+    while (after >= rest) {
+      fx = frame(fx.day + Days{1});
+      here = day_work(fx, basis);
+      after -= here;
+    }
+    while (after + here < rest) {
+      after += here;
+      fx = frame(fx.day - Days{1});
+      here = day_work(fx, basis);
+    }
+    return locate_backward(fx, fx.end, rest - after, basis);
   }
 
   /// Calendar days that roughly hold `length` of working time.
