@@ -133,23 +133,7 @@ public:
   /// @throws nudge::invalid_argument unless each window has 0 <= start < end <= 24h
   ///         and the windows are sorted and do not overlap (they may touch).
   BusinessCalendar with_hours(std::chrono::weekday wd, std::vector<Window> windows) const {
-    if (!wd.ok()) throw invalid_argument(fmt::format("working hours: weekday {} is not valid", wd.c_encoding()));
-    const char* day = detail::weekday_names[wd.c_encoding()];
-    for (std::size_t i = 0; i < windows.size(); ++i) {
-      const auto [b, e] = windows[i];
-      if (b.count() < 0 || e > std::chrono::hours{24} || b > std::chrono::hours{24} || e.count() < 0) {
-        throw invalid_argument(fmt::format("working hours: {} window {} must lie within 00:00-24:00", day,
-                                           window_text(windows[i])));
-      }
-      if (b >= e) {
-        throw invalid_argument(fmt::format("working hours: {} window {} must start before it ends", day,
-                                           window_text(windows[i])));
-      }
-      if (i > 0 && windows[i - 1].second > b) {
-        throw invalid_argument(fmt::format("working hours: {} windows {} and {} overlap or are not sorted", day,
-                                           window_text(windows[i - 1]), window_text(windows[i])));
-      }
-    }
+    check_windows(wd, windows);
     Spec s = impl_->spec;
     s.hours[static_cast<std::size_t>(wd.iso_encoding() - 1)] = std::move(windows);
     return with_spec(std::move(s));
@@ -158,9 +142,10 @@ public:
   /// The same single window on every weekday.
   /// @throws nudge::invalid_argument as with_hours().
   BusinessCalendar with_hours_all(std::chrono::minutes start, std::chrono::minutes end) const {
-    BusinessCalendar c = with_hours(std::chrono::Monday, {{start, end}});
-    Spec s = c.impl_->spec;
-    for (auto& h : s.hours) h = s.hours[0];
+    const std::vector<Window> windows{{start, end}};
+    check_windows(std::chrono::Monday, windows);
+    Spec s = impl_->spec;
+    for (auto& h : s.hours) h = windows;
     return with_spec(std::move(s));
   }
 
@@ -302,6 +287,9 @@ public:
   /// @endcode
   Instant advance(Instant from, Period p) const {
     if (p.basis == TimeBasis::calendar || p.length.count() == 0) return from + p.length;
+    if (p.length > max_working_time || p.length < -max_working_time) {
+      throw invalid_argument(fmt::format("business calendar: a period of {} reaches beyond 1000 years", to_string(p)));
+    }
     return p.length.count() > 0 ? forward(from, p.length, p.basis) : backward(from, -p.length, p.basis);
   }
 
@@ -383,6 +371,26 @@ private:
       return date::locate_zone(iana);
     } catch (const std::exception& e) {
       throw invalid_argument(fmt::format("time_zone: unknown IANA zone '{}' ({})", iana, e.what()));
+    }
+  }
+
+  static void check_windows(std::chrono::weekday wd, const std::vector<Window>& windows) {
+    if (!wd.ok()) throw invalid_argument(fmt::format("working hours: weekday {} is not valid", wd.c_encoding()));
+    const char* day = detail::weekday_names[wd.c_encoding()];
+    for (std::size_t i = 0; i < windows.size(); ++i) {
+      const auto [b, e] = windows[i];
+      if (b.count() < 0 || e.count() < 0 || b > std::chrono::hours{24} || e > std::chrono::hours{24}) {
+        throw invalid_argument(fmt::format("working hours: {} window {} must lie within 00:00-24:00", day,
+                                           window_text(windows[i])));
+      }
+      if (b >= e) {
+        throw invalid_argument(fmt::format("working hours: {} window {} must start before it ends", day,
+                                           window_text(windows[i])));
+      }
+      if (i > 0 && windows[i - 1].second > b) {
+        throw invalid_argument(fmt::format("working hours: {} windows {} and {} overlap or are not sorted", day,
+                                           window_text(windows[i - 1]), window_text(windows[i])));
+      }
     }
   }
 
@@ -479,6 +487,9 @@ private:
   /// The n-th business day after d (n > 0) or the |n|-th before it (n < 0).
   Date step(Date d, long n) const {
     using detail::DayTable;
+    if (n > search_limit_days || n < -search_limit_days) {
+      throw invalid_argument(fmt::format("business calendar: {} business days reach beyond 1000 years", n));
+    }
     const auto& t = impl_->table();
     if (n > 0 && d + Days{1} >= DayTable::first && d + Days{1} <= DayTable::last) {
       const std::int64_t r = t.rank(d + Days{1}) + n - 1;
@@ -497,18 +508,19 @@ private:
   }
 
   static constexpr std::int64_t search_limit_days = 1000 * 366;
+  static constexpr Seconds max_working_time{search_limit_days * 86400};
 
   /// The smallest y > lo with reaches(y), for reaches monotone (false at lo).
   template <class F>
   static Date gallop_up(Date lo, std::int64_t guess, F&& reaches, const char* what) {
-    const Date origin = lo;
-    std::int64_t step = std::max<std::int64_t>(1, guess);
-    Date hi = lo + Days{step};
+    const Date limit = lo + Days{search_limit_days};
+    std::int64_t step = std::clamp<std::int64_t>(guess, 1, search_limit_days);
+    Date hi = std::min(lo + Days{step}, limit);
     while (!reaches(hi)) {
-      if ((hi - origin).count() > search_limit_days) throw no_time(what, origin);
+      if (hi == limit) throw no_time(what, limit - Days{search_limit_days});
       lo = hi;
       step *= 2;
-      hi = lo + Days{step};
+      hi = std::min(lo + Days{step}, limit);
     }
     while ((hi - lo).count() > 1) {
       const Date mid = lo + (hi - lo) / 2;
@@ -521,14 +533,14 @@ private:
   /// true far enough back).
   template <class F>
   static Date gallop_down(Date hi, std::int64_t guess, F&& reaches, const char* what) {
-    const Date origin = hi;
-    std::int64_t step = std::max<std::int64_t>(1, guess);
-    Date lo = hi - Days{step};
+    const Date limit = hi - Days{search_limit_days};
+    std::int64_t step = std::clamp<std::int64_t>(guess, 1, search_limit_days);
+    Date lo = std::max(hi - Days{step}, limit);
     while (!reaches(lo)) {
-      if ((origin - lo).count() > search_limit_days) throw no_time(what, origin);
+      if (lo == limit) throw no_time(what, limit + Days{search_limit_days});
       hi = lo;
       step *= 2;
-      lo = hi - Days{step};
+      lo = std::max(hi - Days{step}, limit);
     }
     while ((hi - lo).count() > 1) {
       const Date mid = lo + (hi - lo) / 2;

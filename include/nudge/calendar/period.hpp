@@ -88,9 +88,8 @@ private:
 
 namespace detail {
 
-/// Calendar text of a length: the largest of d, h, m, s that divides it.
-inline std::string plain_duration_text(Seconds length) {
-  const std::int64_t s = length.count();
+/// Calendar text of a length in seconds: the largest of d, h, m, s that divides it.
+inline std::string plain_duration_text(std::uint64_t s) {
   if (s == 0) return "0d";
   if (s % 86400 == 0) return fmt::format("{}d", s / 86400);
   if (s % 3600 == 0) return fmt::format("{}h", s / 3600);
@@ -118,17 +117,18 @@ inline std::int64_t calendar_unit_seconds(std::string_view w) {
 /// "36h of business days" ("90m of business hours").
 inline std::string to_string(const Period& p) {
   const bool negative = p.length.count() < 0;
-  const Seconds len = negative ? -p.length : p.length;
+  // The magnitude in unsigned arithmetic, so that Seconds::min() prints too.
+  const std::uint64_t s = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(p.length.count())
+                                   : static_cast<std::uint64_t>(p.length.count());
   const std::string sign = negative ? "-" : "";
-  const std::int64_t s = len.count();
   switch (p.basis) {
-    case TimeBasis::calendar: return sign + detail::plain_duration_text(len);
+    case TimeBasis::calendar: return sign + detail::plain_duration_text(s);
     case TimeBasis::business_days:
       if (s % 86400 == 0) return fmt::format("{}{} business day{}", sign, s / 86400, s == 86400 ? "" : "s");
-      return fmt::format("{}{} of business days", sign, detail::plain_duration_text(len));
+      return fmt::format("{}{} of business days", sign, detail::plain_duration_text(s));
     case TimeBasis::business_hours:
       if (s % 3600 == 0) return fmt::format("{}{} business hour{}", sign, s / 3600, s == 3600 ? "" : "s");
-      return fmt::format("{}{} of business hours", sign, detail::plain_duration_text(len));
+      return fmt::format("{}{} of business hours", sign, detail::plain_duration_text(s));
   }
   return "?";
 }

@@ -199,6 +199,12 @@ TEST_CASE("calendar.business_calendar.add_business_days") {
     CHECK(iso_date(uk_like().add_business_days(ymd(2026, 4, 2), 1)) == "2026-04-07");
     CHECK(iso_date(uk_like().add_business_days(ymd(2026, 4, 7), -1)) == "2026-04-02");
   }
+  SUBCASE("beyond 1000 years is an error, not an overflow") {
+    CHECK_THROWS_WITH_AS(cal.add_business_days(sat, 1L << 62), doctest::Contains("beyond 1000 years"),
+                         nudge::invalid_argument);
+    CHECK_THROWS_AS(cal.add_business_days(sat, -(1L << 62)), nudge::invalid_argument);
+    CHECK(iso_date(cal.add_business_days(sat, 260 * 900)) == "2923-07-23");  // numpy.busday_offset, roll=backward
+  }
   SUBCASE("long jumps agree with counting") {
     const auto c = uk_like();
     for (long n : {1L, 7L, 250L, 2600L, -1L, -250L, -2600L}) {

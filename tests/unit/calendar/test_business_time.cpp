@@ -275,4 +275,8 @@ TEST_CASE("calendar.advance.no_working_time") {
   CHECK_THROWS_WITH_AS(closed.advance(utc(2026, 8, 17), Period::business_hours(1)),
                        doctest::Contains("no working time"), nudge::invalid_argument);
   CHECK(closed.advance(utc(2026, 8, 17), Period::business_days(1)) == utc(2026, 8, 18));
+  CHECK_THROWS_WITH_AS(BusinessCalendar().advance(utc(2026, 8, 17), Period{Seconds::max(), TimeBasis::business_hours}),
+                       doctest::Contains("beyond 1000 years"), nudge::invalid_argument);
+  CHECK_THROWS_AS(BusinessCalendar().advance(utc(2026, 8, 17), Period{Seconds::min(), TimeBasis::business_days}),
+                  nudge::invalid_argument);
 }

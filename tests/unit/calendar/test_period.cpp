@@ -46,6 +46,8 @@ TEST_CASE("calendar.period.to_string") {
   CHECK(to_string(Period{36h, TimeBasis::business_days}) == "36h of business days");
   CHECK(to_string(Period{90min, TimeBasis::business_hours}) == "90m of business hours");
   CHECK(to_string(TimeBasis::business_hours) == "business_hours");
+  CHECK(to_string(Period{-90min, TimeBasis::calendar}) == "-90m");
+  CHECK(to_string(Period{nudge::Seconds::min(), TimeBasis::calendar}) == "-9223372036854775808s");
 }
 
 TEST_CASE("calendar.period.parse") {
