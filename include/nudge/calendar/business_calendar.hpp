@@ -46,7 +46,9 @@ namespace nudge {
 /// Clock arithmetic (elapsed, advance) treats a business day as the whole
 /// local day, local midnight to local midnight, and working hours as real
 /// seconds between the UTC instants of each window's bounds: a 00:00-24:00
-/// window is 23 hours on the day clocks go forward.
+/// window is 23 hours on the day clocks go forward. A bound in a skipped hour
+/// is the instant clocks jump; a bound in a repeated hour is its first
+/// occurrence.
 ///
 /// Performance: the first business-day query builds a table of 1900..2199
 /// once (about 70 KB, std::call_once); from then on is_business_day() and
