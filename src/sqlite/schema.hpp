@@ -233,8 +233,53 @@ CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';
 CREATE INDEX outbox_by_key ON outbox(key);
 )sql";
 
+// v2: the outbox keeps delivery state for the dispatcher (notify/dispatcher.hpp):
+// statuses named like DeliveryStatus, the instant a message was delivered, and
+// unique message keys. SQLite cannot change a CHECK constraint in place, so the
+// table is rebuilt; of rows sharing a key (v1 did not forbid them) the first
+// enqueued is kept. v1 never wrote 'sent' or 'failed'; they map to delivered
+// (at its next_attempt, else its creation) and dead for completeness.
+inline constexpr const char* v2 = R"sql(
+CREATE TABLE outbox_v2 (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  key             TEXT    NOT NULL,
+  channel         TEXT    NOT NULL,
+  custom_channel  TEXT    NOT NULL,
+  to_kind         TEXT    NOT NULL,
+  to_id           INTEGER NOT NULL,
+  to_address      TEXT    NOT NULL,
+  to_name         TEXT    NOT NULL,
+  template_id     TEXT    NOT NULL,
+  locale          TEXT    NOT NULL,
+  subject         TEXT    NOT NULL,
+  body            TEXT    NOT NULL,
+  created         INTEGER NOT NULL,
+  not_before      INTEGER,
+  status          TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT    NOT NULL DEFAULT '',
+  next_attempt    INTEGER,
+  delivered_at    INTEGER,
+  CHECK ((status = 'delivered') = (delivered_at IS NOT NULL)),
+  CHECK (status = 'pending' OR next_attempt IS NULL)
+);
+INSERT INTO outbox_v2(id, key, channel, custom_channel, to_kind, to_id, to_address, to_name, template_id, locale,
+                      subject, body, created, not_before, status, attempts, last_error, next_attempt, delivered_at)
+SELECT id, key, channel, custom_channel, to_kind, to_id, to_address, to_name, template_id, locale,
+       subject, body, created, not_before,
+       CASE status WHEN 'sent' THEN 'delivered' WHEN 'failed' THEN 'dead' ELSE 'pending' END,
+       attempts, last_error,
+       CASE status WHEN 'pending' THEN next_attempt END,
+       CASE status WHEN 'sent' THEN coalesce(next_attempt, created) END
+FROM outbox WHERE id IN (SELECT min(id) FROM outbox GROUP BY key);
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';
+CREATE UNIQUE INDEX outbox_by_key ON outbox(key);
+)sql";
+
 /// migrations[v]: user_version v -> v + 1.
-inline constexpr std::array<const char*, 1> migrations{v1};
+inline constexpr std::array<const char*, 2> migrations{v1, v2};
 
 /// The version a fully migrated file carries.
 inline constexpr int version = static_cast<int>(migrations.size());

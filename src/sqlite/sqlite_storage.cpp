@@ -285,6 +285,16 @@ constexpr const char* sql_add_audit_fact =
 constexpr const char* sql_outbox = "SELECT " NUDGE_SQL_MESSAGE " FROM outbox WHERE status = 'pending' ORDER BY id";
 constexpr const char* sql_enqueue =
     "INSERT INTO outbox(" NUDGE_SQL_MESSAGE ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+#define NUDGE_SQL_ENTRY NUDGE_SQL_MESSAGE ", status, attempts, last_error, next_attempt, delivered_at"
+constexpr const char* sql_outbox_entries = "SELECT " NUDGE_SQL_ENTRY " FROM outbox ORDER BY id";
+constexpr const char* sql_find_message = "SELECT " NUDGE_SQL_ENTRY " FROM outbox WHERE key = ?1";
+// Pending rows come from the partial index outbox_pending, in enqueue order.
+constexpr const char* sql_due_messages =
+    "SELECT " NUDGE_SQL_ENTRY " FROM outbox WHERE status = 'pending' AND coalesce(next_attempt, ?1) <= ?1 "
+    "AND coalesce(not_before, ?1) <= ?1 ORDER BY id LIMIT ?2";
+constexpr const char* sql_record_delivery =
+    "UPDATE outbox SET status = ?2, attempts = ?3, last_error = ?4, next_attempt = ?5, delivered_at = ?6 "
+    "WHERE key = ?1";
 
 // ---- small helpers ----------------------------------------------------------------
 
@@ -544,6 +554,31 @@ struct SqliteStorage::Impl {
     d.loss_reason = q.text(11);
     d.closed = q.opt_instant(12);
     return d;
+  }
+  static Message message_row(const Query& r) {
+    Message msg;
+    msg.key = r.text(0);
+    msg.channel = parse_enum<Channel>(r.text(1), 6, "channel");
+    msg.custom_channel = r.text(2);
+    msg.to.who = {parse_enum<SubjectKind>(r.text(3), 5, "subject kind"), r.i64(4)};
+    msg.to.address = r.text(5);
+    msg.to.name = r.text(6);
+    msg.template_id = r.text(7);
+    msg.locale = r.text(8);
+    msg.subject = r.text(9);
+    msg.body = r.text(10);
+    msg.created = r.instant(11);
+    msg.not_before = r.opt_instant(12);
+    return msg;
+  }
+  static OutboxEntry entry_row(const Query& r) {
+    OutboxEntry e{message_row(r), {}};
+    e.state.status = parse_enum<DeliveryStatus>(r.text(13), 3, "delivery status");
+    e.state.attempts = static_cast<int>(r.i64(14));
+    e.state.last_error = r.text(15);
+    e.state.next_attempt = r.opt_instant(16);
+    e.state.delivered_at = r.opt_instant(17);
+    return e;
   }
   static Invoice invoice_row(const Query& q) {
     Invoice i;
@@ -961,6 +996,18 @@ protected:
   void do_enqueue(const Message& m) override {
     impl_.write({"enqueue", {}}, [&] { impl_.enqueue(m); });
   }
+  void do_record_delivery(std::string_view key, const DeliveryState& st) override {
+    impl_.write({"record_delivery", {}}, [&] {
+      Impl::Query(impl_, sql_record_delivery)
+          .bind(1, key)
+          .bind(2, to_string(st.status))
+          .bind(3, st.attempts)
+          .bind(4, st.last_error)
+          .bind(5, st.next_attempt)
+          .bind(6, st.delivered_at)
+          .run();
+    });
+  }
   void do_commit() override {
     impl_.write({"commit", {}}, [&] {
       Impl::Query(impl_, sql_commit).run();
@@ -1326,22 +1373,34 @@ std::vector<Message> SqliteStorage::outbox() const {
   auto& m = *impl_;
   return m.read({"outbox", {}}, [&] {
     Impl::Query q(m, sql_outbox);
-    return m.rows<Message>(q, [](const Impl::Query& r) {
-      Message msg;
-      msg.key = r.text(0);
-      msg.channel = parse_enum<Channel>(r.text(1), 6, "channel");
-      msg.custom_channel = r.text(2);
-      msg.to.who = {parse_enum<SubjectKind>(r.text(3), 5, "subject kind"), r.i64(4)};
-      msg.to.address = r.text(5);
-      msg.to.name = r.text(6);
-      msg.template_id = r.text(7);
-      msg.locale = r.text(8);
-      msg.subject = r.text(9);
-      msg.body = r.text(10);
-      msg.created = r.instant(11);
-      msg.not_before = r.opt_instant(12);
-      return msg;
-    });
+    return m.rows<Message>(q, Impl::message_row);
+  });
+}
+
+std::vector<OutboxEntry> SqliteStorage::outbox_entries() const {
+  auto& m = *impl_;
+  return m.read({"outbox_entries", {}}, [&] {
+    Impl::Query q(m, sql_outbox_entries);
+    return m.rows<OutboxEntry>(q, Impl::entry_row);
+  });
+}
+
+std::optional<OutboxEntry> SqliteStorage::find_message(std::string_view key) const {
+  auto& m = *impl_;
+  return m.read({"find_message", {}}, [&]() -> std::optional<OutboxEntry> {
+    Impl::Query q(m, sql_find_message);
+    q.bind(1, key);
+    if (!q.step()) return std::nullopt;
+    return Impl::entry_row(q);
+  });
+}
+
+std::vector<OutboxEntry> SqliteStorage::due_messages(Instant now, std::size_t limit) const {
+  auto& m = *impl_;
+  return m.read({"due_messages", {}}, [&] {
+    Impl::Query q(m, sql_due_messages);
+    q.bind(1, now).bind(2, limit_of(limit));
+    return m.rows<OutboxEntry>(q, Impl::entry_row);
   });
 }
 

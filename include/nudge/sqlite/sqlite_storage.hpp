@@ -90,6 +90,11 @@ public:
   [[nodiscard]] std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject = {}) const override;
   /// Messages still pending delivery, in the order they were enqueued.
   [[nodiscard]] std::vector<Message> outbox() const override;
+  [[nodiscard]] std::vector<OutboxEntry> outbox_entries() const override;
+  /// One indexed lookup (message keys are UNIQUE in the table).
+  [[nodiscard]] std::optional<OutboxEntry> find_message(std::string_view key) const override;
+  /// Pending rows through a partial index, in enqueue order.
+  [[nodiscard]] std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit = default_batch) const override;
 
 protected:
   std::unique_ptr<UnitOfWork> do_begin() override;

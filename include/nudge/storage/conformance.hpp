@@ -319,6 +319,14 @@ inline void same(const Message& got, const Message& want, const std::string& whe
   NUDGE_CONFORMANCE_SAME(not_before);
   NUDGE_CONFORMANCE_CHECK(got == want, where + " differs");
 }
+inline void same(const OutboxEntry& got, const OutboxEntry& want, const std::string& where) {
+  same(got.message, want.message, where + ".message");
+  NUDGE_CONFORMANCE_SAME(state.status);
+  NUDGE_CONFORMANCE_SAME(state.attempts);
+  NUDGE_CONFORMANCE_SAME(state.last_error);
+  NUDGE_CONFORMANCE_SAME(state.next_attempt);
+  NUDGE_CONFORMANCE_SAME(state.delivered_at);
+}
 #undef NUDGE_CONFORMANCE_SAME
 
 /// A lookup must find the entity and return it field for field.
@@ -467,6 +475,7 @@ struct Everything {
   std::vector<bool> has_action;
   std::vector<AuditRecord> audit;
   std::vector<Message> outbox;
+  std::vector<OutboxEntry> outbox_entries;
 };
 
 inline Everything read_everything(const Storage& s, const Probe& p) {
@@ -496,6 +505,7 @@ inline Everything read_everything(const Storage& s, const Probe& p) {
   for (const auto& k : p.keys) e.has_action.push_back(s.has_action(k));
   e.audit = s.audit_log();
   e.outbox = s.outbox();
+  e.outbox_entries = s.outbox_entries();
   return e;
 }
 
@@ -525,6 +535,7 @@ inline void same_everything(const Everything& got, const Everything& want, const
   NUDGE_CONFORMANCE_SAME_PART(has_action);
   NUDGE_CONFORMANCE_SAME_PART(audit);
   NUDGE_CONFORMANCE_SAME_PART(outbox);
+  NUDGE_CONFORMANCE_SAME_PART(outbox_entries);
 #undef NUDGE_CONFORMANCE_SAME_PART
 }
 
@@ -581,6 +592,9 @@ inline void empty_store_reads_nothing(const Factory& make) {
   CHECK(scan_open_tasks(*s).batches.empty());
   CHECK(s->audit_log().empty());
   CHECK(s->outbox().empty());
+  CHECK(s->outbox_entries().empty());
+  CHECK_FALSE(s->find_message("any"));
+  CHECK(s->due_messages(day(2100, 1, 1)).empty());
   CHECK_FALSE(s->has_action("any"));
   CHECK(s->summarize(ClientId{1}) == ClientSummary{});
 }
@@ -1355,6 +1369,8 @@ inline void write_everything(UnitOfWork& w) {
   REQUIRE_FALSE(w.claim_action("seed/key", day(2026, 11, 5)));
   w.append_audit(audit(90, SubjectRef::of(ClientId{1})));
   w.enqueue(message(90));
+  w.record_delivery(message(1).key, {DeliveryStatus::pending, 1, "timeout", day(2026, 11, 6), std::nullopt});
+  w.record_delivery(message(90).key, {DeliveryStatus::delivered, 1, "", std::nullopt, day(2026, 11, 5)});
 }
 }  // namespace detail
 
@@ -1604,6 +1620,146 @@ inline void outbox_in_enqueue_order(const Factory& make) {
   same_list(s->outbox(), {m1, m2, m3}, "outbox()");
 }
 
+/// Message keys are unique in the outbox: enqueue() of a key already there --
+/// in the same unit, in an earlier one, delivered or dead -- returns false and
+/// changes nothing (the first message stays as it was); a rolled-back enqueue
+/// frees its key.
+inline void enqueue_keys_are_unique(const Factory& make) {
+  using namespace detail;
+  auto s = fresh(make);
+  auto m1 = message(1);
+  auto again = m1;
+  again.body = "a second text under the same key";
+  {
+    auto w = s->begin();
+    NUDGE_CONFORMANCE_CHECK(w->enqueue(m1), "the first enqueue of a key must return true");
+    NUDGE_CONFORMANCE_CHECK(!w->enqueue(again), "a second enqueue of a key in the same unit must return false");
+    w->commit();
+  }
+  {
+    auto w = s->begin();
+    NUDGE_CONFORMANCE_CHECK(!w->enqueue(again), "enqueue of a key enqueued by an earlier unit must return false");
+    CHECK(w->enqueue(message(2)));
+    w->record_delivery(message(2).key, {DeliveryStatus::dead, 3, "550 mailbox unavailable", std::nullopt, std::nullopt});
+    w->commit();
+  }
+  {
+    auto w = s->begin();
+    NUDGE_CONFORMANCE_CHECK(!w->enqueue(message(2)), "enqueue of a key whose message is dead must return false");
+    CHECK(w->enqueue(message(3)));
+    // rolled back
+  }
+  same_list(s->outbox(), {m1}, "outbox() after duplicate enqueues");
+  CHECK(s->outbox_entries().size() == 2);
+  auto w = s->begin();
+  NUDGE_CONFORMANCE_CHECK(w->enqueue(message(3)), "a rolled-back enqueue must not keep its key");
+  w->commit();
+}
+
+/// outbox_entries() / find_message(): every message with its delivery state, in
+/// enqueue order; record_delivery() replaces the state field for field and
+/// outbox() keeps only the pending ones. A delivered message is final
+/// (conflict), an unknown key is not_found, a contradictory state is
+/// invalid_argument -- each naming the key; a dead letter may be requeued.
+inline void outbox_delivery_state(const Factory& make) {
+  using namespace detail;
+  auto s = fresh(make);
+  auto m1 = message(1), m2 = message(2), m3 = message(3);
+  m2.not_before = day(2026, 11, 2, 9);
+  {
+    auto w = s->begin();
+    w->enqueue(m1);
+    w->enqueue(m2);
+    w->enqueue(m3);
+    w->commit();
+  }
+  same_list(s->outbox_entries(), {OutboxEntry{m1, {}}, OutboxEntry{m2, {}}, OutboxEntry{m3, {}}}, "outbox_entries()");
+  const DeliveryState retry{DeliveryStatus::pending, 2, "503 try later\nline 2 \"quoted\"", day(2026, 11, 1, 10), std::nullopt};
+  const DeliveryState delivered{DeliveryStatus::delivered, 3, "503 try later", std::nullopt, day(2026, 11, 1, 11)};
+  const DeliveryState dead{DeliveryStatus::dead, 8, "550 no such user", std::nullopt, std::nullopt};
+  {
+    auto w = s->begin();
+    w->record_delivery(m1.key, retry);
+    w->record_delivery(m2.key, delivered);
+    w->record_delivery(m3.key, dead);
+    // the unit reads its own writes
+    const auto inside = s->find_message(m1.key);
+    NUDGE_CONFORMANCE_CHECK((inside && inside->state == retry), "find_message inside the unit must see record_delivery");
+    w->commit();
+  }
+  same_list(s->outbox_entries(), {OutboxEntry{m1, retry}, OutboxEntry{m2, delivered}, OutboxEntry{m3, dead}},
+            "outbox_entries() after record_delivery");
+  same_list(s->outbox(), {m1}, "outbox() (pending only)");
+  found(s->find_message(m3.key), OutboxEntry{m3, dead}, "find_message(m3)");
+  CHECK_FALSE(s->find_message("debtor/client:1/ms"));
+  CHECK_FALSE(s->find_message("DEBTOR/CLIENT:1/MSG"));
+
+  auto w = s->begin();
+  CHECK(thrown<conflict>([&] { w->record_delivery(m2.key, retry); }) ==
+        "record_delivery: message 'debtor/client:2/msg' was delivered at 2026-11-01T11:00:00Z; delivery is final");
+  CHECK(thrown<not_found>([&] { w->record_delivery("nope", retry); }) == "record_delivery: key: unknown message 'nope'");
+  CHECK(thrown<invalid_argument>([&] { w->record_delivery("", retry); }) == "record_delivery: key: must not be empty");
+  CHECK(thrown<invalid_argument>([&] {
+          w->record_delivery(m1.key, {DeliveryStatus::delivered, 1, "", std::nullopt, std::nullopt});
+        }) == "delivery of 'debtor/client:1/msg': delivered_at: required when the status is delivered");
+  CHECK(thrown<invalid_argument>([&] {
+          w->record_delivery(m1.key, {DeliveryStatus::dead, 1, "x", day(2026, 11, 2), std::nullopt});
+        }) == "delivery of 'debtor/client:1/msg': next_attempt: only a pending message has one, this one is dead");
+  CHECK(thrown<invalid_argument>([&] {
+          w->record_delivery(m1.key, {DeliveryStatus::pending, -1, "", std::nullopt, std::nullopt});
+        }) == "delivery of 'debtor/client:1/msg': attempts: must be >= 0, got -1");
+  // a dead letter may be requeued by a person
+  const DeliveryState requeued{DeliveryStatus::pending, 0, "550 no such user", std::nullopt, std::nullopt};
+  w->record_delivery(m3.key, requeued);
+  w->commit();
+  same_list(s->outbox_entries(), {OutboxEntry{m1, retry}, OutboxEntry{m2, delivered}, OutboxEntry{m3, requeued}},
+            "outbox_entries() after the refused writes and a requeue");
+  same_list(s->outbox(), {m1, m3}, "outbox() after a requeue");
+}
+
+/// due_messages(now, limit): pending messages whose next attempt and
+/// not_before are both at or before `now` (exactly `now` is due), in enqueue
+/// order, at most `limit`; delivered and dead ones never.
+inline void due_messages_in_order(const Factory& make) {
+  using namespace detail;
+  auto s = fresh(make);
+  const Instant now = day(2026, 11, 3, 12);
+  std::vector<Message> ms;
+  for (int i = 1; i <= 7; ++i) ms.push_back(message(i));
+  ms[1].not_before = now;                          // due: exactly now
+  ms[2].not_before = now + Seconds{1};             // not yet
+  ms[4].created = day(2020, 1, 1);                 // created earlier, enqueued later: order is enqueue order
+  {
+    auto w = s->begin();
+    for (const auto& m : ms) w->enqueue(m);
+    w->record_delivery(ms[0].key, {DeliveryStatus::pending, 1, "e", now + Seconds{1}, std::nullopt});  // not yet
+    w->record_delivery(ms[3].key, {DeliveryStatus::pending, 2, "e", now, std::nullopt});               // due
+    w->record_delivery(ms[5].key, {DeliveryStatus::delivered, 1, "", std::nullopt, now});              // done
+    w->record_delivery(ms[6].key, {DeliveryStatus::dead, 5, "e", std::nullopt, std::nullopt});         // dead
+    auto m8 = message(8);
+    m8.not_before = now - Seconds{1};
+    w->enqueue(m8);  // due
+    w->record_delivery(m8.key, {DeliveryStatus::pending, 1, "e", now - Seconds{60}, std::nullopt});
+    w->commit();
+  }
+  auto keys = [](const std::vector<OutboxEntry>& es) {
+    std::vector<std::string> out;
+    for (const auto& e : es) out.push_back(e.message.key);
+    return out;
+  };
+  const std::vector<std::string> due{ms[1].key, ms[3].key, ms[4].key, message(8).key};
+  NUDGE_CONFORMANCE_CHECK(keys(s->due_messages(now)) == due, "due_messages(now): the due pending messages, in enqueue order");
+  NUDGE_CONFORMANCE_CHECK(keys(s->due_messages(now, 2)) == std::vector<std::string>(due.begin(), due.begin() + 2),
+                          "due_messages(now, 2): the first two");
+  CHECK(s->due_messages(now, 0).empty());
+  NUDGE_CONFORMANCE_CHECK(keys(s->due_messages(now - Seconds{61})) == std::vector<std::string>{ms[4].key},
+                          "due_messages(earlier): only the message with neither a next attempt nor not_before");
+  CHECK(keys(s->due_messages(now + Seconds{1})).size() == 6);
+  const auto got = s->due_messages(now);
+  REQUIRE(got.size() == 4);
+  same(got[1], OutboxEntry{ms[3], {DeliveryStatus::pending, 2, "e", now, std::nullopt}}, "due_messages(now)[1]");
+}
+
 /// The port's checks (UnitOfWork's final functions) refuse bad writes with
 /// messages naming the field; nothing of a refused write lands, and the unit
 /// stays usable.
@@ -1766,6 +1922,9 @@ inline void create_task_fresh_ids(const Factory& make) {
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, reassign_client_keeps_the_rest, __VA_ARGS__)                      \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, audit_order_and_filter, __VA_ARGS__)                              \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, outbox_in_enqueue_order, __VA_ARGS__)                             \
+  NUDGE_STORAGE_CONFORMANCE_CHECK(name, enqueue_keys_are_unique, __VA_ARGS__)                             \
+  NUDGE_STORAGE_CONFORMANCE_CHECK(name, outbox_delivery_state, __VA_ARGS__)                               \
+  NUDGE_STORAGE_CONFORMANCE_CHECK(name, due_messages_in_order, __VA_ARGS__)                               \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, validation_names_the_field, __VA_ARGS__)                          \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, one_unit_at_a_time, __VA_ARGS__)                                  \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, create_task_fresh_ids, __VA_ARGS__)

@@ -53,7 +53,8 @@ public:
     std::unordered_map<DealId, std::vector<TaskId>> deal_tasks;
     std::map<std::string, Instant, std::less<>> actions;
     std::vector<AuditRecord> audit;
-    std::vector<Message> outbox;
+    std::vector<OutboxEntry> outbox;  // enqueue order
+    std::unordered_map<std::string, std::size_t> outbox_index;  // key -> position in outbox
     std::int64_t last_task_id = 0;
     friend bool operator==(const State&, const State&) = default;
   };
@@ -172,7 +173,25 @@ public:
       if (r.subject == *subject) out.push_back(r);
     return out;
   }
-  std::vector<Message> outbox() const override { return s_.outbox; }
+  std::vector<Message> outbox() const override {
+    std::vector<Message> out;
+    for (const auto& e : s_.outbox)
+      if (e.state.status == DeliveryStatus::pending) out.push_back(e.message);
+    return out;
+  }
+  std::vector<OutboxEntry> outbox_entries() const override { return s_.outbox; }
+  std::optional<OutboxEntry> find_message(std::string_view key) const override {
+    auto it = s_.outbox_index.find(std::string(key));
+    return it == s_.outbox_index.end() ? std::nullopt : std::optional<OutboxEntry>(s_.outbox[it->second]);
+  }
+  std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit = default_batch) const override {
+    std::vector<OutboxEntry> out;
+    for (const auto& e : s_.outbox) {
+      if (out.size() >= limit) break;
+      if (e.due(now)) out.push_back(e);
+    }
+    return out;
+  }
 
 protected:
   std::unique_ptr<UnitOfWork> do_begin() override {
@@ -346,8 +365,18 @@ private:
       undo_.push_back([this] { s_.s_.audit.pop_back(); });
     }
     void do_enqueue(const Message& m) override {
-      s_.s_.outbox.push_back(m);
-      undo_.push_back([this] { s_.s_.outbox.pop_back(); });
+      s_.s_.outbox.push_back({m, {}});
+      s_.s_.outbox_index.emplace(m.key, s_.s_.outbox.size() - 1);
+      undo_.push_back([this, key = m.key] {
+        s_.s_.outbox_index.erase(key);
+        s_.s_.outbox.pop_back();
+      });
+    }
+    void do_record_delivery(std::string_view key, const DeliveryState& state) override {
+      const std::size_t i = s_.s_.outbox_index.at(std::string(key));
+      DeliveryState old = std::exchange(s_.s_.outbox[i].state, state);
+      // by position: a later enqueue in this unit may move the vector's elements
+      undo_.push_back([this, i, old] { s_.s_.outbox[i].state = old; });
     }
     void do_commit() override {
       done_ = true;

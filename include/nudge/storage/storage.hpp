@@ -23,6 +23,7 @@
 #include <nudge/domain/task.hpp>
 #include <nudge/error.hpp>
 #include <nudge/notify/message.hpp>
+#include <nudge/notify/outbox.hpp>
 #include <nudge/storage/summary.hpp>
 
 namespace nudge {
@@ -77,8 +78,16 @@ public:
   bool claim_action(std::string_view key, Instant at);
   /// Appends an audit record.
   void append_audit(const AuditRecord& r);
-  /// Puts a message into the outbox, in this same unit of work.
-  void enqueue(const Message& m);
+  /// Puts a message into the outbox, in this same unit of work, pending.
+  /// Message keys are unique in the outbox: when a message with this key is
+  /// already there (in any state, or enqueued earlier in this unit) nothing
+  /// changes and the result is false -- a replayed action never queues twice.
+  bool enqueue(const Message& m);
+  /// Records what became of a delivery attempt (the dispatcher's write): replaces
+  /// the delivery state of the message with key `key`. The message must exist
+  /// (not_found), must not be delivered already (conflict: delivery is final),
+  /// and the state must be consistent (invalid_argument, see DeliveryState::validate).
+  void record_delivery(std::string_view key, const DeliveryState& state);
 
   /// Makes every write of this unit durable. Once only.
   void commit();
@@ -97,7 +106,12 @@ protected:
   virtual void do_clear_label(SubjectRef, const std::string& label) = 0;
   virtual bool do_claim_action(std::string_view key, Instant at) = 0;
   virtual void do_append_audit(const AuditRecord&) = 0;
+  /// Appends a pending message (its key is checked to be new).
   virtual void do_enqueue(const Message&) = 0;
+  /// Replaces a message's delivery state (checked: it exists and is not delivered).
+  /// The default throws storage_error: an adapter that keeps no delivery state
+  /// cannot be drained by a Dispatcher.
+  virtual void do_record_delivery(std::string_view key, const DeliveryState& state);
   virtual void do_commit() = 0;
 
   /// The storage this unit writes to (reads see this unit's own writes).
@@ -173,8 +187,37 @@ public:
   [[nodiscard]] virtual bool has_action(std::string_view key) const = 0;
   /// Audit records, in the order they were appended; only those about `subject` when given.
   [[nodiscard]] virtual std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject = {}) const = 0;
-  /// Messages waiting in the outbox, in the order they were enqueued.
+  /// Messages waiting in the outbox (status pending), in the order they were enqueued.
   [[nodiscard]] virtual std::vector<Message> outbox() const = 0;
+
+  // ---- outbox delivery (notify/dispatcher.hpp) --------------------------------
+  // The defaults serve adapters that keep no delivery state: every message of
+  // outbox() is pending with no attempts. An adapter that implements
+  // do_record_delivery overrides outbox_entries(), and a SQL adapter the other
+  // two with one indexed query each.
+
+  /// Every message with its delivery state (pending, delivered, dead), in the order enqueued.
+  [[nodiscard]] virtual std::vector<OutboxEntry> outbox_entries() const {
+    std::vector<OutboxEntry> out;
+    for (auto& m : outbox()) out.push_back({std::move(m), {}});
+    return out;
+  }
+  /// The message with this key and its state, or nullopt.
+  [[nodiscard]] virtual std::optional<OutboxEntry> find_message(std::string_view key) const {
+    for (auto& e : outbox_entries())
+      if (e.message.key == key) return std::move(e);
+    return std::nullopt;
+  }
+  /// Pending messages due at `now` (OutboxEntry::due: neither next_attempt nor
+  /// not_before after `now`), in the order enqueued, at most `limit` of them.
+  [[nodiscard]] virtual std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit = default_batch) const {
+    std::vector<OutboxEntry> out;
+    for (auto& e : outbox_entries()) {
+      if (out.size() >= limit) break;
+      if (e.due(now)) out.push_back(std::move(e));
+    }
+    return out;
+  }
 
   // ---- writes ---------------------------------------------------------------
   /// Starts a unit of work. Adapters may allow one at a time (throw conflict otherwise).
@@ -311,10 +354,30 @@ inline void UnitOfWork::append_audit(const AuditRecord& r) {
   do_append_audit(r);
 }
 
-inline void UnitOfWork::enqueue(const Message& m) {
+inline bool UnitOfWork::enqueue(const Message& m) {
   require_open();
   if (m.key.empty()) throw invalid_argument("enqueue: key: a message needs a stable key");
+  if (store_.find_message(m.key)) return false;
   do_enqueue(m);
+  return true;
+}
+
+inline void UnitOfWork::record_delivery(std::string_view key, const DeliveryState& state) {
+  require_open();
+  if (key.empty()) throw invalid_argument("record_delivery: key: must not be empty");
+  state.validate(key);
+  auto e = store_.find_message(key);
+  if (!e) throw not_found(fmt::format("record_delivery: key: unknown message '{}'", key));
+  if (e->state.status == DeliveryStatus::delivered)
+    throw conflict(fmt::format("record_delivery: message '{}' was delivered at {}; delivery is final", key,
+                               iso_instant(e->state.delivered_at.value_or(Instant{}))));
+  do_record_delivery(key, state);
+}
+
+inline void UnitOfWork::do_record_delivery(std::string_view key, const DeliveryState&) {
+  throw storage_error(fmt::format("record_delivery '{}': this storage adapter keeps no delivery state "
+                                  "(implement UnitOfWork::do_record_delivery and Storage::outbox_entries)",
+                                  key));
 }
 
 inline void UnitOfWork::commit() {

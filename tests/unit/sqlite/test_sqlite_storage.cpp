@@ -155,8 +155,8 @@ TEST_CASE("storage.sqlite.path_and_schema_version") {
   const auto file = dir.file("crm.db");
   SqliteStorage s{file};
   CHECK(s.path() == file);
-  CHECK(SqliteStorage::schema_version() == 1);
-  CHECK(query(s.native_handle(), "PRAGMA user_version") == "1");
+  CHECK(SqliteStorage::schema_version() == 2);
+  CHECK(query(s.native_handle(), "PRAGMA user_version") == "2");
   SqliteStorage mem{":memory:"};
   CHECK(mem.path() == ":memory:");
 }
@@ -245,7 +245,7 @@ TEST_CASE("storage.sqlite.version_zero_file_with_other_tables_is_migrated") {
     CHECK(query(s.native_handle(), "SELECT total FROM host_orders WHERE id = 1") == "5");
   }
   Raw raw{file};
-  CHECK(query(raw.db, "PRAGMA user_version") == "1");
+  CHECK(query(raw.db, "PRAGMA user_version") == "2");
   CHECK(query(raw.db, "SELECT count(*) FROM clients") == "2");
 }
 
@@ -255,18 +255,18 @@ TEST_CASE("storage.sqlite.newer_schema_is_refused") {
   { SqliteStorage s{file}; }
   {
     Raw raw{file};
-    exec(raw.db, "PRAGMA user_version = 2");
+    exec(raw.db, "PRAGMA user_version = 3");
   }
   const auto before = bytes_of(file);
   CHECK(thrown<storage_error>([&] { SqliteStorage s{file}; }) ==
-        "database schema version 2 is newer than this build supports (1)");
+        "database schema version 3 is newer than this build supports (2)");
   CHECK(bytes_of(file) == before);  // refused before touching anything
   {
     Raw raw{file};
     exec(raw.db, "PRAGMA user_version = 1000");
   }
   CHECK(thrown<storage_error>([&] { SqliteStorage s{file}; }) ==
-        "database schema version 1000 is newer than this build supports (1)");
+        "database schema version 1000 is newer than this build supports (2)");
 }
 
 TEST_CASE("storage.sqlite.failed_migration_changes_nothing") {

@@ -26,6 +26,7 @@ enum class Fault {
   reuses_task_ids,        // create_task hands out id 1 every time
   counts_closed_tasks,    // DealView.open_tasks counts every linked task
   fact_as_int,            // a whole double fact comes back as an int64
+  due_ignores_not_before, // due_messages hands out messages before their not_before
 };
 
 /// MemoryStorage behind a forwarding adapter with one fault injected.
@@ -106,6 +107,17 @@ public:
     return v;
   }
   std::vector<Message> outbox() const override { return inner_.outbox(); }
+  std::vector<OutboxEntry> outbox_entries() const override { return inner_.outbox_entries(); }
+  std::optional<OutboxEntry> find_message(std::string_view key) const override { return inner_.find_message(key); }
+  std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit) const override {
+    if (fault_ != Fault::due_ignores_not_before) return inner_.due_messages(now, limit);
+    std::vector<OutboxEntry> out;
+    for (auto& e : inner_.outbox_entries())
+      if (out.size() < limit && e.state.status == DeliveryStatus::pending &&
+          (!e.state.next_attempt || *e.state.next_attempt <= now))
+        out.push_back(std::move(e));
+    return out;
+  }
 
 protected:
   std::unique_ptr<UnitOfWork> do_begin() override { return std::make_unique<Work>(*this, inner_.begin()); }
@@ -136,6 +148,7 @@ private:
     }
     void do_append_audit(const AuditRecord& r) override { inner_->append_audit(r); }
     void do_enqueue(const Message& msg) override { inner_->enqueue(msg); }
+    void do_record_delivery(std::string_view key, const DeliveryState& st) override { inner_->record_delivery(key, st); }
     void do_commit() override { inner_->commit(); }
 
   private:
@@ -191,4 +204,7 @@ TEST_CASE("storage.conformance.detects.counts_closed_tasks" * doctest::should_fa
 }
 TEST_CASE("storage.conformance.detects.fact_as_int" * doctest::should_fail()) {
   conformance::audit_order_and_filter(mutant(Fault::fact_as_int));
+}
+TEST_CASE("storage.conformance.detects.due_ignores_not_before" * doctest::should_fail()) {
+  conformance::due_messages_in_order(mutant(Fault::due_ignores_not_before));
 }
