@@ -74,6 +74,10 @@ public:
   std::optional<Deal> find_deal(DealId id) const override { return get(s_.deals, id); }
   std::optional<Invoice> find_invoice(InvoiceId id) const override { return get(s_.invoices, id); }
   bool has_activity(ActivityId id) const override { return s_.activity_index.count(id) != 0; }
+  bool has_client(ClientId id) const override { return s_.clients.count(id) != 0; }
+  bool has_manager(ManagerId id) const override { return s_.managers.count(id) != 0; }
+  bool has_task(TaskId id) const override { return s_.tasks.count(id) != 0; }
+  bool has_deal(DealId id) const override { return s_.deals.count(id) != 0; }
 
   std::vector<Manager> managers() const override {
     std::vector<Manager> out;

@@ -163,6 +163,13 @@ public:
   [[nodiscard]] virtual std::optional<Invoice> find_invoice(InvoiceId) const = 0;
   [[nodiscard]] virtual bool has_activity(ActivityId) const = 0;
 
+  /// Existence checks the unit of work validates references with. The defaults
+  /// load the whole entity; a SQL adapter overrides them with one indexed lookup.
+  [[nodiscard]] virtual bool has_client(ClientId id) const { return find_client(id).has_value(); }
+  [[nodiscard]] virtual bool has_manager(ManagerId id) const { return find_manager(id).has_value(); }
+  [[nodiscard]] virtual bool has_task(TaskId id) const { return find_task(id).has_value(); }
+  [[nodiscard]] virtual bool has_deal(DealId id) const { return find_deal(id).has_value(); }
+
   /// Every manager, ascending id.
   [[nodiscard]] virtual std::vector<Manager> managers() const = 0;
   /// Clients a manager owns, ascending id.
@@ -247,7 +254,7 @@ inline void UnitOfWork::require_open() const {
 inline void UnitOfWork::put_manager(const Manager& m) {
   require_open();
   m.validate();
-  if (m.supervisor && *m.supervisor != m.id && !store_.find_manager(*m.supervisor))
+  if (m.supervisor && *m.supervisor != m.id && !store_.has_manager(*m.supervisor))
     throw not_found(fmt::format("manager {}: supervisor: unknown manager {}", m.id.value(), m.supervisor->value()));
   do_put_manager(m);
 }
@@ -255,7 +262,7 @@ inline void UnitOfWork::put_manager(const Manager& m) {
 inline void UnitOfWork::put_client(const Client& c) {
   require_open();
   c.validate();
-  if (!store_.find_manager(c.owner))
+  if (!store_.has_manager(c.owner))
     throw not_found(fmt::format("client {}: owner: unknown manager {}", c.id.value(), c.owner.value()));
   do_put_client(c);
 }
@@ -263,9 +270,9 @@ inline void UnitOfWork::put_client(const Client& c) {
 inline void UnitOfWork::add_activity(const Activity& a) {
   require_open();
   a.validate();
-  if (!store_.find_client(a.client))
+  if (!store_.has_client(a.client))
     throw not_found(fmt::format("activity {}: client: unknown client {}", a.id.value(), a.client.value()));
-  if (a.manager.valid() && !store_.find_manager(a.manager))
+  if (a.manager.valid() && !store_.has_manager(a.manager))
     throw not_found(fmt::format("activity {}: manager: unknown manager {}", a.id.value(), a.manager.value()));
   if (store_.has_activity(a.id)) throw conflict(fmt::format("activity {}: id: already recorded", a.id.value()));
   do_add_activity(a);
@@ -274,15 +281,15 @@ inline void UnitOfWork::add_activity(const Activity& a) {
 inline void UnitOfWork::put_task(const Task& t) {
   require_open();
   t.validate();
-  if (!store_.find_client(t.client))
+  if (!store_.has_client(t.client))
     throw not_found(fmt::format("task {}: client: unknown client {}", t.id.value(), t.client.value()));
-  if (!store_.find_manager(t.assignee))
+  if (!store_.has_manager(t.assignee))
     throw not_found(fmt::format("task {}: assignee: unknown manager {}", t.id.value(), t.assignee.value()));
-  if (t.author && !store_.find_manager(*t.author))
+  if (t.author && !store_.has_manager(*t.author))
     throw not_found(fmt::format("task {}: author: unknown manager {}", t.id.value(), t.author->value()));
-  if (t.deal && !store_.find_deal(*t.deal))
+  if (t.deal && !store_.has_deal(*t.deal))
     throw not_found(fmt::format("task {}: deal: unknown deal {}", t.id.value(), t.deal->value()));
-  if (t.based_on && !store_.find_task(*t.based_on))
+  if (t.based_on && !store_.has_task(*t.based_on))
     throw not_found(fmt::format("task {}: based_on: unknown task {}", t.id.value(), t.based_on->value()));
   do_put_task(t);
 }
@@ -290,9 +297,9 @@ inline void UnitOfWork::put_task(const Task& t) {
 inline void UnitOfWork::put_deal(const Deal& d) {
   require_open();
   d.validate();
-  if (!store_.find_client(d.client))
+  if (!store_.has_client(d.client))
     throw not_found(fmt::format("deal {}: client: unknown client {}", d.id.value(), d.client.value()));
-  if (!store_.find_manager(d.owner))
+  if (!store_.has_manager(d.owner))
     throw not_found(fmt::format("deal {}: owner: unknown manager {}", d.id.value(), d.owner.value()));
   do_put_deal(d);
 }
@@ -300,9 +307,9 @@ inline void UnitOfWork::put_deal(const Deal& d) {
 inline void UnitOfWork::put_invoice(const Invoice& i) {
   require_open();
   i.validate();
-  if (!store_.find_client(i.client))
+  if (!store_.has_client(i.client))
     throw not_found(fmt::format("invoice {}: client: unknown client {}", i.id.value(), i.client.value()));
-  if (i.deal && !store_.find_deal(*i.deal))
+  if (i.deal && !store_.has_deal(*i.deal))
     throw not_found(fmt::format("invoice {}: deal: unknown deal {}", i.id.value(), i.deal->value()));
   do_put_invoice(i);
 }
@@ -310,7 +317,7 @@ inline void UnitOfWork::put_invoice(const Invoice& i) {
 inline TaskId UnitOfWork::create_task(Task t) {
   require_open();
   if (!t.id.valid()) t.id = do_next_task_id();
-  else if (store_.find_task(t.id))
+  else if (store_.has_task(t.id))
     throw conflict(fmt::format("task {}: id: already exists", t.id.value()));
   put_task(t);
   return t.id;
@@ -320,7 +327,7 @@ inline void UnitOfWork::reassign_client(ClientId client, ManagerId to) {
   require_open();
   auto c = store_.find_client(client);
   if (!c) throw not_found(fmt::format("reassign: client: unknown client {}", client.value()));
-  if (!store_.find_manager(to)) throw not_found(fmt::format("reassign: to: unknown manager {}", to.value()));
+  if (!store_.has_manager(to)) throw not_found(fmt::format("reassign: to: unknown manager {}", to.value()));
   c->owner = to;
   do_put_client(*c);
 }
@@ -328,8 +335,8 @@ inline void UnitOfWork::reassign_client(ClientId client, ManagerId to) {
 inline void UnitOfWork::set_label(SubjectRef subject, const std::string& label, const std::string& note) {
   require_open();
   if (label.empty()) throw invalid_argument("set_label: label: must not be empty");
-  if (subject.kind == SubjectKind::client ? !store_.find_client(ClientId{subject.id})
-      : subject.kind == SubjectKind::deal ? !store_.find_deal(DealId{subject.id})
+  if (subject.kind == SubjectKind::client ? !store_.has_client(ClientId{subject.id})
+      : subject.kind == SubjectKind::deal ? !store_.has_deal(DealId{subject.id})
                                           : true)
     throw not_found(fmt::format("set_label: subject: unknown {}", to_string(subject)));
   do_set_label(subject, label, note);
