@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,6 +99,33 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b, std::si
     if (best > limit) return limit + 1;
   }
   return row[b.size()];
+}
+
+/// The text with every byte that is not part of valid, printable UTF-8
+/// replaced by '?' (a message may quote raw input, and must stay text).
+inline std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size() && !(n == 1 && (c < 0x20 || c == 0x7F));
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n > 1) {  // reject overlong forms, surrogates and code points past U+10FFFF
+      std::uint32_t cp = c & (0x7F >> n);
+      for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      static constexpr std::uint32_t min_for[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= min_for[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
 }
 
 /// The closest candidate within a small edit distance, or "" (cheap: skips long words).

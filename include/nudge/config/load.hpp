@@ -103,7 +103,7 @@ public:
       if (const auto b = what.find("] "); what.compare(0, 1, "[") == 0 && b != std::string_view::npos)
         what.remove_prefix(b + 2);
       errors.clear();  // positions inside a document that does not parse mean little
-      error("", fmt::format("not valid JSON: {}", what));
+      error("", fmt::format("not valid JSON: {}", printable(what)));
       return std::nullopt;
     }
   }

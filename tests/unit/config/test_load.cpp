@@ -269,3 +269,10 @@ TEST_CASE("config.load.file") {
     std::filesystem::remove(path);
   }
 }
+
+TEST_CASE("config.load.syntax_errors_quote_raw_bytes_safely") {
+  const auto r = try_load_config("{\"version\": 1, \"x\": \xff\x01}");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].text().find('\xff') == std::string::npos);
+  CHECK(detail::printable("ok \xd0\x96 \xff\xc0\x80 \x01") == "ok \xd0\x96 ??? ?");
+}
