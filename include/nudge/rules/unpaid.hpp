@@ -32,6 +32,9 @@ public:
     // Few invoices get this far: ask the store for the activities since issue.
     for (const auto& a : ctx.store->activities_of(i.client, i.issued))
       if (a.contact == Contact::yes || (a.contact == Contact::by_kind && c_.contact.counts(a.kind))) return std::nullopt;
+    if (c_.contact.completed_tasks)  // the contact policy says a completed task is contact
+      for (const auto& t : ctx.store->tasks_of(i.client, false))
+        if (t.state == TaskState::done && t.closed && *t.closed >= i.issued) return std::nullopt;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(i.id);
