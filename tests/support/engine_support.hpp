@@ -75,6 +75,14 @@ inline std::vector<const Action*> actions_of(const Plan& p, std::string_view rul
   return out;
 }
 
+/// Pointers into a temporary plan would dangle.
+std::vector<const Action*> actions_of(Plan&&, std::string_view = {}, std::optional<ActionKind> = {}) = delete;
+
+/// How many actions of one rule (and kind) a plan holds.
+inline std::size_t count_of(const Plan& p, std::string_view rule = {}, std::optional<ActionKind> kind = {}) {
+  return actions_of(p, rule, kind).size();
+}
+
 /// The exactly-once keys a plan would claim.
 inline std::set<std::string> once_keys(const Plan& p) {
   std::set<std::string> out;
@@ -103,6 +111,8 @@ inline const Finding* finding(const Plan& p, std::string_view rule, SubjectRef s
     if (f.rule == rule && f.subject == subject) return &f;
   return nullptr;
 }
+
+const Finding* finding(Plan&&, std::string_view, SubjectRef) = delete;
 
 inline bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
