@@ -9,6 +9,7 @@
 
 #include <nudge/calendar/business_calendar.hpp>
 #include <nudge/domain/pipeline.hpp>
+#include <nudge/notify/templates.hpp>
 #include <nudge/rules/churned.hpp>
 #include <nudge/rules/dead_deal.hpp>
 #include <nudge/rules/debtor.hpp>
@@ -20,13 +21,6 @@
 #include <nudge/rules/unpaid.hpp>
 
 namespace nudge {
-
-/// A message template: fmt named arguments such as {client}, {days}, {amount}, {summary}.
-struct MessageTemplate {
-  std::string subject;
-  std::string body;
-  friend bool operator==(const MessageTemplate&, const MessageTemplate&) = default;
-};
 
 /// Engine-wide options.
 struct EngineOptions {
@@ -51,8 +45,13 @@ struct EngineConfig {
   std::vector<StageSlaConfig> stage_sla;
   std::vector<NoNextStepConfig> no_next_step;
   std::vector<NeglectedTaskConfig> neglected_task;
-  /// Templates by id ("debtor_reminder" ...). A missing one falls back to the finding's summary.
-  std::map<std::string, MessageTemplate> templates;
+  /// Message templates by id, then locale: `templates["debtor_reminder"]["ru"]` (notify/templates.hpp).
+  /// A message is rendered in the client's locale (messages to managers: default_locale), falling back to
+  /// its language, then to default_locale; an id with no template falls back to the finding's summary.
+  /// Checked when the Engine is built: every id needs a default_locale text, placeholders must be known.
+  std::map<std::string, LocalizedTemplate> templates;
+  /// The locale every template has, used when a client's locale has no text ("en").
+  std::string default_locale = "en";
   EngineOptions options;
 
   /// One of each assistant with its defaults, and a default pipeline.

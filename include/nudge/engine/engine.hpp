@@ -31,6 +31,7 @@ namespace nudge {
 class Engine {
 public:
   explicit Engine(EngineConfig config) : config_(std::move(config)) {
+    check_templates(config_.templates, config_.default_locale);
     for (const auto& p : config_.pipelines) {
       p.validate();
       pipelines_.emplace(p.id, p);
@@ -247,22 +248,27 @@ private:
     return cur;
   }
 
-  std::string render(const std::string& text, const Finding& f, const Client& c) const {
+  /// Renders a text (template, task title) in `locale` (default: the configured default).
+  std::string render(const std::string& text, const Finding& f, const Client& c, std::string_view locale = {}) const {
     auto fact = [&](std::string_view n) {
       const auto* x = f.fact(n);
       return x ? to_string(x->value) : std::string{};
     };
-    std::string days = fact("days");
-    if (days.empty()) days = fact("days_overdue");
-    if (days.empty()) days = fact("days_open");
-    const std::string amount = f.cents ? to_string(Money{*f.cents, f.currency}) : std::string{};
-    const std::string deal = f.subject.kind == SubjectKind::deal ? std::to_string(f.subject.id) : std::string{};
-    const std::string invoice = f.subject.kind == SubjectKind::invoice ? std::to_string(f.subject.id) : std::string{};
+    TemplateArgs a;
+    for (const char* n : {"days", "days_overdue", "days_open"})
+      if (const auto* x = f.fact(n); x && !a.days) {
+        if (const auto* i = std::get_if<std::int64_t>(&x->value)) a.days = *i;
+      }
+    a.client = c.name;
+    a.owner = ctx_.manager_name(f.owner);
+    a.amount = f.cents ? to_string(Money{*f.cents, f.currency}) : std::string{};
+    a.deal = f.subject.kind == SubjectKind::deal ? std::to_string(f.subject.id) : std::string{};
+    a.invoice = f.subject.kind == SubjectKind::invoice ? std::to_string(f.subject.id) : std::string{};
+    a.stage = fact("stage");
+    a.summary = f.summary;
+    a.rule = f.rule;
     try {
-      return fmt::format(fmt::runtime(text), fmt::arg("client", c.name), fmt::arg("owner", ctx_.manager_name(f.owner)),
-                         fmt::arg("days", days), fmt::arg("amount", amount), fmt::arg("summary", f.summary),
-                         fmt::arg("rule", f.rule), fmt::arg("deal", deal), fmt::arg("invoice", invoice),
-                         fmt::arg("stage", fact("stage")));
+      return render_text(text, locale.empty() ? std::string_view(config_.default_locale) : locale, a);
     } catch (const fmt::format_error& e) {
       throw configuration_error(fmt::format("template '{}': {}", text, e.what()));
     }
@@ -311,12 +317,13 @@ private:
     m.channel = s.channel;
     m.to = std::move(to);
     m.template_id = s.template_id;
-    m.locale = c.locale;
+    // Clients read their own locale; managers the default one.
+    m.locale = s.target == Target::client && !c.locale.empty() ? c.locale : config_.default_locale;
     m.created = ctx_.now;
-    auto tpl = config_.templates.find(s.template_id);
-    if (tpl != config_.templates.end()) {
-      m.subject = render(tpl->second.subject, f, c);
-      m.body = render(tpl->second.body, f, c);
+    if (auto tpl = find_template(config_.templates, s.template_id, m.locale, config_.default_locale); tpl.text) {
+      m.locale = tpl.locale;
+      m.subject = render(tpl.text->subject, f, c, m.locale);
+      m.body = render(tpl.text->body, f, c, m.locale);
     } else {
       m.subject = fmt::format("[{}] {}", f.rule, c.name.empty() ? to_string(f.subject) : c.name);
       m.body = f.summary;
