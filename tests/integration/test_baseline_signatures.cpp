@@ -1,0 +1,56 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <support/baseline.hpp>
+#include <nudge/csv/import.hpp>
+#include <nudge/engine/engine.hpp>
+#include <nudge/storage/memory_storage.hpp>
+#ifdef NUDGE_TEST_SQLITE
+#include <nudge/sqlite/sqlite_storage.hpp>
+#endif
+
+using namespace nudge;
+
+namespace {
+
+std::filesystem::path data_dir() {
+  const char* d = std::getenv("NUDGE_BENCH_DATA");
+  REQUIRE_MESSAGE(d != nullptr, "NUDGE_BENCH_DATA names the generated data (set by CTest)");
+  return d;
+}
+
+void check_signatures(const Storage& store) {
+  Engine engine{baseline::config()};
+  const auto plan = engine.plan(store, baseline::now);
+  auto got = baseline::signatures(plan);
+  const auto want = baseline::published_s42();
+  for (const auto& rule : baseline::rule_names()) {
+    CAPTURE(rule);
+    INFO("nudge ", baseline::format_signature(got[rule]), " baseline ", baseline::format_signature(want.at(rule)));
+    CHECK(baseline::same_signature(got[rule], want.at(rule), rule));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("integration.baseline.signatures_in_memory") {
+  MemoryStorage store;
+  csv::import_directory(store, data_dir());
+  check_signatures(store);
+}
+
+#ifdef NUDGE_TEST_SQLITE
+TEST_CASE("integration.baseline.signatures_through_sqlite") {
+  const auto db = std::filesystem::temp_directory_path() / "nudge-baseline-s42.db";
+  std::filesystem::remove(db);
+  {
+    SqliteStorage store{db.string()};
+    csv::import_directory(store, data_dir());
+  }
+  SqliteStorage store{db.string()};
+  check_signatures(store);
+  std::filesystem::remove(db);
+}
+#endif
