@@ -14,11 +14,12 @@ namespace nudge {
 
 /// A filter on clients and deals. Empty lists mean "any".
 struct Scope {
-  std::vector<std::string> segments;      ///< the client is in one of these
-  std::optional<ClientKind> kind;         ///< B2B or B2C only
-  std::vector<std::string> labels;        ///< the client carries all of these
-  std::vector<std::string> except_labels; ///< the client carries none of these
-  std::vector<std::string> pipelines;     ///< deal assistants: the deal is in one of these
+  // Default member initializers let a host write Scope{.labels = {"vip"}} warnings-clean.
+  std::vector<std::string> segments{};      ///< the client is in one of these
+  std::optional<ClientKind> kind{};         ///< B2B or B2C only
+  std::vector<std::string> labels{};        ///< the client carries all of these
+  std::vector<std::string> except_labels{}; ///< the client carries none of these
+  std::vector<std::string> pipelines{};     ///< deal assistants: the deal is in one of these
 
   [[nodiscard]] bool matches_segments(const std::vector<std::string>& client_segments) const {
     if (segments.empty()) return true;
