@@ -148,3 +148,21 @@ TEST_CASE("notify.sqlite.delivery_state_survives_reopen") {
   CHECK(s.due_messages(from_unix(98)).size() == 1);
   CHECK(s.due_messages(from_unix(99)).size() == 2);
 }
+
+// ---- the done-when test over SQLite ---------------------------------------------------
+
+#include "../notify/day_scenario.hpp"
+
+TEST_CASE("notify.day.sqlite") {
+  TempFile file("day.db");
+  SqliteStorage store{file.path.string()};
+  const auto r = nudge::day::run_day(store);
+  nudge::day::check_day(r);
+  MESSAGE("sqlite: " << r.outbox.size() << " messages, " << r.gateway.raw.size() << " raw deliveries, "
+                     << r.notifier_calls << " notifier calls (" << r.notifier_failures << " failed), " << r.deferred
+                     << " deferrals for quiet hours, " << r.event_actions << " event actions");
+  // the delivery state is in the file, not only in this process
+  SqliteStorage again{file.path.string()};
+  CHECK(again.outbox_entries() == r.outbox);
+  CHECK(again.outbox().empty());
+}
