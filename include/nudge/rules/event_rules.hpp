@@ -49,21 +49,21 @@ struct FieldChange {
 /// Something that happened. `id` is the host's stable id of the event: every
 /// action an event causes is keyed by it, so an event delivered twice acts once.
 struct Event {
-  std::string id;
-  std::string kind;
+  std::string id{};
+  std::string kind{};
   Instant at{};
-  ClientId client;
-  std::optional<DealId> deal;
-  std::optional<TaskId> task;
+  ClientId client{};
+  std::optional<DealId> deal{};
+  std::optional<TaskId> task{};
   /// The manager involved: who took (or missed) the call, the new assignee.
-  std::optional<ManagerId> manager;
+  std::optional<ManagerId> manager{};
   /// Free fields a rule may test as `event.<name>` ("channel" = "phone" ...).
-  std::map<std::string, std::string> fields;
+  std::map<std::string, std::string> fields{};
   /// What changed, by name: {"stage": {"proposal", "negotiation"}}.
-  std::map<std::string, FieldChange> changes;
+  std::map<std::string, FieldChange> changes{};
   /// Set by the engine on events its own actions cause: the rules that led to
   /// this one, first to last. A rule never reacts to an event it caused (loop guard).
-  std::vector<std::string> caused_by;
+  std::vector<std::string> caused_by{};
 
   /// A call the client made that nobody answered.
   static Event missed_call(std::string id, ClientId client, Instant at, std::optional<ManagerId> manager = {}) {
@@ -129,15 +129,15 @@ struct Condition {
   enum class Kind { all, any, negate, compare, changed };
   Kind kind = Kind::all;
   /// all / any: the parts (all of nothing holds, any of nothing does not); negate: exactly one.
-  std::vector<Condition> items;
+  std::vector<Condition> items{};
   /// compare: the field; changed: the name of the changed field ("stage").
-  std::string field;
+  std::string field{};
   CompareOp op = CompareOp::eq;
   /// compare: one value, or the list for `in`.
-  std::vector<std::string> values;
+  std::vector<std::string> values{};
   /// changed: the old and the new value it must have changed between (absent: any).
-  std::optional<std::string> from;
-  std::optional<std::string> to;
+  std::optional<std::string> from{};
+  std::optional<std::string> to{};
 
   static Condition always() { return {}; }
   static Condition all(std::vector<Condition> cs) { return {Kind::all, std::move(cs), {}, CompareOp::eq, {}, {}, {}}; }
@@ -408,19 +408,19 @@ struct EventAction {
 ///      "actions": [{"action": "notify", "target": "client", "channel": "sms", "template": "missed_call"},
 ///                  {"action": "task", "target": "owner", "title": "Call {client} back"}]}
 struct EventRule {
-  std::string id;
+  std::string id{};
   bool enabled = true;
   /// The event kind it reacts to ("call.missed").
-  std::string on;
+  std::string on{};
   /// When it fires (default: always).
-  Condition when;
+  Condition when{};
   /// The promise: a task is due this long after the event (business time
   /// allowed), and messages may say so ({hours}, {minutes}, {due}).
   Period within = Period::hours(2);
   /// Fires at most once per client within this window (0 = no debounce): a
   /// burst of events sends one message.
   Seconds debounce{0};
-  std::vector<EventAction> actions;
+  std::vector<EventAction> actions{};
   friend bool operator==(const EventRule&, const EventRule&) = default;
 };
 
