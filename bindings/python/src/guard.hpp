@@ -34,6 +34,10 @@ public:
   std::optional<Deal> find_deal(DealId id) const override { tick(); return inner_.find_deal(id); }
   std::optional<Invoice> find_invoice(InvoiceId id) const override { return inner_.find_invoice(id); }
   bool has_activity(ActivityId id) const override { return inner_.has_activity(id); }
+  bool has_client(ClientId id) const override { return inner_.has_client(id); }
+  bool has_manager(ManagerId id) const override { return inner_.has_manager(id); }
+  bool has_task(TaskId id) const override { return inner_.has_task(id); }
+  bool has_deal(DealId id) const override { return inner_.has_deal(id); }
   std::vector<Manager> managers() const override { return inner_.managers(); }
   std::vector<ClientId> clients_of(ManagerId m) const override { return inner_.clients_of(m); }
   std::vector<Activity> activities_of(ClientId c, Instant since) const override {

@@ -7,6 +7,10 @@
 
 namespace nudge::bindings {
 
+#ifdef NUDGE_PYTHON_CONFORMANCE
+void bind_conformance(py::module_& m);  // conformance.cpp
+#endif
+
 namespace {
 
 template <class E>
@@ -17,6 +21,23 @@ void subclass(py::module_& m, py::handle base, const char* name, py::handle also
 }
 
 }  // namespace
+
+namespace {
+py::handle error_classes[6];  // Error, NotFound, InvalidArgument, Conflict, StorageError, ConfigurationError
+}  // namespace
+
+[[noreturn]] void rethrow_as_cpp(py::error_already_set& e) {
+  // A Python adapter or assistant raised one of nudge's errors: give C++ code the
+  // C++ exception it expects (the kit and the engine catch nudge::conflict ...).
+  const std::string msg = py::str(e.value());
+  if (error_classes[1] && e.matches(error_classes[1])) throw not_found(msg);
+  if (error_classes[2] && e.matches(error_classes[2])) throw invalid_argument(msg);
+  if (error_classes[3] && e.matches(error_classes[3])) throw conflict(msg);
+  if (error_classes[4] && e.matches(error_classes[4])) throw storage_error(msg);
+  if (error_classes[5] && e.matches(error_classes[5])) throw configuration_error(msg);
+  if (error_classes[0] && e.matches(error_classes[0])) throw error(msg);
+  throw;
+}
 
 void bind_errors(py::module_& m) {
   // Translators are tried newest first: the base goes first so that each
@@ -36,6 +57,8 @@ void bind_errors(py::module_& m) {
       "The storage backend failed, or a Python storage returned something unusable (C++ nudge::storage_error).");
   subclass<configuration_error>(m, base, "ConfigurationError", PyExc_ValueError,
       "A configuration is invalid; the message lists every problem with its path (C++ nudge::configuration_error).");
+  const char* names[] = {"Error", "NotFound", "InvalidArgument", "Conflict", "StorageError", "ConfigurationError"};
+  for (int i = 0; i < 6; ++i) error_classes[i] = m.attr(names[i]);  // the module keeps them alive
 }
 
 }  // namespace nudge::bindings
@@ -52,5 +75,8 @@ PYBIND11_MODULE(_nudge, m) {
   bind_rules(m);
   bind_engine(m);
   bind_adapters(m);
+#ifdef NUDGE_PYTHON_CONFORMANCE
+  bind_conformance(m);
+#endif
   m.attr("__version__") = nudge::version_string;
 }

@@ -5,14 +5,18 @@
 #include "common.hpp"
 
 #include <deque>
+#include <unordered_map>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include <nudge/notify/outbox.hpp>
 #include <nudge/storage/memory_storage.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge::bindings {
+
+[[noreturn]] void rethrow_as_cpp(py::error_already_set& e);  // module.cpp
 
 namespace {
 
@@ -63,6 +67,16 @@ protected:
   }
   void do_append_audit(const AuditRecord& r) override { call("do_append_audit", r); }
   void do_enqueue(const Message& m) override { call("do_enqueue", m); }
+  void do_record_delivery(std::string_view key, const DeliveryState& state) override {
+    {
+      py::gil_scoped_acquire gil;
+      if (py::hasattr(target_, "do_record_delivery")) {
+        call("do_record_delivery", std::string(key), state);
+        return;
+      }
+    }
+    UnitOfWork::do_record_delivery(key, state);  // keeps no delivery state: throws storage_error
+  }
   void do_commit() override { call("do_commit"); }
 
 private:
@@ -71,7 +85,11 @@ private:
     py::gil_scoped_acquire gil;
     if (!py::hasattr(target_, name))
       throw storage_error(fmt::format("{}: its unit of work {} has no {}()", who(py::handle()), type_of(target_), name));
-    return target_.attr(name)(std::forward<A>(args)...);
+    try {
+      return target_.attr(name)(std::forward<A>(args)...);
+    } catch (py::error_already_set& e) {
+      rethrow_as_cpp(e);
+    }
   }
   template <class R>
   R result(py::object r, const char* name, const char* expected) {
@@ -127,6 +145,19 @@ public:
     return call<std::vector<AuditRecord>>("audit_log", "a list of AuditRecord", s);
   }
   std::vector<Message> outbox() const override { return call<std::vector<Message>>("outbox", "a list of Message"); }
+  // Optional: a Python storage that keeps delivery state defines outbox_entries (and may define the other two).
+  std::vector<OutboxEntry> outbox_entries() const override {
+    if (!defines("outbox_entries")) return Storage::outbox_entries();
+    return call<std::vector<OutboxEntry>>("outbox_entries", "a list of OutboxEntry");
+  }
+  std::optional<OutboxEntry> find_message(std::string_view key) const override {
+    if (!defines("find_message")) return Storage::find_message(key);
+    return call<std::optional<OutboxEntry>>("find_message", "an OutboxEntry or None", std::string(key));
+  }
+  std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit) const override {
+    if (!defines("due_messages")) return Storage::due_messages(now, limit);
+    return call<std::vector<OutboxEntry>>("due_messages", "a list of OutboxEntry", now, limit);
+  }
 
   void scan_clients(const ClientBatchFn& fn, std::size_t batch) const override {
     py::gil_scoped_acquire gil;
@@ -186,15 +217,28 @@ public:
       views.clear();
       keep.clear();
     };
+    // For plain Deals: open tasks per deal from one scan_open_tasks() pass (a
+    // task of another client may point at the deal), the latest closed one
+    // from the tasks of the deal's client.
+    std::optional<std::unordered_map<DealId, int>> open_by_deal;
     for (py::handle item : iterate(items, "scan_open_deals")) {
       DealView v;
       if (py::isinstance<Deal>(item)) {
         v.deal = &item.cast<const Deal&>();
-        for (const auto& t : tasks_of(v.deal->client, false)) {
-          if (t.deal != v.deal->id) continue;
-          if (t.open()) ++v.open_tasks;
-          else if (t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed)) v.last_task_closed = t.closed;
+        if (!open_by_deal) {
+          open_by_deal.emplace();
+          scan_open_tasks(
+              [&](std::span<const Task> ts) {
+                for (const auto& t : ts)
+                  if (t.deal) ++(*open_by_deal)[*t.deal];
+              },
+              default_batch);
         }
+        if (auto it = open_by_deal->find(v.deal->id); it != open_by_deal->end()) v.open_tasks = it->second;
+        for (const auto& t : tasks_of(v.deal->client, false))
+          if (t.deal == v.deal->id && !t.open() && t.closed &&
+              (!v.last_task_closed || *t.closed > *v.last_task_closed))
+            v.last_task_closed = t.closed;
       } else if (py::isinstance<DealViewData>(item)) {
         const auto& d = item.cast<const DealViewData&>();
         v = DealView{&d.deal, d.open_tasks, d.last_task_closed};
@@ -220,13 +264,23 @@ public:
 protected:
   std::unique_ptr<UnitOfWork> do_begin() override {
     py::gil_scoped_acquire gil;
-    py::object w = method("do_begin")();
+    py::object w;
+    try {
+      w = method("do_begin")();
+    } catch (py::error_already_set& e) {
+      rethrow_as_cpp(e);
+    }
     if (w.is_none()) throw storage_error(fmt::format("{}: do_begin() must return a UnitOfWork, got None", who(self())));
     return std::make_unique<ForwardingWork>(*this, std::move(w));
   }
 
 private:
   py::handle self() const { return py::detail::get_object_handle(static_cast<const Storage*>(this), py::detail::get_type_info(typeid(Storage))); }
+
+  bool defines(const char* name) const {
+    py::gil_scoped_acquire gil;
+    return static_cast<bool>(py::get_override(static_cast<const Storage*>(this), name));
+  }
 
   py::function method(const char* name) const {
     py::function f = py::get_override(static_cast<const Storage*>(this), name);
@@ -237,7 +291,12 @@ private:
   template <class R, class... A>
   R call(const char* name, const char* expected, A&&... args) const {
     py::gil_scoped_acquire gil;
-    py::object r = method(name)(std::forward<A>(args)...);
+    py::object r;
+    try {
+      r = method(name)(std::forward<A>(args)...);
+    } catch (py::error_already_set& e) {
+      rethrow_as_cpp(e);
+    }
     try {
       return r.cast<R>();
     } catch (const py::cast_error&) {
@@ -305,6 +364,9 @@ protected:
   }
   void do_append_audit(const AuditRecord& r) override { PYBIND11_OVERRIDE_PURE(void, UnitOfWork, do_append_audit, r); }
   void do_enqueue(const Message& m) override { PYBIND11_OVERRIDE_PURE(void, UnitOfWork, do_enqueue, m); }
+  void do_record_delivery(std::string_view key, const DeliveryState& state) override {
+    PYBIND11_OVERRIDE(void, UnitOfWork, do_record_delivery, key, state);
+  }
   void do_commit() override { PYBIND11_OVERRIDE_PURE(void, UnitOfWork, do_commit, ); }
 };
 
@@ -399,6 +461,26 @@ void bind_storage(py::module_& m) {
       .def_readwrite("labels", &ClientInfoData::labels, "Labels: name -> note.");
   def_record(info, {"id", "owner", "kind", "segments", "labels"});
 
+  // ---- outbox delivery state -----------------------------------------------------------------
+  py::enum_<DeliveryStatus>(m, "DeliveryStatus", "Where an outbox message is in its life.")
+      .value("pending", DeliveryStatus::pending)
+      .value("delivered", DeliveryStatus::delivered)
+      .value("dead", DeliveryStatus::dead);
+  py::class_<DeliveryState> dstate(m, "DeliveryState", "The delivery state of one outbox message.");
+  dstate.def_readwrite("status", &DeliveryState::status, "DeliveryStatus.")
+      .def_readwrite("attempts", &DeliveryState::attempts, "Delivery attempts made so far.")
+      .def_readwrite("last_error", &DeliveryState::last_error, "The notifier's error of the last failed attempt.");
+  def_instant(dstate, "next_attempt", &DeliveryState::next_attempt, "Pending only: not to be tried before, or None.");
+  def_instant(dstate, "delivered_at", &DeliveryState::delivered_at, "Delivered only: when it was accepted, or None.");
+  def_record(dstate, {"status", "attempts", "last_error", "next_attempt", "delivered_at"}, 5);
+  dstate.def("validate", &DeliveryState::validate, py::arg("key"), "Raises InvalidArgument when it contradicts itself.");
+  py::class_<OutboxEntry> entry(m, "OutboxEntry", "A message in the outbox with its delivery state.");
+  entry.def_readwrite("message", &OutboxEntry::message, "The Message.")
+      .def_readwrite("state", &OutboxEntry::state, "Its DeliveryState.");
+  def_record(entry, {"message", "state"}, 2);
+  entry.def("due", [](const OutboxEntry& e, py::handle now) { return e.due(instant_from(now, "now")); }, py::arg("now"),
+            "Whether a dispatcher should try it at `now`.");
+
   // ---- the unit of work ------------------------------------------------------------------
   py::class_<UnitOfWork, PyUnitOfWork> uow(
       m, "UnitOfWork",
@@ -451,8 +533,11 @@ void bind_storage(py::module_& m) {
            py::arg("key"), py::arg("at"), "Records an action key; False when it was recorded before (skip the action).")
       .def("append_audit", [](Transaction& t, const AuditRecord& r) { t.get().append_audit(r); }, py::arg("record"),
            "Appends an audit record.")
-      .def("enqueue", [](Transaction& t, const Message& x) { t.get().enqueue(x); }, py::arg("message"),
-           "Puts a message into the outbox.")
+      .def("enqueue", [](Transaction& t, const Message& x) { return t.get().enqueue(x); }, py::arg("message"),
+           "Puts a message into the outbox; False (and nothing done) when its key is there already.")
+      .def("record_delivery",
+           [](Transaction& t, const std::string& key, const DeliveryState& s) { t.get().record_delivery(key, s); },
+           py::arg("key"), py::arg("state"), "Replaces a message's DeliveryState (checked: it exists, not delivered).")
       .def("commit", &Transaction::commit, "Makes every write durable; once.")
       .def("rollback", &Transaction::rollback, "Undoes every write now (also what dropping an uncommitted unit does).")
       .def_property_readonly("committed", &Transaction::committed, "Whether commit() succeeded.")
@@ -523,6 +608,15 @@ void bind_storage(py::module_& m) {
       .def("audit_log", &Storage::audit_log, py::arg("subject") = py::none(),
            "Audit records in the order appended; only those about `subject` when given.")
       .def("outbox", &Storage::outbox, "Messages waiting in the outbox, in order.")
+      .def("outbox_entries", &Storage::outbox_entries,
+           "Every message with its delivery state (list of OutboxEntry), in the order enqueued. A Python storage "
+           "that keeps delivery state defines it (and UnitOfWork.do_record_delivery); the default reports every "
+           "message of outbox() as pending.")
+      .def("find_message", &Storage::find_message, py::arg("key"), "The OutboxEntry with this key, or None.")
+      .def("due_messages",
+           [](const Storage& s, py::handle now, std::size_t limit) { return s.due_messages(instant_from(now, "now"), limit); },
+           py::arg("now"), py::arg("limit") = Storage::default_batch,
+           "Pending messages due at `now`, in the order enqueued, at most `limit`.")
       .def("summarize", &Storage::summarize, py::arg("client"), "A client's derived facts computed from its lists.")
       .def("begin", [](py::object self) { return Transaction(self.cast<Storage&>().begin(), self); },
            "Starts a unit of work (a Transaction). Use `with store.begin() as w:` to commit at the end of the block.");

@@ -1,6 +1,7 @@
 """A storage adapter written in Python: the port implemented over plain dicts.
 
-It is what an integrator writes over data a script already holds. Writes apply
+It is what an integrator writes over data a script already holds, delivery
+state of the outbox included, and it passes the conformance kit. Writes apply
 at once and are undone on rollback, so reads inside a unit of work see its own
 writes, as the port requires.
 """
@@ -81,16 +82,22 @@ class DictWork(nudge.UnitOfWork):
 
     def do_enqueue(self, message):
         self.s.outbox_.append(message)
-        self.undo.append(self.s.outbox_.pop)
+        self.s.delivery_[message.key] = nudge.DeliveryState()
+        self.undo.append(lambda: (self.s.outbox_.pop(), self.s.delivery_.pop(message.key)))
+
+    def do_record_delivery(self, key, state):
+        old = self.s.delivery_[key]
+        self.s.delivery_[key] = copy.copy(state)
+        self.undo.append(lambda: self.s.delivery_.__setitem__(key, old))
 
     def do_commit(self):
-        self.undo.clear()
+        self.undo = None  # finished: the store may begin another unit
         self.s.commits += 1
 
     def do_rollback(self):
-        for f in reversed(self.undo):
+        for f in reversed(self.undo or []):
             f()
-        self.undo.clear()
+        self.undo = None
         self.s.rollbacks += 1
 
 
@@ -99,8 +106,9 @@ class DictStorage(nudge.Storage):
         super().__init__()
         self.managers_, self.clients_, self.tasks_, self.deals_, self.invoices_ = {}, {}, {}, {}, {}
         self.activities_, self.activity_ids_ = {}, set()
-        self.actions_, self.audit_, self.outbox_ = {}, [], []
+        self.actions_, self.audit_, self.outbox_, self.delivery_ = {}, [], [], {}
         self.commits = self.rollbacks = 0
+        self.open_unit = None
 
     # lookups
     def find_client(self, id):
@@ -162,7 +170,13 @@ class DictStorage(nudge.Storage):
         return [r for r in self.audit_ if subject is None or r.subject == subject]
 
     def outbox(self):
-        return list(self.outbox_)
+        return [m for m in self.outbox_ if self.delivery_[m.key].status == nudge.DeliveryStatus.pending]
+
+    def outbox_entries(self):
+        return [nudge.OutboxEntry(m, copy.copy(self.delivery_[m.key])) for m in self.outbox_]
 
     def do_begin(self):
-        return DictWork(self)
+        if self.open_unit is not None and self.open_unit.undo is not None:
+            raise nudge.Conflict("dict storage: a unit of work is already open")
+        self.open_unit = DictWork(self)
+        return self.open_unit

@@ -133,3 +133,25 @@ def _seeded():
     m = nudge.MemoryStorage()
     seed_mixed(m)
     return m
+
+
+@pytest.mark.skipif(not hasattr(nudge, "run_conformance"), reason="built without the conformance kit (doctest)")
+def test_storage_conformance_python_dict_storage():
+    ok, report = nudge.run_conformance(DictStorage)
+    assert "test cases:" in report
+    assert ok, report
+    ok, report = nudge.run_conformance(nudge.MemoryStorage)
+    assert ok, report
+
+
+@pytest.mark.skipif(not hasattr(nudge, "run_conformance"), reason="built without the conformance kit (doctest)")
+def test_storage_conformance_can_fail():
+    class Forgetful(DictStorage):
+        def do_begin(self):
+            w = DictWork(self)
+            w.do_rollback = lambda: None  # keeps what it should undo
+            return w
+
+    ok, report = nudge.run_conformance(Forgetful, "rollback_*")
+    assert not ok
+    assert "rollback_restores_everything" in report
