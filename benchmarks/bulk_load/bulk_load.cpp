@@ -37,7 +37,12 @@ int main(int argc, char** argv) {
   const std::int64_t n_managers = managers_for(n_clients);
 
   std::vector<nudge::Manager> managers;
-  for (std::int64_t i = 1; i <= n_managers; ++i) managers.push_back({nudge::ManagerId{i}, fmt::format("manager {}", i)});
+  for (std::int64_t i = 1; i <= n_managers; ++i) {
+    nudge::Manager m;
+    m.id = nudge::ManagerId{i};
+    m.name = fmt::format("manager {}", i);
+    managers.push_back(std::move(m));
+  }
   std::vector<nudge::Client> clients;
   clients.reserve(static_cast<std::size_t>(n_clients));
   for (std::int64_t i = 1; i <= n_clients; ++i) {
