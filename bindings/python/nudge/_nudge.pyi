@@ -1019,3 +1019,46 @@ class _Csv:
     def import_maven(store: Storage, directory: str, options: _Csv.MavenOptions = ...) -> _Csv.MavenReport: ...
 
 csv: _Csv
+
+# ---- notifiers (present when the core has the notifier port) -----------------------------------------
+class Undeliverable(Error): ...
+
+class RetryPolicy:
+    base: timedelta
+    factor: float
+    cap: timedelta
+    max_attempts: int
+    def __init__(self) -> None: ...
+
+class DispatcherOptions:
+    retry: RetryPolicy
+    quiet_hours_for_managers: bool
+    time_zone: str
+    batch: int
+    max_per_run: int
+    def __init__(self) -> None: ...
+
+class DispatchOutcome:
+    class Kind(_Enum):
+        delivered: ClassVar[DispatchOutcome.Kind]
+        retry: ClassVar[DispatchOutcome.Kind]
+        dead: ClassVar[DispatchOutcome.Kind]
+        deferred: ClassVar[DispatchOutcome.Kind]
+    key: str
+    kind: DispatchOutcome.Kind
+    next_attempt: Optional[datetime]
+    error: str
+    attempts: int
+    def to_dict(self) -> dict[str, Any]: ...
+
+class DispatchReport:
+    delivered: int
+    retried: int
+    dead: int
+    deferred: int
+    outcomes: list[DispatchOutcome]
+    notes: list[str]
+    def to_dict(self) -> dict[str, Any]: ...
+
+def dispatch(store: Storage, notifier: Union[Callable[[Message], Any], Any], now: datetime,
+             options: DispatcherOptions = ...) -> DispatchReport: ...

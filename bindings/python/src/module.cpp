@@ -10,6 +10,9 @@ namespace nudge::bindings {
 #ifdef NUDGE_PYTHON_CONFORMANCE
 void bind_conformance(py::module_& m);  // conformance.cpp
 #endif
+#ifdef NUDGE_PYTHON_NOTIFY
+void bind_notify(py::module_& m);  // notify.cpp
+#endif
 
 namespace {
 
@@ -77,6 +80,9 @@ PYBIND11_MODULE(_nudge, m) {
   bind_adapters(m);
 #ifdef NUDGE_PYTHON_CONFORMANCE
   bind_conformance(m);
+#endif
+#ifdef NUDGE_PYTHON_NOTIFY
+  bind_notify(m);
 #endif
   m.attr("__version__") = nudge::version_string;
 }
