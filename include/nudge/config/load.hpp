@@ -116,20 +116,22 @@ public:
       return c;
     }
     if (!version(root)) return c;
-    object(root, "", {"version", "default_locale", "calendar", "pipelines", "assistants", "templates", "quiet_hours",
-                      "options"});
-    field(root, "", "default_locale", [&](const ojson& v, const std::string& p) { str(v, p, c.default_locale); });
+    object(root, "", {"version", "default_locale", "calendar", "pipelines", "assistants", "event_rules", "templates",
+                      "quiet_hours", "options"});
+    field(root, "", "default_locale", [&](const ojson& v, const std::string& p) { str(v, p, c.engine.default_locale); });
     field(root, "", "calendar", [&](const ojson& v, const std::string& p) { c.engine.calendar = calendar(v, p); });
     field(root, "", "pipelines", [&](const ojson& v, const std::string& p) {
       list(v, p, "an array of pipelines", c.engine.pipelines,
            [&](const ojson& x, const std::string& xp, Pipeline& out) { pipeline(x, xp, out); });
     });
     field(root, "", "assistants", [&](const ojson& v, const std::string& p) { assistants(v, p, c.engine); });
-    field(root, "", "templates", [&](const ojson& v, const std::string& p) { templates(v, p, c.templates); });
+    field(root, "", "event_rules", [&](const ojson& v, const std::string& p) {
+      list(v, p, "an array of event rules", c.event_rules,
+           [&](const ojson& x, const std::string& xp, EventRule& out) { event_rule(x, xp, out); });
+    });
+    field(root, "", "templates", [&](const ojson& v, const std::string& p) { templates(v, p, c.engine.templates); });
     field(root, "", "quiet_hours", [&](const ojson& v, const std::string& p) { quiet_hours(v, p, c.quiet_hours); });
     field(root, "", "options", [&](const ojson& v, const std::string& p) { options(v, p, c.engine.options); });
-    for (const auto& [id, locales] : c.templates)
-      if (auto it = locales.find(c.default_locale); it != locales.end()) c.engine.templates[id] = it->second;
     return c;
   }
 
@@ -676,6 +678,133 @@ private:
     field(j, path, "title", [&](const ojson& v, const std::string& p) { str(v, p, s.title, "a task title"); });
     field(j, path, "due_in", [&](const ojson& v, const std::string& p) { period(v, p, s.due_in); });
     field(j, path, "reason", [&](const ojson& v, const std::string& p) { str(v, p, s.reason, "a loss reason"); });
+  }
+
+  // ---- event rules ----------------------------------------------------------------
+
+  void event_rule(const ojson& j, const std::string& path, EventRule& r) {
+    if (!object(j, path, {"id", "enabled", "on", "when", "within", "debounce", "actions"},
+                "an event rule like {\"id\": \"missed_call\", \"on\": \"call.missed\", \"actions\": [...]}"))
+      return;
+    id(j, path, r.id, "missed_call");
+    field(j, path, "enabled", [&](const ojson& v, const std::string& p) { boolean(v, p, r.enabled); });
+    required(j, path, "on", "an event kind like \"call.missed\"",
+             [&](const ojson& v, const std::string& p) { str(v, p, r.on, "an event kind like \"call.missed\""); });
+    field(j, path, "when", [&](const ojson& v, const std::string& p) { r.when = condition(v, p, 1); });
+    field(j, path, "within", [&](const ojson& v, const std::string& p) { period(v, p, r.within); });
+    field(j, path, "debounce", [&](const ojson& v, const std::string& p) {
+      Period d{r.debounce};
+      const auto before = errors.size();
+      period(v, p, d);
+      if (errors.size() != before) return;
+      if (d.basis != TimeBasis::calendar)
+        return error(p, fmt::format("expected a plain duration like \"30m\" (not business time), got {}", got(v)));
+      r.debounce = d.length;
+    });
+    required(j, path, "actions", "an array of actions", [&](const ojson& v, const std::string& p) {
+      list(v, p, "an array of actions", r.actions,
+           [&](const ojson& x, const std::string& xp, EventAction& a) { event_action(x, xp, a); });
+    });
+  }
+
+  static constexpr std::string_view condition_forms =
+      R"({"all": [...]}, {"any": [...]}, {"not": {...}}, {"field": ..., "op": ..., "value": ...} or {"changed": ...})";
+
+  Condition condition(const ojson& j, const std::string& path, int depth) {
+    Condition c;
+    if (!j.is_object()) {
+      error(path, fmt::format("expected a condition: {}; got {}", condition_forms, got(j)));
+      return c;
+    }
+    if (depth > max_condition_depth) {
+      error(path, fmt::format("conditions nest deeper than {}", max_condition_depth));
+      return c;
+    }
+    const bool all = j.contains("all"), any = j.contains("any"), negate = j.contains("not"),
+               compare = j.contains("field"), changed = j.contains("changed");
+    if (all + any + negate + compare + changed != 1) {
+      error(path, fmt::format("expected one condition form: {}; got {}", condition_forms,
+                              all + any + negate + compare + changed == 0 ? std::string("none of them")
+                                                                          : std::string("several in one object")));
+      return c;
+    }
+    const auto parts = [&](std::string_view key, Condition::Kind kind) {
+      object(j, path, {key});
+      c.kind = kind;
+      field(j, path, key, [&](const ojson& v, const std::string& p) {
+        if (!v.is_array()) return error(p, fmt::format("expected an array of conditions, got {}", got(v)));
+        for (std::size_t i = 0; i < v.size(); ++i) c.items.push_back(condition(v[i], child(p, i), depth + 1));
+      });
+    };
+    if (all) parts("all", Condition::Kind::all);
+    if (any) parts("any", Condition::Kind::any);
+    if (negate) {
+      object(j, path, {"not"});
+      c.kind = Condition::Kind::negate;
+      field(j, path, "not", [&](const ojson& v, const std::string& p) { c.items.push_back(condition(v, p, depth + 1)); });
+    }
+    if (compare) {
+      object(j, path, {"field", "op", "value"});
+      c.kind = Condition::Kind::compare;
+      field(j, path, "field", [&](const ojson& v, const std::string& p) {
+        str(v, p, c.field, "a field like \"client.segment\"");
+      });
+      field(j, path, "op", [&](const ojson& v, const std::string& p) { enumeration(v, p, c.op); });
+      required(j, path, "value", "a value, or a list of values for \"in\"", [&](const ojson& v, const std::string& p) {
+        if (v.is_array()) {
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            c.values.emplace_back();
+            scalar(v[i], child(p, i), c.values.back());
+          }
+        } else {
+          c.values.emplace_back();
+          scalar(v, p, c.values.back());
+        }
+      });
+    }
+    if (changed) {
+      object(j, path, {"changed", "from", "to"});
+      c.kind = Condition::Kind::changed;
+      field(j, path, "changed", [&](const ojson& v, const std::string& p) {
+        str(v, p, c.field, "the name of a changed field, like \"stage\"");
+      });
+      field(j, path, "from", [&](const ojson& v, const std::string& p) {
+        std::string x;
+        str(v, p, x, "the old value");
+        c.from = x;
+      });
+      field(j, path, "to", [&](const ojson& v, const std::string& p) {
+        std::string x;
+        str(v, p, x, "the new value");
+        c.to = x;
+      });
+    }
+    return c;
+  }
+
+  /// A value compared with a field: text, or a number or true/false read as its text.
+  void scalar(const ojson& v, const std::string& path, std::string& out) {
+    if (v.is_string()) out = v.get<std::string>();
+    else if (v.is_number_unsigned()) out = std::to_string(v.get<std::uint64_t>());
+    else if (v.is_number_integer()) out = std::to_string(v.get<std::int64_t>());
+    else if (v.is_number_float() || v.is_boolean()) out = v.dump();
+    else error(path, fmt::format("expected a text, number or true/false to compare with, got {}", got(v)));
+  }
+
+  void event_action(const ojson& j, const std::string& path, EventAction& a) {
+    if (!object(j, path, {"action", "target", "level", "manager", "channel", "template", "title", "label"},
+                "an action like {\"action\": \"notify\", \"target\": \"client\", \"template\": \"...\"}"))
+      return;
+    field(j, path, "action", [&](const ojson& v, const std::string& p) { enumeration(v, p, a.action); });
+    field(j, path, "target", [&](const ojson& v, const std::string& p) { enumeration(v, p, a.target); });
+    field(j, path, "level", [&](const ojson& v, const std::string& p) { integer(v, p, a.level, 1, 100); });
+    field(j, path, "manager", [&](const ojson& v, const std::string& p) {
+      integer(v, p, a.manager_id, 1, std::numeric_limits<std::int64_t>::max());
+    });
+    field(j, path, "channel", [&](const ojson& v, const std::string& p) { enumeration(v, p, a.channel); });
+    field(j, path, "template", [&](const ojson& v, const std::string& p) { str(v, p, a.template_id, "a template id"); });
+    field(j, path, "title", [&](const ojson& v, const std::string& p) { str(v, p, a.title, "a title or a label's note"); });
+    field(j, path, "label", [&](const ojson& v, const std::string& p) { str(v, p, a.label, "a label"); });
   }
 
   // ---- templates, quiet hours, options --------------------------------------------

@@ -14,6 +14,7 @@
 #include <nudge/domain/pipeline.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/notify/message.hpp>
+#include <nudge/rules/event_rules.hpp>
 #include <nudge/rules/ladder.hpp>
 
 namespace nudge::detail {
@@ -55,6 +56,15 @@ struct EnumNames<ActivityKind> {
   static constexpr auto names = activity_kind_names;
 };
 
+template <>
+struct EnumNames<CompareOp> {
+  static constexpr std::array<std::string_view, 8> names{"==", "!=", "<", "<=", ">", ">=", "in", "contains"};
+};
+template <>
+struct EnumNames<EventActionKind> {
+  static constexpr std::array<std::string_view, 3> names{"notify", "task", "label"};
+};
+
 template <class E>
 constexpr std::string_view enum_name(E e) {
   const auto i = static_cast<std::size_t>(e);
@@ -92,9 +102,5 @@ void for_each_assistant_list(Config& c, F&& f) {
 
 inline constexpr std::array<std::string_view, 9> assistant_kinds{
     "forgotten", "release", "churned", "unpaid", "debtor", "dead_deal", "stage_sla", "no_next_step", "neglected_task"};
-
-/// The placeholders a template, a task title or a message may use (what the engine fills in).
-inline constexpr std::array<std::string_view, 9> placeholders{"client", "owner",   "days",    "amount", "summary",
-                                                              "rule",   "deal",    "invoice", "stage"};
 
 }  // namespace nudge::detail

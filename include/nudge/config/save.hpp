@@ -35,7 +35,7 @@ public:
   ojson write(const LoadedConfig& c) const {
     ojson j = ojson::object();
     j["version"] = config_format_version;
-    if (all_ || c.default_locale != "en") j["default_locale"] = c.default_locale;
+    if (all_ || c.engine.default_locale != EngineConfig{}.default_locale) j["default_locale"] = c.engine.default_locale;
     if (auto cal = calendar(c.engine.calendar); !cal.empty()) j["calendar"] = std::move(cal);
     if (all_ || !c.engine.pipelines.empty()) {
       auto& ps = j["pipelines"] = ojson::array();
@@ -43,7 +43,11 @@ public:
     }
     auto as = assistants(c.engine);
     if (all_ || !as.empty()) j["assistants"] = std::move(as);
-    auto ts = templates(c);
+    if (all_ || !c.event_rules.empty()) {
+      auto& rs = j["event_rules"] = ojson::array();
+      for (const auto& r : c.event_rules) rs.push_back(event_rule(r));
+    }
+    auto ts = templates(c.engine.templates);
     if (all_ || !ts.empty()) j["templates"] = std::move(ts);
     if (all_ || !c.quiet_hours.empty()) {
       auto& q = j["quiet_hours"] = ojson::object();
@@ -248,9 +252,7 @@ private:
     return j;
   }
 
-  ojson templates(const LoadedConfig& c) const {
-    auto all = c.templates;
-    for (const auto& [id, t] : c.engine.templates) all[id][c.default_locale] = t;
+  ojson templates(const std::map<std::string, LocalizedTemplate>& all) const {
     ojson j = ojson::object();
     for (const auto& [id, locales] : all) {
       auto& x = j[id] = ojson::object();
@@ -264,6 +266,77 @@ private:
     return j;
   }
 
+  /// A compared value: a number when the text is one exactly as JSON writes it ("1000"), else the text.
+  static ojson scalar(const std::string& v) {
+    const auto j = ojson::parse(v, nullptr, /*allow_exceptions=*/false);
+    if (j.is_number() && j.dump() == v) return j;
+    return v;
+  }
+
+  ojson condition(const Condition& c) const {
+    switch (c.kind) {
+      case Condition::Kind::all:
+      case Condition::Kind::any: {
+        ojson items = ojson::array();
+        for (const auto& x : c.items) items.push_back(condition(x));
+        ojson j = ojson::object();
+        j[c.kind == Condition::Kind::all ? "all" : "any"] = std::move(items);
+        return j;
+      }
+      case Condition::Kind::negate: {
+        ojson j = ojson::object();
+        j["not"] = c.items.empty() ? ojson::object() : condition(c.items.front());
+        return j;
+      }
+      case Condition::Kind::compare: {
+        ojson j = ojson::object();
+        j["field"] = c.field;
+        j["op"] = std::string(enum_name(c.op));
+        if (c.op == CompareOp::in || c.values.size() != 1) {
+          auto& a = j["value"] = ojson::array();
+          for (const auto& v : c.values) a.push_back(scalar(v));
+        } else {
+          j["value"] = scalar(c.values.front());
+        }
+        return j;
+      }
+      case Condition::Kind::changed: {
+        ojson j = ojson::object();
+        j["changed"] = c.field;
+        if (c.from) j["from"] = *c.from;
+        if (c.to) j["to"] = *c.to;
+        return j;
+      }
+    }
+    return ojson::object();
+  }
+
+  ojson event_rule(const EventRule& r) const {
+    const EventRule d;
+    ojson j = ojson::object();
+    j["id"] = r.id;
+    if (want(r.enabled, d.enabled)) j["enabled"] = r.enabled;
+    j["on"] = r.on;
+    if (want(r.when, d.when)) j["when"] = condition(r.when);
+    if (want(r.within, d.within)) j["within"] = duration_text(r.within);
+    if (want(r.debounce, d.debounce)) j["debounce"] = duration_text(Period{r.debounce});
+    auto& as = j["actions"] = ojson::array();
+    for (const auto& a : r.actions) {
+      const EventAction e;
+      ojson x = ojson::object();
+      x["action"] = std::string(enum_name(a.action));  // always: it says what the rest means
+      if (want(a.target, e.target)) x["target"] = std::string(enum_name(a.target));
+      if (want(a.level, e.level)) x["level"] = a.level;
+      if (a.manager_id != 0) x["manager"] = a.manager_id;
+      if (want(a.channel, e.channel)) x["channel"] = std::string(enum_name(a.channel));
+      if (want(a.template_id, e.template_id)) x["template"] = a.template_id;
+      if (want(a.title, e.title)) x["title"] = a.title;
+      if (want(a.label, e.label)) x["label"] = a.label;
+      as.push_back(std::move(x));
+    }
+    return j;
+  }
+
   bool all_;
 };
 
@@ -271,7 +344,6 @@ private:
 
 /// The configuration as pretty JSON (two-space indent, UTF-8 kept as is);
 /// `load_config(save_config(c)) == c` for every configuration that validates.
-/// `engine.templates` are written as the default locale's texts.
 ///
 /// @throws nudge::invalid_argument if a text is not valid UTF-8.
 ///
@@ -287,7 +359,7 @@ inline std::string save_config(const LoadedConfig& c, SaveOptions options = {}) 
   }
 }
 
-/// An engine configuration alone: its templates are the "en" texts.
+/// An engine configuration alone.
 inline std::string save_config(const EngineConfig& c, SaveOptions options = {}) {
   return save_config(LoadedConfig::from(c), options);
 }

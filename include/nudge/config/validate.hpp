@@ -6,6 +6,7 @@
 /// loaded from a file; the loader runs it and reports its findings together
 /// with the file's own problems.
 
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -19,6 +20,8 @@
 #include <nudge/config/loaded_config.hpp>
 #include <nudge/config/names.hpp>
 #include <nudge/domain/manager.hpp>
+#include <nudge/notify/templates.hpp>
+#include <nudge/rules/event_rules.hpp>
 
 namespace nudge {
 
@@ -40,44 +43,50 @@ inline const std::set<std::string>& builtin_template_ids() {
   return ids;
 }
 
-/// Checks a message text: `{name}` placeholders from the known set, `{{` and
-/// `}}` for literal braces. Returns "" or what is wrong.
-inline std::string check_placeholders(std::string_view text) {
-  const std::string known = [] {
-    std::string s;
-    for (auto p : placeholders) s += fmt::format("{}{{{}}}", s.empty() ? "" : ", ", p);
-    return s;
-  }();
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '}') {
-      if (i + 1 < text.size() && text[i + 1] == '}') {
-        ++i;
-        continue;
-      }
-      return "a lone \"}\" (write \"}}\" for a literal brace)";
+/// What is wrong with a message text (a template's subject or body, a task
+/// title, a label's note) rendered in `locale`, or "": placeholders from
+/// nudge::template_placeholders, `{{` and `}}` for literal braces, plural
+/// specs that fit the locale (notify/templates.hpp). Widths and precisions
+/// above 999 are refused: a text must not make every message megabytes long.
+inline std::string text_problem(std::string_view text, std::string_view locale) {
+  if (auto why = check_placeholder_names(text); !why.empty()) {
+    // "unknown placeholder {clinet}; known ..." -> add the likely one.
+    constexpr std::string_view unknown = "unknown placeholder {";
+    if (why.compare(0, unknown.size(), unknown) == 0) {
+      const auto close = why.find('}', unknown.size());
+      const auto name = std::string_view(why).substr(unknown.size(), close - unknown.size());
+      if (const auto near = closest(name, template_placeholders); !near.empty() && close != std::string::npos)
+        why.insert(close + 1, fmt::format(" (did you mean {{{}}}?)", near));
     }
-    if (c != '{') continue;
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      ++i;
+    return why;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{' || (i + 1 < text.size() && text[i + 1] == '{')) {
+      if (text[i] == '{') ++i;
       continue;
     }
-    const auto close = text.find('}', i + 1);
-    if (close == std::string_view::npos) return "a \"{\" without its \"}\" (write \"{{\" for a literal brace)";
-    const std::string_view name = text.substr(i + 1, close - i - 1);
-    if (name.find(':') != std::string_view::npos)
-      return fmt::format("placeholder {} has a format spec; write plain {{name}} placeholders: {}",
-                         quote_text(text.substr(i, close - i + 1)), known);
-    bool ok = false;
-    for (auto p : placeholders) ok = ok || p == name;
-    if (!ok) {
-      std::string hint;
-      const auto near = closest(name, placeholders);
-      if (!near.empty()) hint = fmt::format(" (did you mean {{{}}}?)", near);
-      return fmt::format("unknown placeholder {}{}; known placeholders: {}", quote_text(text.substr(i, close - i + 1)),
-                         hint, known);
+    const auto close = text.find('}', i);
+    const auto spec = text.substr(i + 1, close - i - 1);
+    const auto colon = spec.find(':');
+    if (colon != std::string_view::npos && spec.compare(colon + 1, 7, "plural(") != 0) {
+      std::size_t run = 0;
+      for (char c : spec.substr(colon + 1)) {
+        run = std::isdigit(static_cast<unsigned char>(c)) ? run + 1 : 0;
+        if (run > 3)
+          return fmt::format("placeholder {} asks for a width or precision over 999", quote_text(text.substr(i, close - i + 1)));
+      }
     }
     i = close;
+  }
+  TemplateArgs sample;  // every count set, so each plural spec is tried
+  sample.client = "client";
+  sample.days = 2;
+  sample.hours = 2;
+  sample.minutes = 2;
+  try {
+    (void)render_text(text, locale, sample);
+  } catch (const fmt::format_error& e) {
+    return printable(e.what());
   }
   return {};
 }
@@ -99,6 +108,9 @@ inline std::string key_part_problem(std::string_view id) {
   return {};
 }
 
+/// How deep all / any / not may nest in an event rule's condition.
+inline constexpr int max_condition_depth = 32;
+
 class Validator {
 public:
   explicit Validator(const LoadedConfig& c) : c_(c), e_(c.engine) {}
@@ -108,6 +120,7 @@ public:
     pipelines();
     assistants();
     templates();
+    event_rules();
     quiet_hours();
     options();
     return std::move(out_);
@@ -117,8 +130,8 @@ private:
   void add(std::string path, std::string message) { out_.push_back({std::move(path), std::move(message)}); }
 
   void locale() {
-    if (!locale_ok(c_.default_locale))
-      add("/default_locale", fmt::format("expected a locale like \"en\" or \"pt-BR\", got {}", quote_text(c_.default_locale)));
+    if (!locale_ok(e_.default_locale))
+      add("/default_locale", fmt::format("expected a locale like \"en\" or \"pt-BR\", got {}", quote_text(e_.default_locale)));
   }
 
   void period(const std::string& path, const Period& p) {
@@ -214,14 +227,14 @@ private:
 
   std::set<std::string> template_ids() const {
     std::set<std::string> s;
-    for (const auto& [id, t] : c_.templates) s.insert(id);
     for (const auto& [id, t] : e_.templates) s.insert(id);
     return s;
   }
 
-  void text(const std::string& path, const std::string& t) {
-    if (auto why = check_placeholders(t); !why.empty()) add(path, why);
+  void text(const std::string& path, const std::string& t, std::string_view locale) {
+    if (auto why = text_problem(t, locale); !why.empty()) add(path, why);
   }
+  void text(const std::string& path, const std::string& t) { text(path, t, e_.default_locale); }
 
   void ladder(const std::string& path, const Ladder& l, std::string_view kind, AssistantFeed feed) {
     const auto defined = template_ids();
@@ -371,31 +384,146 @@ private:
   }
 
   void templates() {
-    for (const auto& [id, locales] : c_.templates) {
+    for (const auto& [id, locales] : e_.templates) {
       const auto base = child("/templates", id);
       if (id.empty()) add(base, "expected a template id, got \"\"");
       for (const auto& [loc, t] : locales) {
         const auto lp = child(base, loc);
-        if (!locale_ok(loc)) add(lp, fmt::format("expected a locale like \"en\" or \"pt-BR\", got {}", quote_text(loc)));
-        text(child(lp, "subject"), t.subject);
-        text(child(lp, "body"), t.body);
+        if (!locale_ok(loc)) {
+          add(lp, fmt::format("expected a locale like \"en\" or \"pt-BR\", got {}", quote_text(loc)));
+          continue;
+        }
+        text(child(lp, "subject"), t.subject, loc);
+        text(child(lp, "body"), t.body, loc);
       }
-      auto def = locales.find(c_.default_locale);
-      auto eng = e_.templates.find(id);
-      if (def == locales.end()) {
+      if (!locales.count(e_.default_locale))
         add(base, fmt::format("no text for the default locale \"{}\"; add \"{}\": {{\"subject\": ..., \"body\": ...}}",
-                              c_.default_locale, c_.default_locale));
-      } else if (eng == e_.templates.end() || !(eng->second == def->second)) {
-        add(child(base, c_.default_locale), "differs from the engine's text (EngineConfig::templates); build the "
-                                            "configuration with LoadedConfig::from() or set both");
-      }
+                              e_.default_locale, e_.default_locale));
     }
-    for (const auto& [id, t] : e_.templates)
-      if (!c_.templates.count(id))
-        add(child("/templates", id), fmt::format("the engine has a template \"{}\" (EngineConfig::templates) that "
-                                                 "LoadedConfig::templates lacks; build the configuration with "
-                                                 "LoadedConfig::from() or set both",
-                                                 id));
+  }
+
+  /// " (did you mean \"client.segment\"?)" for a misspelt field of a client, deal or task.
+  static std::string field_hint(std::string_view field) {
+    const auto hint = [&](std::string_view prefix, const auto& names) -> std::string {
+      if (field.compare(0, prefix.size(), prefix) != 0) return {};
+      const auto near = closest(field.substr(prefix.size()), names);
+      return near.empty() ? std::string{} : fmt::format(" (did you mean \"{}{}\"?)", prefix, near);
+    };
+    if (auto h = hint("client.", nudge::detail::client_fields); !h.empty()) return h;
+    if (auto h = hint("deal.", nudge::detail::deal_fields); !h.empty()) return h;
+    return hint("task.", nudge::detail::task_fields);
+  }
+
+  /// The problems of a condition; `depth` counts nesting (the loader refuses deeper trees).
+  void condition(const std::string& path, const Condition& c, int depth) {
+    if (depth > max_condition_depth) return add(path, fmt::format("conditions nest deeper than {}", max_condition_depth));
+    switch (c.kind) {
+      case Condition::Kind::all:
+      case Condition::Kind::any: {
+        const auto lp = child(path, c.kind == Condition::Kind::all ? "all" : "any");
+        for (std::size_t i = 0; i < c.items.size(); ++i) condition(child(lp, i), c.items[i], depth + 1);
+        break;
+      }
+      case Condition::Kind::negate:
+        if (c.items.size() != 1)
+          add(child(path, "not"), fmt::format("expected exactly one condition, got {}", c.items.size()));
+        else
+          condition(child(path, "not"), c.items.front(), depth + 1);
+        break;
+      case Condition::Kind::changed:
+        if (c.field.empty()) add(child(path, "changed"), "expected the name of a changed field, like \"stage\"");
+        break;
+      case Condition::Kind::compare:
+        if (auto why = nudge::detail::check_field(c.field); !why.empty()) add(child(path, "field"), why + field_hint(c.field));
+        if (c.op == CompareOp::in ? c.values.empty() : c.values.size() != 1)
+          add(child(path, "value"), fmt::format("operator \"{}\" takes {}, got {} value{}", enum_name(c.op),
+                                                c.op == CompareOp::in ? "a list of values" : "one value",
+                                                c.values.size(), c.values.size() == 1 ? "" : "s"));
+        break;
+    }
+  }
+
+  void event_rules() {
+    std::map<std::string, std::size_t> ids;
+    const auto defined = template_ids();
+    const std::vector<std::string> known(defined.begin(), defined.end());
+    for (std::size_t i = 0; i < c_.event_rules.size(); ++i) {
+      const auto& r = c_.event_rules[i];
+      const auto base = child("/event_rules", i);
+      if (r.id.empty()) {
+        add(child(base, "id"), "expected an event rule id, got \"\"");
+      } else if (auto [it, fresh] = ids.emplace(r.id, i); !fresh) {
+        add(child(base, "id"), fmt::format("duplicate event rule id \"{}\" (also /event_rules/{}/id)", r.id, it->second));
+      }
+      if (auto why = key_part_problem(r.id); !why.empty()) add(child(base, "id"), why);
+      if (r.on.empty()) add(child(base, "on"), "expected an event kind like \"call.missed\" or \"deal.stage_changed\", got \"\"");
+      condition(child(base, "when"), r.when, 1);
+      period(child(base, "within"), r.within);
+      if (r.debounce.count() < 0)
+        add(child(base, "debounce"), fmt::format("expected {} (zero or more), got a negative duration {}", duration_hint,
+                                                 quote_text(to_string(Period{r.debounce}))));
+      if (r.actions.empty()) add(child(base, "actions"), "expected at least one action");
+      for (std::size_t k = 0; k < r.actions.size(); ++k) event_action(child(child(base, "actions"), k), r.actions[k], known);
+    }
+  }
+
+  void event_action(const std::string& path, const EventAction& a, const std::vector<std::string>& templates) {
+    const EventAction d;
+    const auto action = enum_name(a.action);
+    if (a.target == Target::manager && a.manager_id <= 0)
+      add(child(path, "manager"), "expected the id of the manager this action addresses (target \"manager\")");
+    if (a.target != Target::manager && a.manager_id != 0)
+      add(child(path, "manager"), fmt::format("a manager id only goes with target \"manager\"; this action's target is "
+                                              "\"{}\"",
+                                              enum_name(a.target)));
+    if (a.level < 1)
+      add(child(path, "level"), fmt::format("expected a supervisor level of 1 or more (2 = the supervisor's "
+                                            "supervisor), got {}",
+                                            a.level));
+    const auto ignored = [&](std::string_view key, std::string_view what) {
+      add(child(path, key), fmt::format("{}; a \"{}\" action would ignore it", what, action));
+    };
+    if (a.action != EventActionKind::notify) {
+      if (!a.template_id.empty()) ignored("template", "only notify actions send a message");
+      if (a.channel != d.channel) ignored("channel", "only notify actions send a message");
+    }
+    if (a.action != EventActionKind::label && !a.label.empty()) ignored("label", "only label actions set a label");
+    switch (a.action) {
+      case EventActionKind::notify: {
+        if (!a.title.empty()) ignored("title", "only task and label actions have a title or note");
+        const auto tp = child(path, "template");
+        if (a.template_id.empty()) {
+          add(tp, "expected the id of the message's template");
+        } else if (a.template_id.find("{stage}") != std::string::npos) {
+          // "deal_stage.{stage}": one template per stage, looked up when the event comes.
+          std::string rest = a.template_id;
+          for (auto at = rest.find("{stage}"); at != std::string::npos; at = rest.find("{stage}")) rest.erase(at, 7);
+          if (rest.find_first_of("{}") != std::string::npos)
+            add(tp, fmt::format("only {{stage}} may vary in a template id, got {}", quote_text(a.template_id)));
+        } else if (a.template_id.find_first_of("{}") != std::string::npos) {
+          add(tp, fmt::format("only {{stage}} may vary in a template id, got {}", quote_text(a.template_id)));
+        } else if (!e_.templates.count(a.template_id)) {
+          add(tp, fmt::format("no template \"{}\" in /templates{}{}", a.template_id,
+                              templates.empty() ? std::string(" (none defined)")
+                                                : fmt::format(" (defined: {})", quoted_list(templates)),
+                              did_you_mean(a.template_id, templates)));
+        }
+        break;
+      }
+      case EventActionKind::task:
+        if (a.target == Target::client)
+          add(child(path, "target"), "a task is for a manager: expected target \"owner\", \"supervisor\", "
+                                     "\"assignee\" or \"manager\", got \"client\"");
+        if (a.title.empty())
+          add(child(path, "title"), "expected the task's title, like \"Call {client} back\"");
+        else
+          text(child(path, "title"), a.title);
+        break;
+      case EventActionKind::label:
+        if (a.label.empty()) add(child(path, "label"), "expected the label to set, like \"called_back\"");
+        text(child(path, "title"), a.title);
+        break;
+    }
   }
 
   void quiet_hours() {
@@ -428,10 +556,13 @@ private:
 /// Every problem of a configuration, in the file's order (empty when it is
 /// fine): ranges (shares in (0, 10], supervisor levels >= 1, no negative
 /// durations), unique ids (pipelines, stages, assistants across all lists,
-/// ladder steps), references (a release's forgotten assistant, ladder
-/// templates, pipelines named by scopes and by dead_deal overrides), pipeline
-/// shape (won and lost terminals, no limit on a terminal stage), message
-/// placeholders, and steps whose fields the engine would ignore.
+/// ladder steps, event rules), references (a release's forgotten assistant,
+/// templates named by steps and event actions, pipelines named by scopes and
+/// by dead_deal overrides), pipeline shape (won and lost terminals, no limit
+/// on a terminal stage), message texts (placeholders, plural forms, a text in
+/// the default locale), event conditions (known fields, operators with the
+/// right values), and steps or actions whose fields would be ignored. What
+/// validates, Engine and EventEngine accept.
 ///
 /// Paths are those of the file format (`/assistants/release/0/forgotten`).
 ///
@@ -443,7 +574,7 @@ inline std::vector<ConfigIssue> validate(const LoadedConfig& c) { return detail:
 /// The checks that need the managers (kept in storage, not in the
 /// configuration): every segment a scope names is served by an active manager
 /// (Manager::serves, "*" serves all), and every step addressed to a fixed
-/// manager names an active one.
+/// manager (a ladder step or an event action) names an active one.
 ///
 /// @code
 /// auto issues = nudge::validate_against(cfg, store.managers());
@@ -456,6 +587,13 @@ inline std::vector<ConfigIssue> validate_against(const LoadedConfig& c, const st
     if (m.active)
       for (const auto& s : m.segments)
         if (std::find(served.begin(), served.end(), s) == served.end()) served.push_back(s);
+  const auto check_manager = [&](std::string path, std::int64_t id) {
+    const auto it = std::find_if(managers.begin(), managers.end(), [&](const Manager& m) { return m.id.value() == id; });
+    if (it == managers.end())
+      out.push_back({std::move(path), fmt::format("no manager with id {}", id)});
+    else if (!it->active)
+      out.push_back({std::move(path), fmt::format("manager {} ({}) is not active", id, it->name)});
+  };
   for_each_assistant_list(c.engine, [&](std::string_view kind, AssistantFeed, const auto& list) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const auto base = child(child("/assistants", kind), i);
@@ -473,18 +611,17 @@ inline std::vector<ConfigIssue> validate_against(const LoadedConfig& c, const st
       const auto& ladder = list[i].ladder;
       for (std::size_t k = 0; k < ladder.size(); ++k) {
         const auto& s = ladder[k];
-        if (s.target != Target::manager || s.manager_id <= 0) continue;
-        const auto it = std::find_if(managers.begin(), managers.end(),
-                                     [&](const Manager& m) { return m.id.value() == s.manager_id; });
-        if (it == managers.end())
-          out.push_back({child(child(child(base, "ladder"), k), "manager"),
-                         fmt::format("no manager with id {}", s.manager_id)});
-        else if (!it->active)
-          out.push_back({child(child(child(base, "ladder"), k), "manager"),
-                         fmt::format("manager {} ({}) is not active", s.manager_id, it->name)});
+        if (s.target == Target::manager && s.manager_id > 0)
+          check_manager(child(child(child(base, "ladder"), k), "manager"), s.manager_id);
       }
     }
   });
+  for (std::size_t i = 0; i < c.event_rules.size(); ++i)
+    for (std::size_t k = 0; k < c.event_rules[i].actions.size(); ++k) {
+      const auto& a = c.event_rules[i].actions[k];
+      if (a.target == Target::manager && a.manager_id > 0)
+        check_manager(child(child(child(child("/event_rules", i), "actions"), k), "manager"), a.manager_id);
+    }
   return out;
 }
 
