@@ -10,6 +10,7 @@
 #include <support/baseline.hpp>
 #include <nudge/config/config.hpp>
 #include <nudge/engine/engine.hpp>
+#include <nudge/rules/event_engine.hpp>
 
 using namespace nudge;
 namespace fs = std::filesystem;
@@ -66,13 +67,16 @@ TEST_CASE("config.example.loads_round_trips_and_builds_the_engine") {
   CHECK(c.engine.pipelines.size() == 4);
   CHECK(c.engine.forgotten.size() == 2);
   CHECK(c.engine.calendar.time_zone() == "Europe/Berlin");
-  CHECK(c.templates.at("debtor_reminder").size() == 2);
-  CHECK(c.engine.templates.at("debtor_reminder").subject == "Invoice {invoice} is overdue");
+  CHECK(c.engine.templates.at("debtor_reminder").size() == 2);
+  CHECK(c.engine.templates.at("debtor_reminder").at("en").subject == "Invoice {invoice} is overdue");
+  CHECK(c.event_rules.size() == 3);
   CHECK(c.quiet_hours.size() == 2);
   CHECK(load_config(save_config(c)) == c);
   CHECK(load_config(save_config(c, {.include_defaults = true})) == c);
   const Engine e{c.engine};
   CHECK(e.assistants().size() == 13);
+  const EventEngine events{c.event_rules, c.engine};
+  CHECK(events.rules().size() == 3);
 }
 
 TEST_CASE("config.example.b2c_is_never_forgotten") {
@@ -107,5 +111,6 @@ TEST_CASE("config.baseline.equals_the_baseline_rules") {
   const auto c = load_or_fail(fixtures / "baseline.json");
   CHECK(c.engine == baseline::config());
   CHECK(c.engine.neglected_task.empty());
+  CHECK(c.event_rules.empty());
   CHECK_NOTHROW(Engine{c.engine});
 }

@@ -21,8 +21,7 @@ std::vector<std::string> texts(const LoadResult& r) {
 TEST_CASE("config.load.minimal") {
   const auto c = load_config(R"({"version": 1})");
   CHECK(c.engine == EngineConfig{});
-  CHECK(c.default_locale == "en");
-  CHECK(c.templates.empty());
+  CHECK(c.event_rules.empty());
   CHECK(c.quiet_hours.empty());
 }
 
@@ -179,16 +178,112 @@ TEST_CASE("config.load.calendar") {
 
 TEST_CASE("config.load.templates_locales_quiet_hours_options") {
   const auto c = load_config(R"({"version": 1, "default_locale": "ru",
-    "templates": {"debtor_reminder": {"en": {"subject": "Overdue", "body": "{amount} overdue"},
-                                      "ru": {"body": "Просрочено {amount}"}}},
+    "templates": {"debtor_reminder": {"en": {"subject": "Overdue", "body": "{amount} overdue for {days_text}"},
+                                      "ru": {"body": "Просрочено {amount}, {days:plural(# день|# дня|# дней)}"}}},
     "quiet_hours": {"sms": {"from": "21:00", "to": "09:00"}},
     "options": {"late_after": "36h", "batch": 100}})");
-  CHECK(c.default_locale == "ru");
-  CHECK(c.engine.templates.at("debtor_reminder") == MessageTemplate{"", "Просрочено {amount}"});
-  CHECK(c.templates.at("debtor_reminder").at("en") == MessageTemplate{"Overdue", "{amount} overdue"});
-  CHECK(c.quiet_hours.at(Channel::sms) == QuietHours{21h, 9h});
+  CHECK(c.engine.default_locale == "ru");
+  CHECK(c.engine.templates.at("debtor_reminder").at("ru") ==
+        MessageTemplate{"", "Просрочено {amount}, {days:plural(# день|# дня|# дней)}"});
+  CHECK(c.engine.templates.at("debtor_reminder").at("en") == MessageTemplate{"Overdue", "{amount} overdue for {days_text}"});
+  CHECK(c.quiet_hours.at(Channel::sms) == QuietHours::between(21h, 9h));
   CHECK(c.engine.options.late_after == 36h);
   CHECK(c.engine.options.batch == 100);
+}
+
+TEST_CASE("config.load.event_rules") {
+  const auto c = load_config(R"({"version": 1,
+    "templates": {"missed_call": {"en": {"body": "Sorry, {client}: {owner} calls you back within {hours:plural(# hour|# hours)}."}}},
+    "event_rules": [{
+      "id": "negotiation_alert", "enabled": false, "on": "deal.stage_changed",
+      "when": {"all": [
+        {"changed": "stage", "from": "proposal", "to": "negotiation"},
+        {"field": "client.segments", "op": "contains", "value": "smb"},
+        {"any": [{"field": "deal.amount", "op": ">=", "value": 1000},
+                 {"field": "client.labels", "op": "contains", "value": "vip"}]},
+        {"not": {"field": "client.kind", "op": "in", "value": ["B2C", "other"]}},
+        {"changed": "owner"},
+        {"field": "event.urgent", "value": true}]},
+      "within": "2 business hours", "debounce": "30m",
+      "actions": [
+        {"action": "notify", "target": "manager", "manager": 7, "channel": "email", "template": "missed_call"},
+        {"action": "notify", "template": "deal_stage.{stage}"},
+        {"action": "task", "target": "owner", "title": "Agree the terms with {client}"},
+        {"action": "label", "label": "negotiating", "title": "since {due}"}]},
+      {"id": "plain", "on": "call.missed", "actions": [{"action": "label", "label": "missed"}]}]})");
+  REQUIRE(c.event_rules.size() == 2);
+  EventRule want;
+  want.id = "negotiation_alert";
+  want.enabled = false;
+  want.on = "deal.stage_changed";
+  want.when = Condition::all({Condition::changed("stage", "proposal", "negotiation"),
+                              Condition::compare("client.segments", CompareOp::contains, "smb"),
+                              Condition::any({Condition::compare("deal.amount", CompareOp::ge, "1000"),
+                                              Condition::compare("client.labels", CompareOp::contains, "vip")}),
+                              Condition::negate(Condition::in("client.kind", {"B2C", "other"})),
+                              Condition::changed("owner"),
+                              Condition::compare("event.urgent", CompareOp::eq, "true")});
+  want.within = Period::business_hours(2);
+  want.debounce = 30min;
+  want.actions = {EventAction{.target = Target::manager, .manager_id = 7, .channel = Channel::email,
+                              .template_id = "missed_call"},
+                  EventAction{.template_id = "deal_stage.{stage}"},
+                  EventAction{.action = EventActionKind::task, .target = Target::owner,
+                              .title = "Agree the terms with {client}"},
+                  EventAction{.action = EventActionKind::label, .title = "since {due}", .label = "negotiating"}};
+  CHECK(c.event_rules[0] == want);
+  CHECK(c.event_rules[1].when == Condition::always());
+  CHECK(c.event_rules[1].within == Period::hours(2));
+  CHECK(load_config(save_config(c)) == c);
+}
+
+TEST_CASE("config.load.event_rule_problems") {
+  const auto r = try_load_config(R"({"version": 1,
+    "templates": {"missed_call": {"en": {"body": "Sorry"}}},
+    "event_rules": [
+      {"id": "a", "on": "call.missed", "debounce": "1 business day",
+       "when": {"all": [{"field": "client.sgment", "op": "==", "value": "x"},
+                        {"field": "deal.stage", "op": "=", "value": "won"},
+                        {"field": "client.kind", "op": "==", "value": ["B2B", "B2C"]},
+                        {"field": "client.kind", "any": []},
+                        {}]},
+       "actions": [{"action": "notify", "template": "missed_cal"},
+                   {"action": "task", "target": "client"},
+                   {"action": "label", "template": "missed_call"}]},
+      {"id": "a", "on": "", "actions": []}]})");
+  std::vector<std::string> got;
+  for (const auto& e : r.errors) got.push_back(e.text());
+  CHECK(got == std::vector<std::string>{
+                   "/event_rules/0/debounce: expected a plain duration like \"30m\" (not business time), got \"1 business day\"",
+                   "/event_rules/0/when/all/0/field: unknown client field 'sgment' (did you mean \"client.segment\"?)",
+                   "/event_rules/0/when/all/1/op: expected one of \"==\", \"!=\", \"<\", \"<=\", \">\", \">=\", \"in\", "
+                   "\"contains\", got \"=\" (did you mean \"==\"?)",
+                   "/event_rules/0/when/all/2/value: operator \"==\" takes one value, got 2 values",
+                   "/event_rules/0/when/all/3: expected one condition form: {\"all\": [...]}, {\"any\": [...]}, {\"not\": "
+                   "{...}}, {\"field\": ..., \"op\": ..., \"value\": ...} or {\"changed\": ...}; got several in one object",
+                   "/event_rules/0/when/all/4: expected one condition form: {\"all\": [...]}, {\"any\": [...]}, {\"not\": "
+                   "{...}}, {\"field\": ..., \"op\": ..., \"value\": ...} or {\"changed\": ...}; got none of them",
+                   "/event_rules/0/actions/0/template: no template \"missed_cal\" in /templates (defined: \"missed_call\") "
+                   "(did you mean \"missed_call\"?)",
+                   "/event_rules/0/actions/1/target: a task is for a manager: expected target \"owner\", \"supervisor\", "
+                   "\"assignee\" or \"manager\", got \"client\"",
+                   "/event_rules/0/actions/1/title: expected the task's title, like \"Call {client} back\"",
+                   "/event_rules/0/actions/2/template: only notify actions send a message; a \"label\" action would ignore it",
+                   "/event_rules/0/actions/2/label: expected the label to set, like \"called_back\"",
+                   "/event_rules/1/id: duplicate event rule id \"a\" (also /event_rules/0/id)",
+                   "/event_rules/1/on: expected an event kind like \"call.missed\" or \"deal.stage_changed\", got \"\"",
+                   "/event_rules/1/actions: expected at least one action"});
+}
+
+TEST_CASE("config.load.deeply_nested_conditions_are_refused_not_recursed") {
+  std::string when;
+  for (int i = 0; i < 10000; ++i) when += R"({"not": )";
+  when += R"({"changed": "stage"})";
+  for (int i = 0; i < 10000; ++i) when += "}";
+  const auto r = try_load_config(R"({"version": 1, "event_rules": [{"id": "x", "on": "e", "when": )" + when +
+                                 R"(, "actions": [{"action": "label", "label": "l"}]}]})");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].message == "conditions nest deeper than 32");
 }
 
 TEST_CASE("config.load.json_comments_are_accepted") {
@@ -263,7 +358,7 @@ TEST_CASE("config.load.file") {
   SUBCASE("save_config_file then load_config_file") {
     const auto path = std::filesystem::temp_directory_path() / "nudge_test_config_roundtrip.json";
     auto c = LoadedConfig::from(EngineConfig::defaults());
-    c.quiet_hours[Channel::sms] = {21h, 9h};
+    c.quiet_hours[Channel::sms] = QuietHours::between(21h, 9h);
     save_config_file(c, path);
     CHECK(load_config_file(path) == c);
     std::filesystem::remove(path);

@@ -63,10 +63,31 @@ LoadedConfig everything() {
   e.stage_sla.push_back(second.stage_sla[0]);
   e.no_next_step.push_back(second.no_next_step[0]);
   e.neglected_task.push_back(second.neglected_task[0]);
-  e.templates["custom"] = {"Hi {client}", "{summary} {{not a placeholder}}"};
-  auto c = LoadedConfig::from(e, "de");
-  c.templates["custom"]["ru"] = {"", "Привет, {client}"};
-  c.quiet_hours = {{Channel::sms, {21h, 9h}}, {Channel::email, {0min, 24h}}};
+  e.default_locale = "de";
+  e.templates["custom"]["de"] = {"Hallo {client}", "{summary} {{kein Platzhalter}} seit {days_text}"};
+  e.templates["custom"]["ru"] = {"", "Привет, {client}: {days:plural(# день|# дня|# дней)}"};
+  e.templates["stage.won"]["de"] = {"", "{stage}"};
+  auto c = LoadedConfig::from(e);
+  c.quiet_hours = {{Channel::sms, QuietHours::between(21h, 9h)}, {Channel::email, QuietHours::between(0min, 24h)}};
+  EventRule r;
+  r.id = "stage";
+  r.enabled = false;
+  r.on = "deal.stage_changed";
+  r.when = Condition::all({Condition::changed("stage", std::nullopt, "won"), Condition::changed("owner", "1"),
+                           Condition::negate(Condition::any({Condition::compare("deal.amount", CompareOp::lt, "1000"),
+                                                             Condition::compare("deal.amount", CompareOp::gt, "1.5"),
+                                                             Condition::compare("deal.amount", CompareOp::ge, "1e3"),
+                                                             Condition::compare("deal.amount", CompareOp::le, "-0"),
+                                                             Condition::compare("event.x", CompareOp::ne, "true")})),
+                           Condition::in("client.segment", {"north", "42"})});
+  r.within = Period::business_days(1);
+  r.debounce = 90s;
+  r.actions = {EventAction{.target = Target::manager, .manager_id = 3, .channel = Channel::email,
+                           .template_id = "stage.{stage}"},
+               EventAction{.action = EventActionKind::task, .target = Target::supervisor, .level = 2, .title = "Look"},
+               EventAction{.action = EventActionKind::label, .target = Target::owner, .title = "{due}", .label = "won"}};
+  c.event_rules = {r, EventRule{.id = "plain", .on = "call.missed",
+                                .actions = {EventAction{.action = EventActionKind::label, .label = "missed"}}}};
   return c;
 }
 
@@ -101,12 +122,13 @@ TEST_CASE("config.save.defaults") {
   }
 }
 
-TEST_CASE("config.save.engine_templates_are_the_default_locale") {
+TEST_CASE("config.save.templates_in_every_locale") {
   auto c = LoadedConfig::from(EngineConfig{});
-  c.engine.templates["x"] = {"S", "B"};  // edited in the engine only
+  c.engine.templates["x"]["en"] = {"S", "B"};
+  c.engine.templates["x"]["ru"] = {"С", "Т"};
   const auto back = load_config(save_config(c));
-  CHECK(back.engine.templates.at("x") == MessageTemplate{"S", "B"});
-  CHECK(back.templates.at("x").at("en") == MessageTemplate{"S", "B"});
+  CHECK(back == c);
+  CHECK(back.engine.templates.at("x").at("ru") == MessageTemplate{"С", "Т"});
 }
 
 TEST_CASE("config.save.invalid_utf8_is_an_error_not_a_crash") {
@@ -123,4 +145,14 @@ TEST_CASE("config.save.human_forms") {
   CHECK(j["calendar"]["hours"]["tue"] == nlohmann::json::parse(R"(["08:00-12:00", "13:00-17:00"])"));
   CHECK(j["assistants"]["release"][0]["grace"] == "36h of business days");
   CHECK(j["quiet_hours"]["email"] == nlohmann::json::parse(R"({"from": "00:00", "to": "24:00"})"));
+  // Compared values: numbers where the text is a JSON number as JSON writes it, else text.
+  const auto& any = j["event_rules"][0]["when"]["all"][2]["not"]["any"];
+  CHECK(any[0]["value"] == 1000);
+  CHECK(any[1]["value"] == 1.5);
+  CHECK(any[2]["value"] == "1e3");
+  CHECK(any[3]["value"] == "-0");
+  CHECK(any[4]["value"] == "true");
+  CHECK(j["event_rules"][0]["when"]["all"][3]["value"] == nlohmann::json::parse(R"(["north", 42])"));
+  CHECK(j["event_rules"][1] ==
+        nlohmann::json::parse(R"({"id": "plain", "on": "call.missed", "actions": [{"action": "label", "label": "missed"}]})"));
 }

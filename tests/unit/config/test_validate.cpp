@@ -5,6 +5,7 @@
 
 #include <nudge/config/config.hpp>
 #include <nudge/engine/engine.hpp>
+#include <nudge/rules/event_engine.hpp>
 
 using namespace nudge;
 
@@ -43,7 +44,7 @@ TEST_CASE("config.validate.built_in_code") {
   c.engine.release[0].policy.max_new_per_run = -1;
   c.engine.options.batch = 0;
   c.engine.options.late_after = Seconds{-1};
-  c.default_locale = "";
+  c.engine.default_locale = "";
   CHECK(texts(validate(c)) ==
         std::vector<std::string>{
             "/default_locale: expected a locale like \"en\" or \"pt-BR\", got \"\"",
@@ -80,25 +81,16 @@ TEST_CASE("config.validate.steps_whose_fields_would_be_ignored") {
             "\"manager\")"});
 }
 
-TEST_CASE("config.validate.templates_must_agree_with_the_engine") {
-  auto c = LoadedConfig::from(EngineConfig{});
-  c.templates["x"]["en"] = {"S", "B"};  // the engine lacks it
-  c.engine.templates["y"] = {"S", "B"};  // the per-locale map lacks it
-  CHECK(texts(validate(c)) ==
-        std::vector<std::string>{
-            "/templates/x/en: differs from the engine's text (EngineConfig::templates); build the configuration with "
-            "LoadedConfig::from() or set both",
-            "/templates/y: the engine has a template \"y\" (EngineConfig::templates) that LoadedConfig::templates "
-            "lacks; build the configuration with LoadedConfig::from() or set both"});
-}
-
-TEST_CASE("config.validate.placeholders") {
-  CHECK(detail::check_placeholders("Dear {client}, {{literal}} and }} fine").empty());
-  CHECK(detail::check_placeholders("{client").find("without its") != std::string::npos);
-  CHECK(detail::check_placeholders("oops }").find("lone") != std::string::npos);
-  CHECK(detail::check_placeholders("{days:>5}").find("format spec") != std::string::npos);
-  CHECK(detail::check_placeholders("{}").find("unknown placeholder \"{}\"") != std::string::npos);
-  CHECK(detail::check_placeholders("{ammount}").find("did you mean {amount}?") != std::string::npos);
+TEST_CASE("config.validate.texts") {
+  CHECK(detail::text_problem("Dear {client}, {{literal}} and }} fine, {days_text}", "en").empty());
+  CHECK(detail::text_problem("{days:plural(# день|# дня|# дней)}", "ru").empty());
+  CHECK(!detail::text_problem("{days:plural(# day|# days)}", "ru").empty());  // Russian has three forms
+  CHECK(detail::text_problem("{client", "en").find("unclosed") != std::string::npos);
+  CHECK(detail::text_problem("oops }", "en").find("'}'") != std::string::npos);
+  CHECK(detail::text_problem("{client:>5}", "en").empty());
+  CHECK(detail::text_problem("{client:>2000000000}", "en").find("over 999") != std::string::npos);
+  CHECK(detail::text_problem("{ammount}", "en").find("unknown placeholder {ammount} (did you mean {amount}?)") !=
+        std::string::npos);
 }
 
 TEST_CASE("config.validate.everything_valid_is_accepted_by_the_engine") {
@@ -108,10 +100,13 @@ TEST_CASE("config.validate.everything_valid_is_accepted_by_the_engine") {
     "pipelines": [{"id": "p", "stages": [{"id": "a", "limit": "1d"}, {"id": "w", "kind": "won"}, {"id": "l", "kind": "lost"}]}],
     "assistants": {"forgotten": [{"id": "f"}], "release": [{"id": "r", "forgotten": "f"}]}})");
   CHECK_NOTHROW(Engine{c.engine});
+  CHECK_NOTHROW(EventEngine{c.event_rules, c.engine});
 }
 
 TEST_CASE("config.validate_against.segments_and_managers") {
-  const auto c = load_config(R"({"version": 1, "assistants": {
+  const auto c = load_config(R"({"version": 1,
+    "event_rules": [{"id": "e", "on": "call.missed", "actions": [{"action": "task", "target": "manager", "manager": 98, "title": "Call"}]}],
+    "assistants": {
     "forgotten": [{"id": "f", "scope": {"segments": ["north", "south", "retail"]}}],
     "dead_deal": [{"id": "d", "ladder": [
       {"id": "head", "action": "notify", "target": "manager", "manager": 1},
@@ -126,12 +121,14 @@ TEST_CASE("config.validate_against.segments_and_managers") {
               "/assistants/forgotten/0/scope/segments/2: no active manager serves segment \"retail\" (served: "
               "\"north\", \"sooth\")",
               "/assistants/dead_deal/0/ladder/1/manager: no manager with id 99",
-              "/assistants/dead_deal/0/ladder/2/manager: manager 3 (M3) is not active"});
+              "/assistants/dead_deal/0/ladder/2/manager: manager 3 (M3) is not active",
+              "/event_rules/0/actions/0/manager: no manager with id 98"});
   }
   SUBCASE("a manager serving \"*\" serves every segment") {
     const std::vector<Manager> ms{manager(1, {"*"}), manager(3, {"x"})};
-    CHECK(texts(validate_against(c, ms)) == std::vector<std::string>{"/assistants/dead_deal/0/ladder/1/manager: no "
-                                                                     "manager with id 99"});
+    CHECK(texts(validate_against(c, ms)) ==
+          std::vector<std::string>{"/assistants/dead_deal/0/ladder/1/manager: no manager with id 99",
+                                   "/event_rules/0/actions/0/manager: no manager with id 98"});
   }
   SUBCASE("no managers at all") {
     CHECK(texts(validate_against(c, {})).front() ==
