@@ -3,7 +3,7 @@
 //  - content problems are reported, never thrown; each says something, in valid UTF-8;
 //  - a configuration that loads saves to text that loads back equal, both
 //    with and without the defaults written out;
-//  - the engine accepts every configuration the loader accepts.
+//  - the engine and the event engine accept every configuration the loader accepts.
 
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +12,7 @@
 
 #include <nudge/config/config.hpp>
 #include <nudge/engine/engine.hpp>
+#include <nudge/rules/event_engine.hpp>
 
 namespace {
 
@@ -54,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)engine;
   } catch (const std::exception& e) {
     fail("the engine rejects a configuration the loader accepted", e.what());
+  }
+  try {
+    const nudge::EventEngine events{r.config.event_rules, r.config.engine};
+    (void)events;
+  } catch (const std::exception& e) {
+    fail("the event engine rejects a configuration the loader accepted", e.what());
   }
   return 0;
 }
