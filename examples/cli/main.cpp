@@ -18,9 +18,13 @@
 #include <nudge/csv/maven.hpp>
 #include <nudge/engine/engine.hpp>
 #include <nudge/engine/explain.hpp>
+#include <nudge/engine/report.hpp>
+#include <fstream>
+#include <set>
 #include <nudge/sqlite/sqlite_storage.hpp>
 
 #include "plan_json.hpp"
+#include "report_html.hpp"
 
 namespace fs = std::filesystem;
 using namespace nudge;
@@ -81,6 +85,13 @@ void print_plan(const Plan& p, std::size_t limit) {
   }
 }
 
+/// A manager by name (or by id when the text is a number).
+ManagerId find_manager(const Storage& store, const std::string& who, const char* option) {
+  for (const auto& m : store.managers())
+    if (m.name == who || std::to_string(m.id.value()) == who) return m.id;
+  throw invalid_argument(fmt::format("{}: no manager named '{}'", option, who));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,6 +123,13 @@ int main(int argc, char** argv) {
   auto* apply = app.add_subcommand("apply", "Plan and carry the actions out (exactly once each)");
   add_plan_options(apply);
 
+  std::string manager_name, team_name, html;
+  auto* report = app.add_subcommand("report", "The manager's or the supervisor's report (text, JSON or one HTML file)");
+  add_plan_options(report);
+  auto* who = report->add_option("--manager", manager_name, "Manager (name or id): their own figures");
+  report->add_option("--team", team_name, "Supervisor (name or id): figures over everyone under them")->excludes(who);
+  report->add_option("--html", html, "Write a self-contained HTML report to this file");
+
   auto* validate = app.add_subcommand("validate-config", "Check a configuration file and list every problem");
   validate->add_option("file", config, "Configuration file (JSON)")->required();
 
@@ -142,6 +160,43 @@ int main(int argc, char** argv) {
       auto c = load_config_file(config);
       Engine engine{c.engine};
       fmt::print("{}: valid ({} assistants)\n", config, engine.assistants().size());
+      return ok;
+    }
+    if (*report) {
+      if (manager_name.empty() == team_name.empty()) throw invalid_argument("report: give --manager NAME or --team NAME");
+      const Instant now = parse_instant(now_text, "--now");
+      if (!config.empty()) require_file(config, "--config");
+      require_file(db, "db");
+      Engine engine{engine_config(config)};
+      SqliteStorage store{db};
+      const auto p = engine.plan(store, now);
+      Reports reports{p, store, now - std::chrono::days{30}};
+      const bool team = !team_name.empty();
+      const ManagerId id = find_manager(store, team ? team_name : manager_name, team ? "--team" : "--manager");
+      const auto r = team ? reports.team(id) : reports.manager(id);
+      const std::string title = fmt::format("{} report: {}", team ? "Team" : "Manager", r.name);
+      std::set<ManagerId> members(r.members.begin(), r.members.end());
+      std::vector<std::string> lines;
+      for (const auto& f : p.findings)
+        if (members.count(f.owner) && lines.size() < 200) lines.push_back(f.summary);
+      if (!html.empty()) {
+        std::ofstream out(html);
+        if (!out) throw invalid_argument(fmt::format("--html: cannot write '{}'", html));
+        out << cli::to_html(r, title, iso_instant(now), lines);
+        if (!out) throw invalid_argument(fmt::format("--html: cannot write '{}'", html));
+      }
+      if (format == "json") {
+        std::cout << cli::to_json(r, title).dump(2) << '\n';
+      } else {
+        fmt::print("{} at {} ({} managers)\n", title, iso_instant(now), r.members.size());
+        fmt::print("  clients {}  open tasks {}  overdue {}  SLA breaches {}  released in {} / out {}\n", r.clients,
+                   r.open_tasks, r.overdue_tasks, r.sla_breaches, r.released_in, r.released_out);
+        for (const auto& [rule, n] : r.findings) fmt::print("  {:<16} {:>6}\n", rule, n);
+        for (const auto& [cur, pl] : r.pipeline)
+          fmt::print("  pipeline {}: {} open deals, {:.2f}, weighted {:.2f}\n", cur, pl.open_deals,
+                     static_cast<double>(pl.amount_cents) / 100.0, pl.weighted);
+        if (!html.empty()) fmt::print("  HTML report: {}\n", html);
+      }
       return ok;
     }
     if (*plan || *apply) {
