@@ -9,7 +9,8 @@ build=build
 args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNUDGE_BUILD_PYTHON=ON -DPython3_EXECUTABLE=/usr/bin/python3)
 if [ "${NUDGE_SANITIZE:-0}" = 1 ]; then
   build=build-asan
-  args=(-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON -DNUDGE_BUILD_PYTHON=OFF)
+  args=(-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON -DNUDGE_BUILD_PYTHON=OFF
+        -DNUDGE_BUILD_EXAMPLES=OFF -DNUDGE_BUILD_BENCHMARKS=OFF)
 fi
 cmake -S . -B "$build" -G Ninja "${args[@]}"
 cmake --build "$build" -j2
