@@ -241,6 +241,12 @@ TEST_CASE("engine.release.capacity_caps") {
     CHECK(r[11] == ManagerId{3});
     CHECK(r[12] == ManagerId{4});
   }
+  SUBCASE("weighted skips a full manager too") {
+    auto r = recipients(Engine{release_config(policy(ReleasePolicy::Kind::weighted, false))}.plan(s, now));
+    CHECK(r[10] == ManagerId{3});  // 0 / 2 < 5 / weight 1
+    CHECK(r[11] == ManagerId{3});
+    CHECK(r[12] == ManagerId{4});  // Petrov is full
+  }
   SUBCASE("respect_capacity=false ignores it") {
     auto pol = policy(ReleasePolicy::Kind::least_loaded);
     pol.respect_capacity = false;
