@@ -43,15 +43,15 @@ enum class Contact { by_kind, yes, no };
 
 /// Something that happened with a client.
 struct Activity {
-  ActivityId id;
-  ClientId client;
-  ManagerId manager;
+  ActivityId id{};
+  ClientId client{};
+  ManagerId manager{};
   ActivityKind kind = ActivityKind::note;
-  std::string custom_kind;  ///< the host's name when kind == other
+  std::string custom_kind{};  ///< the host's name when kind == other
   Instant at{};
   Outcome outcome = Outcome::none;
   Contact contact = Contact::by_kind;
-  std::string subject;
+  std::string subject{};
 
   void validate() const {
     if (!id.valid()) throw invalid_argument("activity.id: must be a positive id");

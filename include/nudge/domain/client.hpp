@@ -28,24 +28,24 @@ inline ClientKind parse_client_kind(std::string_view s, std::string_view field =
 
 /// A client: the counterparty a manager owns. A regular value type.
 struct Client {
-  ClientId id;
-  std::string name;
-  ManagerId owner;
+  ClientId id{};
+  std::string name{};
+  ManagerId owner{};
   /// Market segments (region, industry, kind of business); the first is primary.
-  std::vector<std::string> segments;
+  std::vector<std::string> segments{};
   ClientKind kind = ClientKind::b2b;
   Instant created{};
   /// Labels put by assistants or people: name -> note ("debtor" -> "1200.00 EUR overdue").
-  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> labels{};
   /// "Do not release": the client is never handed to another manager automatically.
   bool release_locked = false;
   /// Contact details for messages to the client (optional).
-  std::string email;
-  std::string phone;
+  std::string email{};
+  std::string phone{};
   /// IANA zone of the client (quiet hours); empty = the calendar's zone.
-  std::string time_zone;
+  std::string time_zone{};
   /// Preferred locale of messages ("en", "ru"); empty = the configured default.
-  std::string locale;
+  std::string locale{};
 
   [[nodiscard]] bool has_label(std::string_view label) const { return labels.find(std::string(label)) != labels.end(); }
   [[nodiscard]] bool in_segment(std::string_view s) const {

@@ -33,39 +33,39 @@ inline DealStatus parse_deal_status(std::string_view s, std::string_view field =
 
 /// One visit of a deal to a stage: [entered, left).
 struct StageVisit {
-  std::string stage;
+  std::string stage{};
   Instant entered{};
-  std::optional<Instant> left;
+  std::optional<Instant> left{};
   friend bool operator==(const StageVisit&, const StageVisit&) = default;
 };
 
 /// A period the deal was on hold ("waiting for the client"): [from, to).
 struct Hold {
   Instant from{};
-  std::optional<Instant> to;
-  std::string reason;
+  std::optional<Instant> to{};
+  std::string reason{};
   friend bool operator==(const Hold&, const Hold&) = default;
 };
 
 /// A deal: an opportunity in a pipeline.
 struct Deal {
-  DealId id;
-  ClientId client;
-  ManagerId owner;
+  DealId id{};
+  ClientId client{};
+  ManagerId owner{};
   std::string pipeline = "default";
-  std::string stage;
-  Money amount;
+  std::string stage{};
+  Money amount{};
   /// The owner's stated chance of winning, in [0, 1].
   double probability = 0.0;
   Instant opened{};
   Instant stage_entered{};
   /// Earlier visits, oldest first (the current stage is `stage`/`stage_entered`).
-  std::vector<StageVisit> history;
-  std::vector<Hold> holds;
+  std::vector<StageVisit> history{};
+  std::vector<Hold> holds{};
   DealStatus status = DealStatus::open;
-  std::string loss_reason;
-  std::optional<Instant> closed;
-  std::map<std::string, std::string> labels;
+  std::string loss_reason{};
+  std::optional<Instant> closed{};
+  std::map<std::string, std::string> labels{};
 
   [[nodiscard]] bool is_open() const { return status == DealStatus::open; }
   [[nodiscard]] bool on_hold(Instant t) const {

@@ -20,15 +20,15 @@ struct Payment {
 
 /// An invoice (or an order awaiting payment) issued to a client.
 struct Invoice {
-  InvoiceId id;
-  ClientId client;
-  std::optional<DealId> deal;
-  Money amount;
+  InvoiceId id{};
+  ClientId client{};
+  std::optional<DealId> deal{};
+  Money amount{};
   Instant issued{};
   Instant due{};
-  std::vector<Payment> payments;
+  std::vector<Payment> payments{};
   /// When it was settled in full; set by the host or derived from payments.
-  std::optional<Instant> paid;
+  std::optional<Instant> paid{};
 
   [[nodiscard]] std::int64_t paid_cents() const {
     std::int64_t s = 0;

@@ -24,19 +24,19 @@ struct DateRange {
 
 /// A manager: a user who owns clients and deals and gets tasks.
 struct Manager {
-  ManagerId id;
-  std::string name;
-  std::optional<ManagerId> supervisor;
+  ManagerId id{};
+  std::string name{};
+  std::optional<ManagerId> supervisor{};
   bool active = true;
-  std::vector<DateRange> leave;
+  std::vector<DateRange> leave{};
   /// Segments this manager may serve; "*" serves every segment.
   std::vector<std::string> segments{"*"};
   /// Most clients this manager should own (0 = no cap); used by release policies.
   int capacity = 0;
   /// Relative weight for capacity-weighted distribution (> 0).
   double weight = 1.0;
-  std::string email;
-  std::string phone;
+  std::string email{};
+  std::string phone{};
 
   [[nodiscard]] bool on_leave(Date d) const {
     return std::any_of(leave.begin(), leave.end(), [d](const DateRange& r) { return r.contains(d); });

@@ -17,13 +17,13 @@ enum class StageKind { open, won, lost };
 
 /// One stage of a pipeline.
 struct Stage {
-  std::string id;
-  std::string name;
+  std::string id{};
+  std::string name{};
   StageKind kind = StageKind::open;
   /// How long a deal may stay here (SLA); none = no limit. Terminal stages have none.
-  std::optional<Period> limit;
+  std::optional<Period> limit{};
   /// Default win probability of a deal in this stage, in [0, 1].
-  std::optional<double> probability;
+  std::optional<double> probability{};
 
   friend bool operator==(const Stage&, const Stage&) = default;
 };
@@ -37,9 +37,9 @@ struct Stage {
 /// p.validate();
 /// @endcode
 struct Pipeline {
-  std::string id;
-  std::string name;
-  std::vector<Stage> stages;
+  std::string id{};
+  std::string name{};
+  std::vector<Stage> stages{};
 
   [[nodiscard]] const Stage* find(std::string_view stage) const {
     for (const auto& s : stages)

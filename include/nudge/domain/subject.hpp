@@ -45,8 +45,8 @@ using FactValue = std::variant<std::int64_t, double, std::string, Instant>;
 
 /// One named fact behind a finding ("last_contact" = 2026-08-14T00:00:00Z).
 struct Fact {
-  std::string name;
-  FactValue value;
+  std::string name{};
+  FactValue value{};
   friend bool operator==(const Fact&, const Fact&) = default;
 };
 
@@ -64,12 +64,12 @@ inline std::string to_string(const FactValue& v) {
 /// An audit record: who/what/why of one applied action.
 struct AuditRecord {
   Instant at{};
-  std::string action_key;
-  std::string rule;
-  SubjectRef subject;
-  std::string action;       ///< "create_task", "reassign", "notify", ...
-  std::string explanation;  ///< what a person reads
-  std::vector<Fact> facts;
+  std::string action_key{};
+  std::string rule{};
+  SubjectRef subject{};
+  std::string action{};       ///< "create_task", "reassign", "notify", ...
+  std::string explanation{};  ///< what a person reads
+  std::vector<Fact> facts{};
   friend bool operator==(const AuditRecord&, const AuditRecord&) = default;
 };
 

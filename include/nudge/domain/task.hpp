@@ -32,22 +32,22 @@ inline TaskState parse_task_state(std::string_view s, std::string_view field = "
 
 /// A task or work item for a manager about a client (and maybe a deal).
 struct Task {
-  TaskId id;
-  ClientId client;
-  std::optional<DealId> deal;
-  ManagerId assignee;
-  std::optional<ManagerId> author;
-  std::string title;
-  std::optional<Instant> planned_start;
+  TaskId id{};
+  ClientId client{};
+  std::optional<DealId> deal{};
+  ManagerId assignee{};
+  std::optional<ManagerId> author{};
+  std::string title{};
+  std::optional<Instant> planned_start{};
   Instant due{};
   TaskState state = TaskState::attention;
   Instant created{};
   /// When it was done or cancelled.
-  std::optional<Instant> closed;
+  std::optional<Instant> closed{};
   /// The predecessor in the conveyor ("based on"): the work item this one follows.
-  std::optional<TaskId> based_on;
+  std::optional<TaskId> based_on{};
   /// The action key of the engine action that created it ("" when made by a person).
-  std::string origin;
+  std::string origin{};
 
   [[nodiscard]] bool open() const { return state == TaskState::attention || state == TaskState::in_progress; }
 

@@ -54,7 +54,7 @@ struct EngineConfig {
   std::string default_locale = "en";
   EngineOptions options;
 
-  /// One of each assistant with its defaults, and a default pipeline.
+  /// One of each assistant with its defaults (no pipelines: stage limits come from the ones you add).
   static EngineConfig defaults() {
     EngineConfig c;
     c.forgotten.emplace_back();

@@ -22,26 +22,26 @@ inline std::string_view to_string(Channel c) {
 
 /// Who a message goes to: a client's contact or a manager.
 struct Recipient {
-  SubjectRef who;        ///< client:ID or manager:ID
-  std::string address;   ///< e-mail, phone number, URL ... as the channel needs
-  std::string name;
+  SubjectRef who{};        ///< client:ID or manager:ID
+  std::string address{};   ///< e-mail, phone number, URL ... as the channel needs
+  std::string name{};
   friend bool operator==(const Recipient&, const Recipient&) = default;
 };
 
 /// A rendered message. `key` is stable (derived from the action key) so a
 /// gateway can drop duplicates when delivery is retried.
 struct Message {
-  std::string key;
+  std::string key{};
   Channel channel = Channel::in_app;
-  std::string custom_channel;  ///< host-defined channel name when channel == other
-  Recipient to;
-  std::string template_id;
-  std::string locale;
-  std::string subject;
-  std::string body;
+  std::string custom_channel{};  ///< host-defined channel name when channel == other
+  Recipient to{};
+  std::string template_id{};
+  std::string locale{};
+  std::string subject{};
+  std::string body{};
   Instant created{};
   /// Not to be delivered before this instant (quiet hours); empty = now.
-  std::optional<Instant> not_before;
+  std::optional<Instant> not_before{};
   friend bool operator==(const Message&, const Message&) = default;
 };
 
