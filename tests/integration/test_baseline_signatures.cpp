@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <support/baseline.hpp>
 #include <nudge/csv/import.hpp>
@@ -49,8 +51,16 @@ TEST_CASE("integration.baseline.signatures_through_sqlite") {
     SqliteStorage store{db.string()};
     csv::import_directory(store, data_dir());
   }
-  SqliteStorage store{db.string()};
-  check_signatures(store);
+  auto bytes = [&] {
+    std::ifstream f(db, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const auto before = bytes();
+  {
+    SqliteStorage store{db.string()};
+    check_signatures(store);  // a dry run: plan only
+  }
+  CHECK_MESSAGE(bytes() == before, "a plan must leave the SQLite file exactly as it was");
   std::filesystem::remove(db);
 }
 #endif
