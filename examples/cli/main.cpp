@@ -43,7 +43,7 @@ void require_file(const std::string& path, const char* what) {
 }
 
 /// The readable dry run: counts per rule, then up to `limit` findings of each rule with their actions.
-void print_plan(const Plan& p, std::size_t limit) {
+void print_plan(const Plan& p, std::size_t limit, const Storage& store) {
   std::map<std::string, std::size_t> per_rule;
   for (const auto& f : p.findings) ++per_rule[f.rule];
   fmt::print("Plan at {}: {} findings, {} actions\n", iso_instant(p.now), p.findings.size(), p.actions.size());
@@ -71,11 +71,14 @@ void print_plan(const Plan& p, std::size_t limit) {
   }
   if (!rule.empty() && per_rule[rule] > shown) fmt::print("  ... and {} more (--limit 0 shows all)\n", per_rule[rule] - shown);
   if (!p.forecast.empty()) {
+    std::map<ManagerId, std::string> names;
+    for (const auto& m : store.managers()) names[m.id] = m.name;
+    auto name_of = [&](ManagerId id) { return names.count(id) ? names[id] : fmt::format("manager {}", id.value()); };
     auto rows = p.forecast;
     std::sort(rows.begin(), rows.end(), [](const ForecastRow& a, const ForecastRow& b) { return a.weighted > b.weighted; });
     fmt::print("\n[forecast] weighted open pipeline by owner (top {})\n", std::min(limit, rows.size()));
     for (std::size_t i = 0; i < rows.size() && i < limit; ++i)
-      fmt::print("  manager {:>5}  {:>4} open deals  {:>14.2f} {}  weighted {:>14.2f}\n", rows[i].owner.value(),
+      fmt::print("  {:<22} {:>4} open deals  {:>14.2f} {}  weighted {:>14.2f}\n", name_of(rows[i].owner),
                  rows[i].open_deals, static_cast<double>(rows[i].amount_cents) / 100.0, rows[i].currency,
                  rows[i].weighted);
   }
@@ -215,7 +218,7 @@ int main(int argc, char** argv) {
         }
         std::cout << j.dump(2) << '\n';
       } else {
-        print_plan(p, limit);
+        print_plan(p, limit, store);
         if (*apply) {
           auto r = engine.apply(p, store);
           fmt::print("\napplied {} actions ({} already applied before, skipped)\n", r.applied, r.skipped);
