@@ -19,6 +19,8 @@
 #include <nudge/engine/engine.hpp>
 #include <nudge/engine/explain.hpp>
 #include <nudge/engine/report.hpp>
+#include <nudge/notify/dispatcher.hpp>
+#include <nudge/notify/notifier.hpp>
 #include <fstream>
 #include <set>
 #include <nudge/sqlite/sqlite_storage.hpp>
@@ -133,6 +135,13 @@ int main(int argc, char** argv) {
   report->add_option("--team", team_name, "Supervisor (name or id): figures over everyone under them")->excludes(who);
   report->add_option("--html", html, "Write a self-contained HTML report to this file");
 
+  std::string jsonl;
+  auto* dispatch = app.add_subcommand("dispatch", "Deliver the due outbox messages (printed, or appended to a JSON-lines file)");
+  dispatch->add_option("db", db, "SQLite file")->required();
+  dispatch->add_option("--now", now_text, "The moment to deliver at, ISO-8601")->required();
+  dispatch->add_option("--config", config, "Configuration file (quiet hours); none when absent");
+  dispatch->add_option("--jsonl", jsonl, "Append each message as one JSON line to this file instead of printing it");
+
   auto* validate = app.add_subcommand("validate-config", "Check a configuration file and list every problem");
   validate->add_option("file", config, "Configuration file (JSON)")->required();
 
@@ -163,6 +172,27 @@ int main(int argc, char** argv) {
       auto c = load_config_file(config);
       Engine engine{c.engine};
       fmt::print("{}: valid ({} assistants)\n", config, engine.assistants().size());
+      return ok;
+    }
+    if (*dispatch) {
+      const Instant now = parse_instant(now_text, "--now");
+      require_file(db, "db");
+      DispatcherOptions options;
+      if (!config.empty()) {
+        require_file(config, "--config");
+        auto c = load_config_file(config);
+        options.quiet_hours = c.quiet_hours;
+        options.time_zone = c.engine.calendar.time_zone();
+      }
+      SqliteStorage store{db};
+      std::unique_ptr<Notifier> out;
+      if (jsonl.empty()) out = std::make_unique<OstreamNotifier>(std::cout);
+      else out = std::make_unique<JsonLinesNotifier>(jsonl);
+      Dispatcher d{store, *out, options};
+      const auto r = d.run(now);
+      fmt::print("delivered {}, retried {}, dead {}, held for quiet hours {}\n", r.delivered, r.retried, r.dead,
+                 r.deferred);
+      for (const auto& n : r.notes) fmt::print("- {}\n", n);
       return ok;
     }
     if (*report) {
