@@ -364,8 +364,6 @@ private:
   void ladder(Raw& r) {
     const Assistant& as = *assistants_[r.assistant];
     Finding& f = r.finding;
-    std::vector<Action> before;
-    const std::size_t first_action = plan_.actions.size();
     for (const auto& s : as.ladder()) {
       const Instant due = as.step_due(ctx_, f, s);
       if (!(ctx_.now > due)) continue;  // strictly after, like every condition (a breach at exactly the limit is none)
@@ -407,7 +405,6 @@ private:
         }
       }
     }
-    (void)first_action;
     plan_.findings.push_back(std::move(f));
   }
 
