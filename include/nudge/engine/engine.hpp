@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <nudge/engine/apply.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/rules/assistant.hpp>
@@ -632,50 +633,7 @@ inline Plan Engine::plan(const Storage& store, Instant now) const {
 }
 
 inline ApplyResult Engine::apply(const Plan& plan, Storage& store) const {
-  ApplyResult out;
-  auto uow = store.begin();
-  for (const auto& a : plan.actions) {
-    if (a.once && !uow->claim_action(a.key, plan.now)) {
-      ++out.skipped;
-      continue;
-    }
-    switch (a.kind) {
-      case ActionKind::create_task: out.created_tasks.push_back(uow->create_task(*a.task)); break;
-      case ActionKind::reassign: uow->reassign_client(a.client, *a.to); break;
-      case ActionKind::notify: uow->enqueue(*a.message); break;
-      case ActionKind::set_label: uow->set_label(SubjectRef::of(a.client), a.label, a.note); break;
-      case ActionKind::clear_label: uow->clear_label(SubjectRef::of(a.client), a.label); break;
-      case ActionKind::close_deal: {
-        auto d = store.find_deal(DealId{a.subject.id});
-        if (!d) throw not_found(fmt::format("apply {}: deal: unknown deal {}", a.key, a.subject.id));
-        if (!d->is_open()) break;
-        d->history.push_back({d->stage, d->stage_entered, plan.now});
-        d->status = DealStatus::lost;
-        d->closed = plan.now;
-        d->loss_reason = a.reason;
-        uow->put_deal(*d);
-        break;
-      }
-    }
-    AuditRecord r;
-    r.at = plan.now;
-    r.action_key = a.key;
-    r.rule = a.rule;
-    r.subject = a.subject;
-    r.action = std::string(to_string(a.kind));
-    r.explanation = a.finding < plan.findings.size() ? plan.findings[a.finding].summary + " -> " + a.explanation
-                                                      : a.explanation;
-    if (a.finding < plan.findings.size()) r.facts = plan.findings[a.finding].facts;
-    if (a.kind == ActionKind::reassign) {
-      r.facts.push_back({"released_from", a.from->value()});
-      r.facts.push_back({"released_to", a.to->value()});
-    }
-    uow->append_audit(r);
-    out.applied_keys.push_back(a.key);
-    ++out.applied;
-  }
-  uow->commit();
-  return out;
+  return detail::apply_actions(plan, store, [&](const Action&) { return plan.now; });
 }
 
 }  // namespace nudge

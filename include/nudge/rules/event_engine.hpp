@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <nudge/engine/apply.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/error.hpp>
@@ -100,34 +101,7 @@ public:
   /// Carries a plan out in one unit of work: each action whose key was not
   /// applied before, with an audit record (about the client). All or nothing.
   ApplyResult apply(const Plan& plan, Storage& store) const {
-    ApplyResult out;
-    auto uow = store.begin();
-    for (const auto& a : plan.actions) {
-      if (a.once && !uow->claim_action(a.key, a.due)) {
-        ++out.skipped;
-        continue;
-      }
-      switch (a.kind) {
-        case ActionKind::create_task: out.created_tasks.push_back(uow->create_task(*a.task)); break;
-        case ActionKind::notify: uow->enqueue(*a.message); break;
-        case ActionKind::set_label: uow->set_label(SubjectRef::of(a.client), a.label, a.note); break;
-        default: throw invalid_argument(fmt::format("event apply {}: unexpected action {}", a.key, to_string(a.kind)));
-      }
-      AuditRecord r;
-      r.at = a.due;
-      r.action_key = a.key;
-      r.rule = a.rule;
-      r.subject = a.subject;
-      r.action = std::string(to_string(a.kind));
-      r.explanation = a.finding < plan.findings.size() ? plan.findings[a.finding].summary + " -> " + a.explanation
-                                                        : a.explanation;
-      if (a.finding < plan.findings.size()) r.facts = plan.findings[a.finding].facts;
-      uow->append_audit(r);
-      out.applied_keys.push_back(a.key);
-      ++out.applied;
-    }
-    uow->commit();
-    return out;
+    return detail::apply_actions(plan, store, [](const Action& a) { return a.due; });
   }
 
   /// plan + apply.
