@@ -50,4 +50,11 @@ public:
   using error::error;
 };
 
+/// A long operation (plan, import) was stopped by its progress callback
+/// returning false (e.g. Ctrl-C in a host). Nothing was written.
+class cancelled : public error {
+public:
+  using error::error;
+};
+
 }  // namespace nudge

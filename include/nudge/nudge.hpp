@@ -29,6 +29,7 @@
 #include <nudge/notify/outbox.hpp>
 #include <nudge/notify/quiet_hours.hpp>
 #include <nudge/notify/templates.hpp>
+#include <nudge/progress.hpp>
 #include <nudge/rules/assistant.hpp>
 #include <nudge/rules/event_engine.hpp>
 #include <nudge/rules/event_rules.hpp>

@@ -13,6 +13,7 @@
 #include <nudge/engine/apply.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/engine/plan.hpp>
+#include <nudge/progress.hpp>
 #include <nudge/rules/assistant.hpp>
 #include <nudge/storage/storage.hpp>
 
@@ -88,7 +89,9 @@ public:
   [[nodiscard]] const EngineConfig& config() const { return config_; }
 
   /// Reads the store and returns what would happen at `now`, and why. Never writes.
-  [[nodiscard]] Plan plan(const Storage& store, Instant now) const;
+  /// `progress` (optional) hears about each batch scanned and may stop the plan
+  /// (it then throws nudge::cancelled).
+  [[nodiscard]] Plan plan(const Storage& store, Instant now, const ProgressFn& progress = {}) const;
 
   /// Carries a plan out in one unit of work: each action whose key was not
   /// applied before, with an audit record. All or nothing.
@@ -109,8 +112,9 @@ namespace detail {
 class Planner {
 public:
   Planner(const EngineConfig& config, const std::unordered_map<std::string, Pipeline>& pipelines,
-          const std::vector<std::shared_ptr<const Assistant>>& assistants, const Storage& store, Instant now)
-      : config_(config), assistants_(assistants), store_(store) {
+          const std::vector<std::shared_ptr<const Assistant>>& assistants, const Storage& store, Instant now,
+          const ProgressFn& progress = {})
+      : config_(config), assistants_(assistants), store_(store), progress_(progress) {
     for (auto& m : store.managers()) managers_.emplace(m.id, std::move(m));
     ctx_.now = now;
     ctx_.calendar = &config.calendar;
@@ -177,8 +181,17 @@ private:
     for (std::size_t i = 0; i < assistants_.size(); ++i)
       by_feed[static_cast<int>(assistants_[i]->feed())].push_back(i);
 
+    // Progress: before each batch and at the end of each scan (so a cancel
+    // stops between batches).
+    const std::uint64_t total = progress_ ? store_.client_count() : 0;
+    std::uint64_t seen = 0;
+    auto tick = [&](std::string_view stage, std::size_t n, std::uint64_t of) {
+      detail::report(progress_, "plan", {stage, seen, of});
+      seen += n;
+    };
     store_.scan_clients(
         [&](std::span<const ClientView> views) {
+          tick("clients", views.size(), total);
           for (const auto& v : views) {
             const Client& c = *v.client;
             index_.push_back({c.id, c.owner, c.kind, intern(c)});
@@ -191,8 +204,11 @@ private:
           }
         },
         batch);
+    tick("clients", 0, total);
+    seen = 0;
     store_.scan_open_deals(
         [&](std::span<const DealView> views) {
+          tick("deals", views.size(), 0);
           for (const auto& v : views) {
             const auto* info = lookup(v.deal->client);
             if (!info) continue;
@@ -205,8 +221,11 @@ private:
           }
         },
         batch);
+    tick("deals", 0, 0);
+    seen = 0;
     store_.scan_unpaid_invoices(
         [&](std::span<const Invoice> invoices) {
+          tick("invoices", invoices.size(), 0);
           for (const auto& inv : invoices) {
             const auto* info = lookup(inv.client);
             if (!info) continue;
@@ -215,8 +234,11 @@ private:
           }
         },
         batch);
+    tick("invoices", 0, 0);
+    seen = 0;
     store_.scan_open_tasks(
         [&](std::span<const Task> tasks) {
+          tick("tasks", tasks.size(), 0);
           for (const auto& t : tasks) {
             const auto* info = lookup(t.client);
             if (!info) continue;
@@ -225,6 +247,7 @@ private:
           }
         },
         batch);
+    tick("tasks", 0, 0);
   }
 
   // ---- ladders -------------------------------------------------------------
@@ -608,6 +631,7 @@ private:
   const EngineConfig& config_;
   const std::vector<std::shared_ptr<const Assistant>>& assistants_;
   const Storage& store_;
+  const ProgressFn& progress_;
   std::unordered_map<ManagerId, Manager> managers_;
   std::vector<const Manager*> sorted_managers_;
   Context ctx_;
@@ -628,8 +652,8 @@ private:
 
 }  // namespace detail
 
-inline Plan Engine::plan(const Storage& store, Instant now) const {
-  return detail::Planner(config_, pipelines_, assistants_, store, now).run();
+inline Plan Engine::plan(const Storage& store, Instant now, const ProgressFn& progress) const {
+  return detail::Planner(config_, pipelines_, assistants_, store, now, progress).run();
 }
 
 inline ApplyResult Engine::apply(const Plan& plan, Storage& store) const {

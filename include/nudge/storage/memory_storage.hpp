@@ -122,6 +122,8 @@ public:
     return out;
   }
 
+  std::uint64_t client_count() const override { return s_.clients.size(); }
+
   // ---- scans ---------------------------------------------------------------
   void scan_clients(const ClientBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<ClientView> buf;

@@ -170,6 +170,9 @@ public:
   [[nodiscard]] virtual bool has_task(TaskId id) const { return find_task(id).has_value(); }
   [[nodiscard]] virtual bool has_deal(DealId id) const { return find_deal(id).has_value(); }
 
+  /// How many clients the store holds (for progress reports); 0 = unknown.
+  [[nodiscard]] virtual std::uint64_t client_count() const { return 0; }
+
   /// Every manager, ascending id.
   [[nodiscard]] virtual std::vector<Manager> managers() const = 0;
   /// Clients a manager owns, ascending id.
