@@ -8,6 +8,9 @@
 
 #include <nudge/calendar/business_calendar.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_calendar_test_business_calendar {
+
 using nudge::BusinessCalendar;
 using nudge::Convention;
 using nudge::Date;
@@ -352,3 +355,4 @@ TEST_CASE("calendar.business_calendar.concurrent_first_use") {
   for (long r : results) CHECK(r == results[0]);
   CHECK(results[0] == brute_count(cal, ymd(1950, 1, 1), ymd(2150, 1, 1)));
 }
+}  // namespace nudge_calendar_test_business_calendar

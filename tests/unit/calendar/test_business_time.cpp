@@ -14,6 +14,9 @@
 
 #include <nudge/calendar/business_calendar.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_calendar_test_business_time {
+
 using nudge::BusinessCalendar;
 using nudge::HolidayRule;
 using nudge::Instant;
@@ -280,3 +283,4 @@ TEST_CASE("calendar.advance.no_working_time") {
   CHECK_THROWS_AS(BusinessCalendar().advance(utc(2026, 8, 17), Period{Seconds::min(), TimeBasis::business_days}),
                   nudge::invalid_argument);
 }
+}  // namespace nudge_calendar_test_business_time

@@ -5,6 +5,9 @@
 
 #include <nudge/calendar/holiday.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_calendar_test_holiday {
+
 using nudge::HolidayRule;
 using nudge::iso_date;
 using nudge::Observance;
@@ -175,3 +178,4 @@ TEST_CASE("calendar.holiday.regular") {
     CHECK(copy == r);
   }
 }
+}  // namespace nudge_calendar_test_holiday

@@ -4,6 +4,9 @@
 
 #include <nudge/calendar/period.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_calendar_test_period {
+
 using nudge::parse_period;
 using nudge::Period;
 using nudge::TimeBasis;
@@ -109,3 +112,4 @@ TEST_CASE("calendar.period.round_trip") {
     CHECK(parse_period(to_string(p)) == p);
   }
 }
+}  // namespace nudge_calendar_test_period

@@ -11,6 +11,9 @@
 
 #include <nudge/config/config.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_config_test_broken {
+
 using namespace nudge;
 namespace fs = std::filesystem;
 
@@ -85,3 +88,4 @@ TEST_CASE("config.broken.all_errors_at_once") {
   CHECK(r.errors[1].path == "/assistants/release/0/forgotten");
   CHECK(r.errors[2].path == "/assistants/stage_sla/0/ladder/0/target");
 }
+}  // namespace nudge_config_test_broken

@@ -12,6 +12,9 @@
 #include <nudge/engine/engine.hpp>
 #include <nudge/rules/event_engine.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_config_test_example {
+
 using namespace nudge;
 namespace fs = std::filesystem;
 
@@ -114,3 +117,4 @@ TEST_CASE("config.baseline.equals_the_baseline_rules") {
   CHECK(c.event_rules.empty());
   CHECK_NOTHROW(Engine{c.engine});
 }
+}  // namespace nudge_config_test_example

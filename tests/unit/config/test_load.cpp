@@ -5,6 +5,9 @@
 
 #include <nudge/config/config.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_config_test_load {
+
 using namespace nudge;
 using namespace std::chrono_literals;
 
@@ -371,3 +374,4 @@ TEST_CASE("config.load.syntax_errors_quote_raw_bytes_safely") {
   CHECK(r.errors[0].text().find('\xff') == std::string::npos);
   CHECK(detail::printable("ok \xd0\x96 \xff\xc0\x80 \x01") == "ok \xd0\x96 ??? ?");
 }
+}  // namespace nudge_config_test_load

@@ -4,6 +4,9 @@
 
 #include <nudge/config/config.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_config_test_save {
+
 using namespace nudge;
 using namespace std::chrono_literals;
 
@@ -156,3 +159,4 @@ TEST_CASE("config.save.human_forms") {
   CHECK(j["event_rules"][1] ==
         nlohmann::json::parse(R"({"id": "plain", "on": "call.missed", "actions": [{"action": "label", "label": "missed"}]})"));
 }
+}  // namespace nudge_config_test_save

@@ -3,6 +3,9 @@
 #include <nudge/config/duration.hpp>
 #include <nudge/config/holiday_text.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_config_test_text_forms {
+
 using namespace nudge;
 using namespace std::chrono_literals;
 
@@ -102,3 +105,4 @@ TEST_CASE("config.holiday_text.errors") {
     CHECK(std::string(e.what()).find("got \"February 30\": day 30 is not valid in February (1..29)") != std::string::npos);
   }
 }
+}  // namespace nudge_config_test_text_forms

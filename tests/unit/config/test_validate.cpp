@@ -7,6 +7,9 @@
 #include <nudge/engine/engine.hpp>
 #include <nudge/rules/event_engine.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_config_test_validate {
+
 using namespace nudge;
 
 namespace {
@@ -151,3 +154,4 @@ TEST_CASE("config.validate.ids_and_limits") {
                    "/assistants/debtor/0/ladder/0/id: an id cannot contain \"/\" (it separates the parts of an action's "
                    "exactly-once key), got \"mail/1\""});
 }
+}  // namespace nudge_config_test_validate

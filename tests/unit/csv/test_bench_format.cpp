@@ -13,6 +13,9 @@
 
 #include "csv_test_support.hpp"
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_csv_test_bench_format {
+
 using namespace nudge;
 using namespace nudge::csv;
 using namespace nudge::csv::test;
@@ -160,3 +163,4 @@ TEST_CASE("csv.bench.generated_S") {
   CHECK(copy.state() == s.state());
   std::filesystem::remove_all(out);
 }
+}  // namespace nudge_csv_test_bench_format

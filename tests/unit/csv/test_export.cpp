@@ -9,6 +9,9 @@
 
 #include "csv_test_support.hpp"
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_csv_test_export {
+
 using namespace nudge;
 using namespace nudge::csv;
 using namespace nudge::csv::test;
@@ -192,3 +195,4 @@ TEST_CASE("csv.export.unrepresentable_segment") {
   std::ostringstream out;
   CHECK_THROWS_AS(export_entity(s, Entity::managers, out), nudge::invalid_argument);
 }
+}  // namespace nudge_csv_test_export

@@ -10,6 +10,9 @@
 
 #include "csv_test_support.hpp"
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_csv_test_import {
+
 using namespace nudge;
 using namespace nudge::csv;
 using namespace nudge::csv::test;
@@ -715,3 +718,4 @@ TEST_CASE("csv.import.text.garbage_is_reported_never_crashes") {
     }
   }
 }
+}  // namespace nudge_csv_test_import

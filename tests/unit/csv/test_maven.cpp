@@ -9,6 +9,9 @@
 
 #include "csv_test_support.hpp"
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_csv_test_maven {
+
 using namespace nudge;
 using namespace nudge::csv;
 using namespace nudge::csv::test;
@@ -281,3 +284,4 @@ TEST_CASE("csv.maven.unreadable_rows_are_errors") {
   CHECK(problems([&] { import_maven(s, MavenInputs{&no_agent, &a2, &p2, &s2}); }) ==
         std::vector<std::string>{"sales_teams.csv:1: column 'sales_agent': required column is missing"});
 }
+}  // namespace nudge_csv_test_maven

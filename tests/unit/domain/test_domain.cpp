@@ -7,6 +7,9 @@
 #include <cmath>
 #include <limits>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_domain_test_domain {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -150,3 +153,4 @@ TEST_CASE("domain.time.parse_instant") {
     CHECK(error_of([&] { (void)parse_instant(bad, "--now"); }).find("--now: expected an ISO-8601 time") == 0);
   }
 }
+}  // namespace nudge_domain_test_domain

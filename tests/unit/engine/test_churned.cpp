@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_churned {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -167,3 +170,4 @@ TEST_CASE("engine.churned.scope_per_segment_and_kind") {
   c.enabled = false;
   CHECK(Engine{churned_config(c)}.assistants().empty());
 }
+}  // namespace nudge_engine_test_churned

@@ -3,6 +3,9 @@
 #include <support/engine_support.hpp>
 #include <nudge/engine/explain.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_contact {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -191,3 +194,4 @@ TEST_CASE("engine.explain.the_dry_run_text_of_docs_assistants_md") {
         "[labels]\n"
         "    -> label client 10 'forgotten' (since 2026-11-12)\n");
 }
+}  // namespace nudge_engine_test_contact

@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_dead_deal {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -145,3 +148,4 @@ TEST_CASE("engine.dead_deal.moving_stage_does_not_start_a_new_episode_closing_en
   edit(s, [&](UnitOfWork& w) { w.put_deal(d); });
   CHECK(e.plan(s, limit + Days{5}).findings.empty());
 }
+}  // namespace nudge_engine_test_dead_deal

@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_debtor {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -200,3 +203,4 @@ TEST_CASE("engine.debtor.no_supervisor_leaves_a_note") {
   REQUIRE(p.notes.size() == 1);
   CHECK(contains(p.notes[0], "no supervisor"));
 }
+}  // namespace nudge_engine_test_debtor

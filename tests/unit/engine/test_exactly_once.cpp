@@ -3,6 +3,9 @@
 #include <support/engine_support.hpp>
 #include <nudge/engine/explain.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_exactly_once {
+
 using namespace nudge;
 using namespace nudge::test;
 using std::chrono::hours;
@@ -274,3 +277,4 @@ TEST_CASE("engine.exactly_once.plans_are_deterministic") {
     CHECK(Engine{small}.plan(a, day(31)) == e.plan(a, day(31)));
   }
 }
+}  // namespace nudge_engine_test_exactly_once

@@ -5,6 +5,9 @@
 #include <nudge/engine/explain.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_forgotten {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -95,3 +98,4 @@ TEST_CASE("engine.forgotten.dry_run_has_no_side_effects_and_apply_is_exactly_onc
   CHECK(e.plan(s, now).actions.empty());
   CHECK(e.plan(s, now + std::chrono::days{5}).actions.empty());
 }
+}  // namespace nudge_engine_test_forgotten

@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_ladder {
+
 using namespace nudge;
 using namespace nudge::test;
 using std::chrono::hours;
@@ -294,3 +297,4 @@ TEST_CASE("engine.ladder.labels_follow_the_findings") {
     CHECK(s.find_client(ClientId{10})->labels == std::map<std::string, std::string>{{"vip", "key account"}});
   }
 }
+}  // namespace nudge_engine_test_ladder

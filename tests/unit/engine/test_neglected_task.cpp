@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_neglected_task {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -160,3 +163,4 @@ TEST_CASE("engine.neglected_task.watches_the_engines_own_tasks_too") {
   auto p = e.plan(s, monday + std::chrono::hours{4} + Seconds{1});
   CHECK(finding(p, "neglected_task", SubjectRef::of(mine->first)) != nullptr);
 }
+}  // namespace nudge_engine_test_neglected_task

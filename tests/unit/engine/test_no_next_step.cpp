@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_no_next_step {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -160,3 +163,4 @@ TEST_CASE("engine.no_next_step.closed_deals_are_ignored") {
   edit(s, [&](UnitOfWork& w) { w.put_deal(d); });
   CHECK(Engine{nns_config()}.plan(s, entered + Days{5}).findings.empty());
 }
+}  // namespace nudge_engine_test_no_next_step

@@ -9,6 +9,9 @@ using std::chrono::hours;
 // ---- the example of docs/assistants.md, "Writing your own assistant" (keep them the same) ----
 #include <nudge/engine/engine.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_plugin {
+
 /// Key accounts (label "vip") that nobody has contacted for a week: a call
 /// task for the owner, and the supervisor hears of it three business days later.
 class VipSilence : public nudge::Assistant {
@@ -233,3 +236,4 @@ TEST_CASE("engine.plugin.ids_must_not_clash") {
   CHECK_THROWS_AS(e.add(std::make_shared<VipSilence>()), invalid_argument);
   CHECK(e.assistants().size() == 2);
 }
+}  // namespace nudge_engine_test_plugin

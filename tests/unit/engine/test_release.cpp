@@ -3,6 +3,9 @@
 #include <support/engine_support.hpp>
 #include <nudge/engine/explain.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_release {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -381,3 +384,4 @@ TEST_CASE("engine.release.an_episode_that_clears_and_lapses_again_releases_again
   CHECK(moved[0]->from == first);
   CHECK(split_key(moved[0]->key).episode == iso_instant(call));
 }
+}  // namespace nudge_engine_test_release

@@ -5,6 +5,9 @@
 #include <nudge/engine/report.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_report {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -61,3 +64,4 @@ TEST_CASE("engine.report.manager_and_team") {
   CHECK(after.team(ManagerId{1}).released_out == 1);
   CHECK(after.manager(ManagerId{2}).released_out == 1);
 }
+}  // namespace nudge_engine_test_report

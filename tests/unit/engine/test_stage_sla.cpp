@@ -3,6 +3,9 @@
 #include <support/engine_support.hpp>
 #include <nudge/engine/explain.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_stage_sla {
+
 using namespace nudge;
 using namespace nudge::test;
 using std::chrono::hours;
@@ -251,3 +254,4 @@ TEST_CASE("engine.stage_sla.stages_without_a_limit_and_closed_deals_are_ignored"
   put(s, d);
   CHECK(e.plan(s, entered + Days{300}).findings_of("stage_sla").empty());
 }
+}  // namespace nudge_engine_test_stage_sla

@@ -2,6 +2,9 @@
 
 #include <support/engine_support.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_unpaid {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -128,3 +131,4 @@ TEST_CASE("engine.unpaid.payment_clears_and_exactly_once") {
     CHECK(e.plan(s, now + Days{1}).findings.empty());
   }
 }
+}  // namespace nudge_engine_test_unpaid

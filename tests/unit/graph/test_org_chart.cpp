@@ -3,6 +3,9 @@
 #include <support/fixtures.hpp>
 #include <nudge/graph/org_chart.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_graph_test_org_chart {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -26,3 +29,4 @@ TEST_CASE("graph.org_chart.cycle_is_named") {
     CHECK(std::string(e.what()) == "manager 1: supervisor: the chain loops (1 -> 3 -> 2 -> 1)");
   }
 }
+}  // namespace nudge_graph_test_org_chart

@@ -9,6 +9,9 @@
 
 #include "day_scenario.hpp"
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_notify_test_day {
+
 TEST_CASE("notify.day.memory") {
   nudge::MemoryStorage store;
   const auto r = nudge::day::run_day(store);
@@ -18,3 +21,4 @@ TEST_CASE("notify.day.memory") {
                      << " deferrals for quiet hours, " << r.event_actions << " event actions, last delivery at "
                      << nudge::iso_instant(r.gateway.raw.back().at));
 }
+}  // namespace nudge_notify_test_day

@@ -6,6 +6,9 @@
 #include <nudge/notify/dispatcher.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_notify_test_dispatcher {
+
 using namespace nudge;
 using namespace std::chrono_literals;
 
@@ -331,3 +334,4 @@ TEST_CASE("notify.dispatcher.not_before_is_respected") {
   CHECK(d.run(t0 + 1h).handled() == 0);
   CHECK(d.run(t0 + 2h).delivered == 1);
 }
+}  // namespace nudge_notify_test_dispatcher

@@ -6,6 +6,9 @@
 #include <nudge/rules/event_engine.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_notify_test_event_rules {
+
 using namespace nudge;
 using namespace std::chrono_literals;
 
@@ -365,3 +368,4 @@ TEST_CASE("notify.event_rules.configuration_errors_at_construction") {
   bad.templates["missed_call"]["ru"].body = "{hours:plural(a|b)}";
   CHECK(config_error({}, bad) == "template 'missed_call' (ru) body: plural: locale 'ru' needs 3 forms (one|few|many), got 2: 'a|b'");
 }
+}  // namespace nudge_notify_test_event_rules

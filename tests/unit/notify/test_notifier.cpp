@@ -12,6 +12,9 @@
 
 #include <nudge/notify/notifier.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_notify_test_notifier {
+
 using namespace nudge;
 
 namespace {
@@ -191,3 +194,4 @@ TEST_CASE("notify.notifier.routing_by_channel") {
   CHECK(r.deliver(m).ok);
   CHECK(rest->size() == 1);
 }
+}  // namespace nudge_notify_test_notifier

@@ -8,6 +8,9 @@
 #include <nudge/notify/templates.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_notify_test_templates {
+
 using namespace nudge;
 
 namespace {
@@ -210,3 +213,4 @@ TEST_CASE("notify.templates.engine_renders_in_the_clients_locale") {
                          configuration_error);
   }
 }
+}  // namespace nudge_notify_test_templates

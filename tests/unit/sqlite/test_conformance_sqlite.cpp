@@ -10,6 +10,9 @@
 #include <nudge/sqlite/sqlite_storage.hpp>
 #include <nudge/storage/conformance.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_sqlite_test_conformance_sqlite {
+
 NUDGE_STORAGE_CONFORMANCE("sqlite", [] { return std::make_unique<nudge::SqliteStorage>(":memory:"); });
 
 namespace {
@@ -34,3 +37,4 @@ std::unique_ptr<nudge::Storage> fresh_file() {
 }  // namespace
 
 NUDGE_STORAGE_CONFORMANCE("sqlite_file", fresh_file);
+}  // namespace nudge_sqlite_test_conformance_sqlite

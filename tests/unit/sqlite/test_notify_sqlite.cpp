@@ -153,6 +153,9 @@ TEST_CASE("notify.sqlite.delivery_state_survives_reopen") {
 
 #include "../notify/day_scenario.hpp"
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_sqlite_test_notify_sqlite {
+
 TEST_CASE("notify.day.sqlite") {
   TempFile file("day.db");
   SqliteStorage store{file.path.string()};
@@ -166,3 +169,4 @@ TEST_CASE("notify.day.sqlite") {
   CHECK(again.outbox_entries() == r.outbox);
   CHECK(again.outbox().empty());
 }
+}  // namespace nudge_sqlite_test_notify_sqlite

@@ -16,6 +16,9 @@
 #include <nudge/sqlite/sqlite_storage.hpp>
 #include <support/fixtures.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_sqlite_test_sqlite_storage {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -406,3 +409,4 @@ TEST_CASE("storage.sqlite.large_scans_come_in_batches") {
   s.scan_open_tasks([&](std::span<const Task> b) { tasks += b.size(); }, 100);
   CHECK(tasks == n / 2);
 }
+}  // namespace nudge_sqlite_test_sqlite_storage

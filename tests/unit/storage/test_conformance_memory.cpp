@@ -6,6 +6,9 @@
 #include <nudge/storage/conformance.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_storage_test_conformance_memory {
+
 NUDGE_STORAGE_CONFORMANCE("memory", [] { return std::make_unique<nudge::MemoryStorage>(); });
 
 namespace {
@@ -208,3 +211,4 @@ TEST_CASE("storage.conformance.detects.fact_as_int" * doctest::should_fail()) {
 TEST_CASE("storage.conformance.detects.due_ignores_not_before" * doctest::should_fail()) {
   conformance::due_messages_in_order(mutant(Fault::due_ignores_not_before));
 }
+}  // namespace nudge_storage_test_conformance_memory

@@ -3,6 +3,9 @@
 #include <support/fixtures.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
+// Own namespace: the tests build as a unity build.
+namespace nudge_storage_test_memory_storage {
+
 using namespace nudge;
 using namespace nudge::test;
 
@@ -165,3 +168,4 @@ TEST_CASE("storage.memory.scans_in_batches_in_id_order") {
   CHECK(with_task == 3);
   CHECK(s.summarize(ClientId{1}).won_deals == std::vector{at(2026, 2, 1)});
 }
+}  // namespace nudge_storage_test_memory_storage
