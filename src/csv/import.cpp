@@ -146,7 +146,9 @@ public:
     for (auto e : order) {
       const Input* in = by[idx(e)];
       if (!in) continue;
+      const std::uint64_t bytes = opt_.progress ? remaining_bytes(*in->stream) : 0;
       Table t(*in->stream, names_[idx(e)], columns_of(e), issues_);
+      t.watch(opt_.progress, "csv import", to_string(e), bytes);
       switch (e) {
         case Entity::leave: read_leave(t); break;
         case Entity::labels: read_labels(t); break;
@@ -164,6 +166,7 @@ public:
     }
     orphans();
     if (issues_.any()) issues_.raise();  // the unit of work rolls back as it goes out of scope
+    nudge::detail::report(opt_.progress, "csv import", {"commit", 0, 0});  // a cancel here still writes nothing
     if (!opt_.dry_run) uow_->commit();
     report_.committed = !opt_.dry_run;
     return report_;

@@ -186,7 +186,9 @@ private:
 
   // ---- reading --------------------------------------------------------------------------
   void read_teams(std::istream& in) {
+    const std::uint64_t bytes = opt_.progress ? remaining_bytes(in) : 0;
     Table t(in, "sales_teams.csv", team_columns, issues_, true);
+    t.watch(opt_.progress, "maven import", "sales_teams", bytes);
     while (t.next()) {
       std::string agent, sup, office;
       t.text(tm_::agent, agent);
@@ -204,7 +206,9 @@ private:
   }
 
   void read_products(std::istream& in) {
+    const std::uint64_t bytes = opt_.progress ? remaining_bytes(in) : 0;
     Table t(in, "products.csv", product_columns, issues_, true);
+    t.watch(opt_.progress, "maven import", "products", bytes);
     while (t.next()) {
       Product p;
       t.text(pr_::product, p.p.name);
@@ -223,7 +227,9 @@ private:
   }
 
   void read_accounts(std::istream& in) {
+    const std::uint64_t bytes = opt_.progress ? remaining_bytes(in) : 0;
     Table t(in, "accounts.csv", account_columns, issues_, true);
+    t.watch(opt_.progress, "maven import", "accounts", bytes);
     while (t.next()) {
       Account a;
       t.text(ac_::account, a.name);
@@ -268,7 +274,9 @@ private:
   }
 
   void read_pipeline(std::istream& in) {
+    const std::uint64_t bytes = opt_.progress ? remaining_bytes(in) : 0;
     Table t(in, "sales_pipeline.csv", pipeline_columns, issues_, true);
+    t.watch(opt_.progress, "maven import", "sales_pipeline", bytes);
     std::size_t row = 0;
     while (t.next()) {
       ++row;
@@ -546,6 +554,9 @@ private:
 
     // Write: supervisors, agents, clients, deals.
     auto uow = store_.begin();
+    written_ = 0;
+    to_write_ = manager_ids_.size() + clients.size() + synthetic.size() + deals.size();
+    tick_writing();
     for (const auto& [name, offices] : supervisors_) {
       Manager m;
       m.id = manager_id(name);
@@ -567,7 +578,12 @@ private:
     for (const auto& [agent, c] : synthetic) write(uow, c, "sales_pipeline.csv", c.name);
     for (const auto& d : deals) write(uow, d, "sales_pipeline.csv", d.labels.at("maven.opportunity_id"));
     if (issues_.any()) issues_.raise();
+    tick_writing();  // a cancel here still writes nothing: the unit of work rolls back
     uow->commit();
+  }
+
+  void tick_writing() const {
+    nudge::detail::report(opt_.progress, "maven import", {"writing", written_, to_write_});
   }
 
   std::string office_of(const std::string& person) const {
@@ -578,6 +594,7 @@ private:
 
   template <class V>
   void write(std::unique_ptr<UnitOfWork>& uow, const V& v, std::string_view file, const std::string& what) {
+    if (opt_.progress && ++written_ % progress_every == 0) tick_writing();
     try {
       if constexpr (std::is_same_v<V, Manager>) uow->put_manager(v);
       else if constexpr (std::is_same_v<V, Client>) uow->put_client(v);
@@ -602,6 +619,7 @@ private:
   std::optional<Date> latest_;
   Date as_of_{};
   std::map<std::string, std::int64_t> manager_ids_;
+  std::uint64_t written_ = 0, to_write_ = 0;  // progress of the writing stage
 };
 
 }  // namespace

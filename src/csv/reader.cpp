@@ -59,6 +59,7 @@ bool Reader::fill() {
   const auto got = static_cast<std::size_t>(in_.gcount());
   if (in_.bad()) throw error("csv: reading the input failed");
   end_ += got;
+  read_ += got;
   if (got < want) eof_ = true;  // read() only stops short at the end of the input
   if (!started_) {
     started_ = true;

@@ -3,6 +3,7 @@
 // buffer (no allocation per field), valid until the next call to next().
 
 #include <cstddef>
+#include <cstdint>
 #include <istream>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ public:
   [[nodiscard]] std::size_t line() const { return line_; }
   /// What was malformed.
   [[nodiscard]] const std::string& problem() const { return problem_; }
+  /// Bytes of the input consumed so far (read and handed out or skipped).
+  [[nodiscard]] std::uint64_t consumed() const { return read_ - (end_ - pos_); }
 
 private:
   enum class Scan { ok, need_more, bad_after_quote, unclosed_quote };
@@ -39,6 +42,7 @@ private:
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false, started_ = false;
+  std::uint64_t read_ = 0;  // bytes read from in_
   std::size_t line_ = 0, next_line_ = 1;
   std::vector<std::string_view> fields_;
   std::vector<unsigned char> unescape_;  // per field: has doubled quotes

@@ -1,5 +1,7 @@
 #include "table.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "values.hpp"
@@ -62,11 +64,55 @@ Table::Table(std::istream& in, std::string name, std::span<const Column> columns
     }
 }
 
+std::uint64_t remaining_bytes(std::istream& in) {
+  if (!in) return 0;
+  const auto here = in.tellg();
+  if (here == std::istream::pos_type(-1)) {
+    in.clear(in.rdstate() & ~std::ios::failbit);
+    return 0;
+  }
+  in.seekg(0, std::ios::end);
+  const auto end = in.tellg();
+  in.clear(in.rdstate() & ~(std::ios::failbit | std::ios::eofbit));
+  in.seekg(here);
+  if (!in || end == std::istream::pos_type(-1) || end < here) {
+    in.clear(in.rdstate() & ~std::ios::failbit);
+    in.seekg(here);
+    return 0;
+  }
+  return static_cast<std::uint64_t>(end - here);
+}
+
+void Table::watch(const ProgressFn& fn, std::string_view what, std::string_view stage, std::uint64_t total) {
+  if (!fn) return;
+  progress_ = &fn;
+  what_ = what;
+  stage_ = stage;
+  total_ = total;
+  tick();
+}
+
+void Table::tick() const {
+  // The end of a file is exact; a file that grew while read reports its size read.
+  const auto done = reader_.consumed();
+  nudge::detail::report(*progress_, what_, {stage_, done, total_ == 0 ? 0 : std::max(total_, done)});
+}
+
 bool Table::next() {
-  if (!usable_) return false;
+  if (!usable_) {
+    if (progress_ && records_ == 0) {
+      records_ = 1;  // once: the end of an empty or unusable file
+      tick();
+    }
+    return false;
+  }
   for (;;) {
     const auto st = reader_.next();
-    if (st == Reader::Status::end) return false;
+    if (st == Reader::Status::end) {
+      if (progress_) tick();
+      return false;
+    }
+    if (progress_ && (++records_ % progress_every) == 0) tick();
     bad_ = false;
     if (st == Reader::Status::malformed) {
       issues_.add(name_, reader_.line(), "", reader_.problem());

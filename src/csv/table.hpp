@@ -14,6 +14,7 @@
 
 #include <nudge/csv/import.hpp>
 #include <nudge/domain/time.hpp>
+#include <nudge/progress.hpp>
 
 #include "columns.hpp"
 #include "reader.hpp"
@@ -72,6 +73,13 @@ private:
   std::unordered_set<std::int64_t> sparse_;
 };
 
+/// The bytes left in a stream from where it is, or 0 when it cannot tell (a
+/// pipe). Seeks to the end and back; the stream's state is left as it was.
+std::uint64_t remaining_bytes(std::istream& in);
+
+/// Rows between two progress reports of one file.
+inline constexpr std::uint64_t progress_every = std::uint64_t{1} << 16;
+
 /// One file being read.
 class Table {
 public:
@@ -83,6 +91,11 @@ public:
   /// Advances to the next row with the right number of fields whose required
   /// values are all there; reports the others. False at the end.
   bool next();
+  /// Reports progress to `fn` as stage `stage` of operation `what`: bytes of
+  /// the file consumed of `total` (0 = unknown), now, every progress_every
+  /// records and at the end of the file. Throws cancelled when `fn` says stop.
+  /// `fn`, `what` and `stage` must outlive the table.
+  void watch(const ProgressFn& fn, std::string_view what, std::string_view stage, std::uint64_t total);
   /// Rows handed out so far (the report counts them).
   [[nodiscard]] std::size_t rows() const { return rows_; }
 
@@ -134,6 +147,11 @@ private:
   std::size_t rows_ = 0;
   bool usable_ = true;
   bool bad_ = false;
+  // progress (watch())
+  const ProgressFn* progress_ = nullptr;
+  std::string_view what_, stage_;
+  std::uint64_t total_ = 0, records_ = 0;
+  void tick() const;
 };
 
 }  // namespace nudge::csv::detail

@@ -12,6 +12,7 @@
 
 #include <nudge/csv/format.hpp>
 #include <nudge/error.hpp>
+#include <nudge/progress.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge::csv {
@@ -28,6 +29,14 @@ struct ImportOptions {
   /// Check everything, write nothing: the unit of work is rolled back even
   /// when there are no errors.
   bool dry_run = false;
+  /// Hears how far the import is (optional). One stage per file, named after
+  /// its entity ("managers", "clients", "activities", ...), in the order the
+  /// files are read; `done` and `total` are **bytes** of that file (`total` is
+  /// 0 when the stream cannot tell its size, e.g. a pipe). Reported when a
+  /// file starts, every 65,536 rows and when it ends, then once as stage
+  /// "commit" (0 of 0) before the unit of work is committed. Returning false
+  /// stops the import: it throws nudge::cancelled and nothing is written.
+  ProgressFn progress;
 };
 
 /// One problem with one row (or the header, line 1) of one file.
@@ -91,7 +100,8 @@ struct Input {
 /// A `.csv` file with another name is an error (a misspelt file name would
 /// otherwise be skipped silently); other files are ignored.
 ///
-/// Throws import_error for bad rows, nudge::error when a file cannot be read,
+/// Throws import_error for bad rows, nudge::cancelled when
+/// ImportOptions::progress asked to stop, nudge::error when a file cannot be read,
 /// and whatever the storage throws from begin() (e.g. conflict when a unit of
 /// work is already open). Not thread-safe with other writers of `store`.
 ///

@@ -16,6 +16,7 @@
 
 #include <nudge/domain/money.hpp>
 #include <nudge/domain/time.hpp>
+#include <nudge/progress.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge::csv {
@@ -46,6 +47,13 @@ struct MavenOptions {
   bool list_price_for_missing_amounts = true;
   /// Examples kept per quirk in the report.
   std::size_t max_examples = 3;
+  /// Hears how far the import is (optional). Stages "sales_teams", "products",
+  /// "accounts", "sales_pipeline" while reading (`done`/`total` in **bytes**
+  /// of that file; `total` 0 when the stream cannot tell its size), then
+  /// "writing" (`done`/`total` in managers + clients + deals). Reported when a
+  /// stage starts, every 65,536 rows or entities and when it ends. Returning
+  /// false stops the import: it throws nudge::cancelled and nothing is written.
+  ProgressFn progress;
 };
 
 /// A product from products.csv.
