@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -82,6 +85,13 @@ std::string describe(const Op& op) {
 // ---- SQL ------------------------------------------------------------------------
 // Every statement is a constant: prepared once per connection (cached by the
 // address of its text) and only ever bound, never formatted from values.
+
+// Tables every schema version has: a file with a user_version but without
+// them belongs to another application.
+constexpr const char* sql_nudge_tables =
+    "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+    "('managers', 'clients', 'activities', 'tasks', 'deals', 'invoices', 'actions', 'audit', 'outbox')";
+constexpr int nudge_table_count = 9;
 
 constexpr const char* sql_begin_immediate = "BEGIN IMMEDIATE";
 constexpr const char* sql_begin_read = "BEGIN DEFERRED";
@@ -261,6 +271,15 @@ constexpr const char* sql_put_invoice =
 constexpr const char* sql_clear_invoice_payments = "DELETE FROM invoice_payments WHERE invoice_id = ?1";
 constexpr const char* sql_add_invoice_payment =
     "INSERT INTO invoice_payments(invoice_id, seq, at, cents) VALUES (?1, ?2, ?3, ?4)";
+
+// Existence checks for the port's reference checks (every put_* asks whether
+// the client, owner, deal ... exist): one primary-key probe each, instead of
+// find_*(), which reads the whole entity with its child rows.
+constexpr const char* sql_has_client = "SELECT 1 FROM clients WHERE id = ?1 LIMIT 1";
+constexpr const char* sql_has_manager = "SELECT 1 FROM managers WHERE id = ?1 LIMIT 1";
+constexpr const char* sql_has_task = "SELECT 1 FROM tasks WHERE id = ?1 LIMIT 1";
+constexpr const char* sql_has_deal = "SELECT 1 FROM deals WHERE id = ?1 LIMIT 1";
+constexpr const char* sql_client_count = "SELECT count(*) FROM clients";
 
 constexpr const char* sql_has_action = "SELECT 1 FROM actions WHERE key = ?1";
 constexpr const char* sql_claim_action = "INSERT INTO actions(key, at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING";
@@ -449,6 +468,19 @@ struct SqliteStorage::Impl {
     try {
       ReadTx tx(*this);
       return f();
+    } catch (...) {
+      rethrow_translated(op);
+    }
+  }
+
+  /// Whether `sql` (a "SELECT 1 ... WHERE id = ?1") finds a row: one probe,
+  /// no read transaction of its own (a single statement is its own snapshot).
+  bool exists(const Op& op, const char* sql, std::int64_t id) {
+    std::lock_guard lock(mu);
+    try {
+      Query q(*this, sql);
+      q.bind(1, id);
+      return q.step();
     } catch (...) {
       rethrow_translated(op);
     }
@@ -691,10 +723,63 @@ struct SqliteStorage::Impl {
   void enqueue(const Message& m);
 };
 
+namespace {
+
+std::uint32_t be32(const unsigned char* b) {
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
+}
+
+bool non_empty_file(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return !ec && size > 0;
+}
+
+/// Refuses, before SQLite sees it, a file that cannot be a whole SQLite
+/// database: no SQLite header (a text file, random bytes), or cut short. Only
+/// the file's own bytes are read. SQLite would refuse the first kind only at the
+/// first statement, and would read the missing pages of the second as zeros or
+/// report "malformed" at some later read, naming no file.
+void inspect_file(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return;  // missing or empty: a new database (or SQLite says why not)
+  auto refuse = [&](const std::string& why) {
+    throw storage_error(fmt::format("sqlite storage: open '{}': {}", path, why));
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return;  // unreadable: SQLite reports it
+  std::array<unsigned char, 100> h{};
+  in.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(h.size()));
+  const auto got = static_cast<std::size_t>(in.gcount());
+  static constexpr char magic[] = "SQLite format 3";  // 16 bytes with its NUL
+  if (std::memcmp(h.data(), magic, std::min<std::size_t>(got, sizeof magic)) != 0)
+    refuse("file is not a database (no SQLite header), so not a Nudge database");
+  if (got < h.size())
+    refuse(fmt::format("truncated: {} bytes, shorter than the 100-byte SQLite header", size));
+  const std::uint32_t page_size = h[16] == 0 && h[17] == 1 ? 65536u : (std::uint32_t{h[16]} << 8) | h[17];
+  if (page_size < 512 || (page_size & (page_size - 1)) != 0)
+    refuse(fmt::format("not a Nudge database: corrupt SQLite header (page size {})", page_size));
+  // A journal or WAL beside the file may still hold what is missing (a crash
+  // during a commit or a checkpoint): SQLite recovers from it.
+  if (non_empty_file(path + "-wal") || non_empty_file(path + "-journal")) return;
+  if (size % page_size != 0)
+    refuse(fmt::format("truncated: {} bytes is not a whole number of {}-byte pages", size, page_size));
+  // The page count in the header is valid when its change counter equals the
+  // "version valid for" field (every SQLite since 3.7.0 writes both).
+  const std::uint64_t pages = be32(h.data() + 28);
+  if (pages > 0 && be32(h.data() + 24) == be32(h.data() + 92) && size < pages * page_size)
+    refuse(fmt::format("truncated: the header counts {} pages of {} bytes ({} bytes), the file has {} bytes", pages,
+                       page_size, pages * page_size, size));
+}
+
+}  // namespace
+
 SqliteStorage::Impl::Impl(const std::string& p)
     // NOMUTEX: every use of the connection already holds `mu`; SQLite's own
     // per-call mutex (serialized mode) would only cost time.
-    : path(p), db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, /*busy timeout ms*/ 5000) {
+    : path((inspect_file(p), p)), db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, /*busy timeout ms*/ 5000) {
   db.exec("PRAGMA foreign_keys = ON");
   migrate();
   // WAL lets readers in other processes work while a unit of work writes. An
@@ -705,12 +790,23 @@ SqliteStorage::Impl::Impl(const std::string& p)
 
 void SqliteStorage::Impl::migrate() {
   auto version = [&] { return db.execAndGet("PRAGMA user_version").getInt(); };
+  auto refuse = [&](const std::string& why) {
+    throw storage_error(fmt::format("sqlite storage: open '{}': {}", path, why));
+  };
   auto refuse_newer = [&](int v) {
     if (v > schema::version)
-      throw storage_error(
-          fmt::format("database schema version {} is newer than this build supports ({})", v, schema::version));
+      refuse(fmt::format("database schema version {} is newer than this build supports ({})", v, schema::version));
   };
+  // Another application's SQLite file is refused before anything is written:
+  // one that says whose it is (application_id; Nudge sets none), or one with a
+  // schema version but without Nudge's tables. A file at version 0 is new, or a
+  // host's own database that Nudge's tables are added to.
+  if (const int app = db.execAndGet("PRAGMA application_id").getInt(); app != 0)
+    refuse(fmt::format("not a Nudge database: it belongs to another application (application_id {:#010x})",
+                       static_cast<std::uint32_t>(app)));
   int v = version();
+  if (v > 0 && db.execAndGet(sql_nudge_tables).getInt() != nudge_table_count)
+    refuse(fmt::format("not a Nudge database: schema version {} but Nudge's tables are missing", v));
   refuse_newer(v);
   if (v == schema::version) return;
   db.exec(sql_begin_immediate);
@@ -1084,6 +1180,22 @@ std::optional<Invoice> SqliteStorage::find_invoice(InvoiceId id) const {
   return m.read({"find_invoice", id.value()}, [&] {
     return m.entity<Invoice>(sql_invoice, id.value(), Impl::invoice_row,
                              [&](auto& v) { m.attach_invoice_children(v, {}); });
+  });
+}
+
+bool SqliteStorage::has_client(ClientId id) const { return impl_->exists({"has_client", id.value()}, sql_has_client, id.value()); }
+bool SqliteStorage::has_manager(ManagerId id) const {
+  return impl_->exists({"has_manager", id.value()}, sql_has_manager, id.value());
+}
+bool SqliteStorage::has_task(TaskId id) const { return impl_->exists({"has_task", id.value()}, sql_has_task, id.value()); }
+bool SqliteStorage::has_deal(DealId id) const { return impl_->exists({"has_deal", id.value()}, sql_has_deal, id.value()); }
+
+std::uint64_t SqliteStorage::client_count() const {
+  auto& m = *impl_;
+  return m.read({"client_count", {}}, [&] {
+    Impl::Query q(m, sql_client_count);
+    q.step();
+    return static_cast<std::uint64_t>(q.i64(0));
   });
 }
 

@@ -48,8 +48,13 @@ namespace nudge {
 class SqliteStorage final : public Storage {
 public:
   /// Opens (or creates) the database at `path`; ":memory:" gives a private
-  /// in-memory database. Throws storage_error when the file cannot be opened,
-  /// is not a database, or has a newer schema than schema_version().
+  /// in-memory database. Throws storage_error, naming the file and leaving it
+  /// untouched, when it cannot be opened, is not an SQLite file, is cut short
+  /// (smaller than its header says, with no journal or WAL to recover from),
+  /// belongs to another application (a non-zero application_id, or a schema
+  /// version without Nudge's tables), or has a newer schema than
+  /// schema_version(). An SQLite file at version 0 (empty, or a host's own
+  /// tables) gets Nudge's tables added.
   explicit SqliteStorage(const std::string& path);
   ~SqliteStorage() override;
 
@@ -71,6 +76,15 @@ public:
   [[nodiscard]] std::optional<Deal> find_deal(DealId) const override;
   [[nodiscard]] std::optional<Invoice> find_invoice(InvoiceId) const override;
   [[nodiscard]] bool has_activity(ActivityId) const override;
+  /// Existence checks: one indexed `SELECT 1 ... LIMIT 1` each (the port's
+  /// defaults would read the whole entity through find_*).
+  [[nodiscard]] bool has_client(ClientId) const override;
+  [[nodiscard]] bool has_manager(ManagerId) const override;
+  [[nodiscard]] bool has_task(TaskId) const override;
+  [[nodiscard]] bool has_deal(DealId) const override;
+  /// `SELECT count(*) FROM clients` (a scan of the smallest index: call it once
+  /// per pass, not per client).
+  [[nodiscard]] std::uint64_t client_count() const override;
 
   [[nodiscard]] std::vector<Manager> managers() const override;
   [[nodiscard]] std::vector<ClientId> clients_of(ManagerId) const override;

@@ -262,14 +262,14 @@ TEST_CASE("storage.sqlite.newer_schema_is_refused") {
   }
   const auto before = bytes_of(file);
   CHECK(thrown<storage_error>([&] { SqliteStorage s{file}; }) ==
-        "database schema version 3 is newer than this build supports (2)");
+        fmt::format("sqlite storage: open '{}': database schema version 3 is newer than this build supports (2)", file));
   CHECK(bytes_of(file) == before);  // refused before touching anything
   {
     Raw raw{file};
     exec(raw.db, "PRAGMA user_version = 1000");
   }
   CHECK(thrown<storage_error>([&] { SqliteStorage s{file}; }) ==
-        "database schema version 1000 is newer than this build supports (2)");
+        fmt::format("sqlite storage: open '{}': database schema version 1000 is newer than this build supports (2)", file));
 }
 
 TEST_CASE("storage.sqlite.failed_migration_changes_nothing") {
