@@ -5,11 +5,14 @@
 //   nudge plan crm.db --config examples/config/maven.json --now 2017-12-31
 //   nudge apply crm.db --config examples/config/maven.json --now 2017-12-31
 //
-// Exit codes: 0 fine, 1 findings (with --fail-on-findings), 2 bad input, 3 storage error.
+// Exit codes: 0 fine, 1 findings (with --fail-on-findings), 2 bad input, 3 storage error,
+// 130 cancelled by Ctrl-C (nothing written).
 
 #include <filesystem>
 #include <iostream>
 #include <map>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -26,6 +29,7 @@
 #include <nudge/sqlite/sqlite_storage.hpp>
 
 #include "plan_json.hpp"
+#include "progress_bar.hpp"
 #include "report_html.hpp"
 
 namespace fs = std::filesystem;
@@ -33,7 +37,7 @@ using namespace nudge;
 
 namespace {
 
-enum Exit { ok = 0, findings = 1, bad_input = 2, storage = 3 };
+enum Exit { ok = 0, findings = 1, bad_input = 2, storage = 3, interrupted = 130 };
 
 EngineConfig engine_config(const std::string& path) {
   if (path.empty()) return EngineConfig::defaults();
@@ -105,7 +109,11 @@ int main(int argc, char** argv) {
 
   std::string db, dir, config, now_text, format = "text";
   std::size_t limit = 5;
-  bool fail_on_findings = false, maven = false;
+  bool fail_on_findings = false, maven = false, force_progress = false, quiet = false;
+  auto add_progress_options = [&](CLI::App* c) {
+    auto* p = c->add_flag("--progress", force_progress, "Draw the progress bar on stderr even when it is not a terminal");
+    c->add_flag("--quiet", quiet, "No progress bar, even on a terminal")->excludes(p);
+  };
 
   auto* init = app.add_subcommand("init", "Create (or upgrade) a Nudge database file");
   init->add_option("db", db, "SQLite file")->required();
@@ -114,6 +122,7 @@ int main(int argc, char** argv) {
   imp->add_option("db", db, "SQLite file")->required();
   imp->add_option("dir", dir, "Directory with the CSV files")->required();
   imp->add_flag("--maven", maven, "Read the Maven CRM dataset (detected automatically from sales_pipeline.csv)");
+  add_progress_options(imp);
 
   auto add_plan_options = [&](CLI::App* c) {
     c->add_option("db", db, "SQLite file")->required();
@@ -122,6 +131,7 @@ int main(int argc, char** argv) {
     c->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
     c->add_option("--limit", limit, "Findings shown per rule in text output (0 = all)");
     c->add_flag("--fail-on-findings", fail_on_findings, "Exit with 1 when there are findings");
+    add_progress_options(c);
   };
   auto* plan = app.add_subcommand("plan", "Dry run: what would happen at --now, and why");
   add_plan_options(plan);
@@ -145,7 +155,16 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate-config", "Check a configuration file and list every problem");
   validate->add_option("file", config, "Configuration file (JSON)")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is fine; every other command-line problem is bad input (2), not CLI11's own codes.
+    return app.exit(e) == 0 ? ok : bad_input;
+  }
+
+  // The bar: on a terminal unless --quiet, or wherever with --progress.
+  const bool show_progress = force_progress || (!quiet && isatty(STDERR_FILENO) == 1);
+  if (*imp || *plan || *apply || *report) cli::catch_ctrl_c();
 
   try {
     if (*init) {
@@ -156,11 +175,19 @@ int main(int argc, char** argv) {
     if (*imp) {
       if (!fs::is_directory(dir)) throw invalid_argument(fmt::format("dir: no such directory '{}'", dir));
       SqliteStorage store{db};
+      cli::ProgressBar bar{show_progress, "import", cli::ProgressBar::Unit::bytes};
       if (maven || fs::exists(fs::path(dir) / "sales_pipeline.csv")) {
-        auto report = csv::import_maven(store, dir);
+        csv::MavenOptions options;
+        options.progress = bar.callback();
+        bar.items_for("writing");
+        auto report = csv::import_maven(store, dir, options);
+        bar.clear();
         fmt::print("{}\n", csv::to_string(report));
       } else {
-        auto report = csv::import_directory(store, dir);
+        csv::ImportOptions options;
+        options.progress = bar.callback();
+        auto report = csv::import_directory(store, dir, options);
+        bar.clear();
         for (auto e : csv::all_entities)
           if (report.rows_of(e)) fmt::print("  {:<20} {:>9} rows\n", csv::file_name(e), report.rows_of(e));
         fmt::print("imported {} rows into {}\n", report.total_rows(), db);
@@ -202,7 +229,9 @@ int main(int argc, char** argv) {
       require_file(db, "db");
       Engine engine{engine_config(config)};
       SqliteStorage store{db};
-      const auto p = engine.plan(store, now);
+      cli::ProgressBar bar{show_progress, "report", cli::ProgressBar::Unit::items};
+      const auto p = engine.plan(store, now, bar.callback());
+      bar.clear();
       Reports reports{p, store, now - std::chrono::days{30}};
       const bool team = !team_name.empty();
       const ManagerId id = find_manager(store, team ? team_name : manager_name, team ? "--team" : "--manager");
@@ -238,7 +267,12 @@ int main(int argc, char** argv) {
       require_file(db, "db");
       Engine engine{engine_config(config)};
       SqliteStorage store{db};
-      auto p = engine.plan(store, now);
+      cli::ProgressBar bar{show_progress, *apply ? "apply" : "plan", cli::ProgressBar::Unit::items};
+      auto p = engine.plan(store, now, bar.callback());
+      bar.clear();
+      // Ctrl-C after the plan and before apply starts: nothing is applied.
+      // Once apply runs (one unit of work, no progress reports) it finishes.
+      if (*apply && cli::interrupted) throw cancelled("apply: cancelled before applying");
       if (format == "json") {
         auto j = cli::to_json(p);
         if (*apply) {
@@ -256,6 +290,9 @@ int main(int argc, char** argv) {
       }
       return fail_on_findings && !p.findings.empty() ? findings : ok;
     }
+  } catch (const cancelled& e) {
+    fmt::print(stderr, "nudge: cancelled ({}); nothing was written\n", e.what());
+    return interrupted;
   } catch (const storage_error& e) {
     fmt::print(stderr, "nudge: storage error: {}\n", e.what());
     return storage;
