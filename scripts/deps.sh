@@ -6,7 +6,8 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libfmt-dev libhowardhinnant-date-dev tzdata
       libsqlite3-dev libsqlitecpp-dev sqlite3
       doctest-dev nlohmann-json3-dev libcli11-dev
-      python3 python3-dev python3-pybind11 pybind11-dev python3-pytest python3-numpy)
+      python3 python3-dev python3-pybind11 pybind11-dev python3-pytest python3-numpy
+      chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
