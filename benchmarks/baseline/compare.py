@@ -282,7 +282,8 @@ def main():
         "ingest_batched": ing_bat and {k: ing_bat.get(k) for k in
                                        ("events", "events_per_s", "median_s", "min_s", "store", "batch",
                                         "units_of_work")},
-        "peak_rss": {"nudge_memory_kb": rss_mem, "nudge_sqlite_plan_kb": rss_sqlplan,
+        "peak_rss": {"nudge_memory_kb": rss_mem,
+                     "nudge_memory_after_import_kb": sections.get("memory", {}).get("peak_rss_after_import_kb"), "nudge_sqlite_plan_kb": rss_sqlplan,
                      "nudge_sqlite_import_kb": rss_sqlimp, "python_kb": py and py_rss, "sql_kb": sql_rss,
                      "load_sh_kb": load_rss},
     }
@@ -341,6 +342,14 @@ def main():
         f"{rss_sqlplan / sql_rss:.2f}x" if rss_sqlplan else "n/a")
     row("peak RSS, CSV import into SQLite", fmt_mib(rss_sqlimp), f"load.sh (sqlite3) {fmt_mib(load_rss)}",
         f"{rss_sqlimp / load_rss:.2f}x" if rss_sqlimp else "n/a")
+    cpu = [(label, (timing(nudge, sec, name) or {}).get("cpu_median_s")) for label, sec, name in
+           (("plan in memory", "memory", "full_plan_memory"), ("plan from SQLite", "sqlite_plan", "full_plan_sqlite"),
+            ("import into SQLite", "sqlite_import", "import_csv_sqlite"))]
+    lines.append("Nudge's own CPU time (median; the wall times above include waiting for a shared core): "
+                 + ", ".join(f"{label} {fmt_s(c)}" for label, c in cpu if c is not None))
+    rss_imp = sections.get("memory", {}).get("peak_rss_after_import_kb")
+    if rss_imp:
+        lines.append(f"peak RSS in memory after the import alone (the store): {fmt_mib(rss_imp)}")
     lines.append("-" * (sum(W) + 20))
     if bad or missing or errors:
         for rule, who, got, want in bad:

@@ -218,6 +218,7 @@ json section_memory(const Options& o) {
   bench.timed("import_csv_memory", 1, [&] { report = nudge::csv::import_directory(store, o.data); });
   out["rows"] = import_rows(report);
   out["timings"]["import_csv_memory"]["rows"] = report.total_rows();
+  out["peak_rss_after_import_kb"] = peak_rss_kb();  // the store alone; peak_rss_kb adds the plan
 
   const nudge::Engine engine{nudge::baseline::config()};
   nudge::Plan plan;
