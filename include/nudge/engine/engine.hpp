@@ -445,16 +445,11 @@ private:
     }
     const std::string segment = c.primary_segment();
     const ManagerId from = c.owner.valid() ? c.owner : f.owner;
-    std::vector<const Manager*> eligible;
-    for (const auto& m : sorted_managers()) {
-      if (m->id == from || !m->available(today_) || !m->serves(segment)) continue;
-      // A cap is a cap: count this plan's assignments even when loads are not updated.
-      const int load = total_load_[m->id] + (p.update_loads ? 0 : assigned_[m->id]);
-      if (p.respect_capacity && m->capacity > 0 && load >= m->capacity) continue;
-      if (p.max_new_per_run > 0 && assigned_[m->id] >= p.max_new_per_run) continue;
-      eligible.push_back(m);
-    }
-    if (eligible.empty()) {
+    Pool& pool = pool_for(p, segment);
+    const bool from_counts = pool.blocked.count(from) && !pool.blocked.at(from);
+    const std::size_t eligible = pool.base.size() - pool.blocked_count - (from_counts ? 1 : 0);
+    auto ok = [&](const Manager* m) { return m->id != from && !pool.blocked.at(m->id); };
+    if (eligible == 0) {
       // No one to hand the client to: the ladder moves on to the supervisor.
       LadderStep up = s;
       up.action = StepAction::notify;
@@ -475,22 +470,26 @@ private:
     }
     const Manager* best = nullptr;
     std::string why;
-    auto seg_load = [&](ManagerId m) { return segment_load_[segment][m]; };
     switch (p.kind) {
       case ReleasePolicy::Kind::least_loaded:
-        best = *std::min_element(eligible.begin(), eligible.end(), [&](const Manager* x, const Manager* y) {
-          return std::pair(seg_load(x->id), x->id) < std::pair(seg_load(y->id), y->id);
-        });
-        why = fmt::format("fewest clients in segment '{}' ({})", segment, seg_load(best->id));
+        // The pool keeps its managers ordered by (load in the segment, id): the
+        // first eligible one is the answer, without looking at every manager.
+        for (const auto& [load, id] : pool.by_load) {
+          const Manager* m = &managers_.at(ManagerId{id});
+          if (ok(m)) {
+            best = m;
+            why = fmt::format("fewest clients in segment '{}' ({})", segment, load);
+            break;
+          }
+        }
         break;
       case ReleasePolicy::Kind::weighted: {
         auto ratio = [&](const Manager* m) {
           const double cap = m->capacity > 0 ? static_cast<double>(m->capacity) : m->weight;
           return static_cast<double>(total_load_[m->id]) / cap;
         };
-        best = *std::min_element(eligible.begin(), eligible.end(), [&](const Manager* x, const Manager* y) {
-          return std::pair(ratio(x), x->id) < std::pair(ratio(y), y->id);
-        });
+        for (const auto* m : pool.base)
+          if (ok(m) && (!best || std::pair(ratio(m), m->id) < std::pair(ratio(best), best->id))) best = m;
         why = fmt::format("lowest load for its capacity ({} clients, {:.0f}% of capacity)", total_load_[best->id],
                           100.0 * ratio(best) * (best->capacity > 0 ? 1.0 : 0.0));
         if (best->capacity == 0) why = fmt::format("lowest load for its weight ({} clients, weight {})", total_load_[best->id], best->weight);
@@ -498,8 +497,11 @@ private:
       }
       case ReleasePolicy::Kind::round_robin: {
         auto& last = cursor_[segment];
-        auto it = std::find_if(eligible.begin(), eligible.end(), [&](const Manager* m) { return m->id > last; });
-        best = it == eligible.end() ? eligible.front() : *it;
+        auto start = std::upper_bound(pool.base.begin(), pool.base.end(), last,
+                                      [](ManagerId x, const Manager* m) { return x < m->id; });
+        auto it = std::find_if(start, pool.base.end(), ok);
+        if (it == pool.base.end()) it = std::find_if(pool.base.begin(), start, ok);
+        best = *it;
         last = best->id;
         why = fmt::format("next in turn for segment '{}'", segment);
         break;
@@ -510,19 +512,21 @@ private:
       ++total_load_[to];
       --total_load_[from];
       for (const auto& sname : c.segments) {
-        ++segment_load_[sname][to];
-        --segment_load_[sname][from];
+        move_segment_load(sname, to, +1);
+        move_segment_load(sname, from, -1);
       }
     }
     ++assigned_[to];
+    refresh_blocked(to);
+    refresh_blocked(from);
     const std::string base_key = a.key;
     Action r = a;
     r.kind = ActionKind::reassign;
     r.from = from;
     r.to = to;
     r.explanation = fmt::format("hand client '{}' from {} to {}: {}, among {} eligible manager{}{}", c.name,
-                                ctx_.manager_name(from), best->name, why, eligible.size(),
-                                eligible.size() == 1 ? "" : "s", late_suffix(a));
+                                ctx_.manager_name(from), best->name, why, eligible,
+                                eligible == 1 ? "" : "s", late_suffix(a));
     plan_.actions.push_back(std::move(r));
 
     Action t = a;
@@ -547,13 +551,71 @@ private:
     }
   }
 
-  const std::vector<const Manager*>& sorted_managers() {
-    if (sorted_managers_.empty()) {
-      for (const auto& [id, m] : managers_) sorted_managers_.push_back(&m);
-      std::sort(sorted_managers_.begin(), sorted_managers_.end(),
-                [](const Manager* a, const Manager* b) { return a->id < b->id; });
+  /// The managers a released client of one segment may go to under one policy:
+  /// those who serve the segment and are available today (ascending id), kept
+  /// ordered by load and with their blocked flags (capacity, max_new_per_run)
+  /// current as the plan assigns clients -- so picking one costs O(log n), not
+  /// a pass over every manager.
+  struct Pool {
+    const ReleasePolicy* policy = nullptr;
+    std::string segment;
+    std::vector<const Manager*> base;
+    std::set<std::pair<int, std::int64_t>> by_load;  ///< (clients in the segment, id)
+    std::unordered_map<ManagerId, bool> blocked;
+    std::size_t blocked_count = 0;
+  };
+
+  [[nodiscard]] bool blocked_under(const ReleasePolicy& p, const Manager& m) {
+    const int load = total_load_[m.id] + (p.update_loads ? 0 : assigned_[m.id]);
+    return (p.respect_capacity && m.capacity > 0 && load >= m.capacity) ||
+           (p.max_new_per_run > 0 && assigned_[m.id] >= p.max_new_per_run);
+  }
+
+  Pool& pool_for(const ReleasePolicy& p, const std::string& segment) {
+    auto [it, inserted] = pools_.try_emplace({&p, segment});
+    Pool& pool = it->second;
+    if (!inserted) return pool;
+    pool.policy = &p;
+    pool.segment = segment;
+    std::vector<const Manager*> all;
+    for (const auto& [id, m] : managers_) all.push_back(&m);
+    std::sort(all.begin(), all.end(), [](const Manager* a, const Manager* b) { return a->id < b->id; });
+    const auto& loads = segment_load_[segment];
+    for (const auto* m : all) {
+      if (!m->available(today_) || !m->serves(segment)) continue;
+      pool.base.push_back(m);
+      auto l = loads.find(m->id);
+      pool.by_load.emplace(l == loads.end() ? 0 : l->second, m->id.value());
+      const bool b = blocked_under(p, *m);
+      pool.blocked.emplace(m->id, b);
+      pool.blocked_count += b ? 1 : 0;
+      pools_of_[m->id].push_back(&pool);
     }
-    return sorted_managers_;
+    return pool;
+  }
+
+  void move_segment_load(const std::string& segment, ManagerId m, int by) {
+    int& load = segment_load_[segment][m];
+    for (Pool* pool : pools_of_[m])
+      if (pool->segment == segment) {
+        pool->by_load.erase({load, m.value()});
+        pool->by_load.emplace(load + by, m.value());
+      }
+    load += by;
+  }
+
+  void refresh_blocked(ManagerId m) {
+    auto it = pools_of_.find(m);
+    if (it == pools_of_.end()) return;
+    for (Pool* pool : it->second) {
+      bool& flag = pool->blocked.at(m);
+      const bool now_blocked = blocked_under(*pool->policy, managers_.at(m));
+      if (now_blocked != flag) {
+        pool->blocked_count += now_blocked ? 1 : 0;
+        pool->blocked_count -= now_blocked ? 0 : 1;
+        flag = now_blocked;
+      }
+    }
   }
 
   // ---- labels and forecast ---------------------------------------------------
@@ -633,7 +695,6 @@ private:
   const Storage& store_;
   const ProgressFn& progress_;
   std::unordered_map<ManagerId, Manager> managers_;
-  std::vector<const Manager*> sorted_managers_;
   Context ctx_;
   Date today_{};
   Plan plan_;
@@ -643,6 +704,8 @@ private:
   std::unordered_map<std::string, std::unordered_map<ManagerId, int>> segment_load_;
   std::unordered_map<ManagerId, int> assigned_;
   std::map<std::string, ManagerId> cursor_;
+  std::map<std::pair<const ReleasePolicy*, std::string>, Pool> pools_;
+  std::unordered_map<ManagerId, std::vector<Pool*>> pools_of_;
   std::set<std::string> engine_labels_;
   std::vector<PresentLabel> present_labels_;
   std::vector<Raw> raw_;

@@ -28,6 +28,29 @@ struct ClientInfo {
   ManagerId owner;
   ClientKind kind = ClientKind::b2b;
   const Client* profile = nullptr;  ///< kind, segments and labels (shared by clients that have the same ones)
+  /// The client's derived facts, when the store's views outlive a scan
+  /// (Storage::stable_views); nullptr otherwise (ask the store).
+  const ClientSummary* summary = nullptr;
+};
+
+/// The numbers of a finding without its words: what an assistant's cheap test
+/// computes, with no strings and no allocation. Engine::evaluate returns these;
+/// a plan turns the ones that hold into Findings with explanations.
+struct Hit {
+  SubjectRef subject;
+  ClientId client;
+  ManagerId owner;
+  /// The finding holds while now is after this. Also set when the test fails
+  /// and the moment is known (the subject's next deadline); Instant::max()
+  /// when only an event can make the condition hold.
+  Instant since = Instant::max();
+  Instant anchor{};           ///< what it counts from: last contact, last order, issue, opening, stage entry
+  std::int64_t count = 0;     ///< orders (churned), invoices (debtor per client)
+  std::int64_t cents = 0;     ///< outstanding (invoices) or the deal's amount
+  std::int64_t seconds = 0;   ///< time over the limit (stage SLA)
+  std::uint32_t assistant = 0;  ///< index in Engine::assistants()
+  ManagerId to;               ///< release: the proposed new owner (set by Engine::evaluate)
+  friend bool operator==(const Hit&, const Hit&) = default;
 };
 
 /// What an assistant can see while it inspects a subject. Read-only.
@@ -126,6 +149,23 @@ public:
     return std::nullopt;
   }
 
+  /// The cheap half of inspect, for Engine::evaluate and the deadline index:
+  /// does the condition hold at ctx.now? Fills `h` (at least `since`) without
+  /// building strings. Built-ins override it and build inspect on it; the
+  /// default runs inspect, so an assistant that only has inspect still works.
+  [[nodiscard]] virtual bool test(const Context& ctx, const ClientView& v, Hit& h) const {
+    return from_finding(inspect(ctx, v), h);
+  }
+  [[nodiscard]] virtual bool test(const Context& ctx, const ClientInfo& c, const DealView& v, Hit& h) const {
+    return from_finding(inspect(ctx, c, v), h);
+  }
+  [[nodiscard]] virtual bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const {
+    return from_finding(inspect(ctx, c, i), h);
+  }
+  [[nodiscard]] virtual bool test(const Context& ctx, const ClientInfo& c, const Task& t, Hit& h) const {
+    return from_finding(inspect(ctx, c, t), h);
+  }
+
   /// The moment a step falls due for a finding. By default `after` from the
   /// episode start, in the step's time basis; assistants that measure a share
   /// of a limit override it. The step fires when now is strictly after it.
@@ -144,6 +184,27 @@ public:
   [[nodiscard]] virtual const ReleasePolicy* release_policy() const { return nullptr; }
 
 protected:
+  /// A finding's numbers as a Hit (the default test).
+  static bool from_finding(const std::optional<Finding>& f, Hit& h) {
+    if (!f) return false;
+    h.subject = f->subject;
+    h.client = f->client;
+    h.owner = f->owner;
+    h.since = f->since;
+    h.cents = f->cents.value_or(0);
+    return true;
+  }
+  /// A finding made from a hit: rule, subject, client, owner, since, amount.
+  [[nodiscard]] Finding finding_of(const Hit& h) const {
+    Finding f;
+    f.rule = id_;
+    f.subject = h.subject;
+    f.client = h.client;
+    f.owner = h.owner;
+    f.since = h.since;
+    return f;
+  }
+
   /// A finding about a client, filled with the common fields.
   [[nodiscard]] Finding make_finding(const Client& c, Instant since, std::string episode, std::string summary) const {
     Finding f;

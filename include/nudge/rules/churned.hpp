@@ -4,6 +4,10 @@
 
 #include <algorithm>
 
+#include <algorithm>
+#include <iterator>
+#include <span>
+
 #include <nudge/rules/assistant.hpp>
 
 namespace nudge {
@@ -32,33 +36,70 @@ public:
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const ChurnedConfig& config() const { return c_; }
 
-  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientView& v) const override {
-    const auto& s = *v.summary;
-    std::vector<Instant> orders;
-    if (c_.won_deals) orders.insert(orders.end(), s.won_deals.begin(), s.won_deals.end());
-    if (c_.paid_invoices) orders.insert(orders.end(), s.paid_invoices.begin(), s.paid_invoices.end());
-    if (static_cast<int>(orders.size()) < c_.min_orders || orders.empty()) return std::nullopt;
-    std::sort(orders.begin(), orders.end());
-    const Instant last = orders.back();
-    Period limit = c_.idle;
+  /// The client's orders: how many, the last one, the idle limit it gets and
+  /// the median gap between orders (when the limit scales with it).
+  struct Orders {
+    std::size_t count = 0;
+    Instant last{};
+    Period limit;
     Seconds median{0};
-    if (orders.size() >= 2 && c_.factor > 0.0) {
+  };
+  [[nodiscard]] std::optional<Orders> orders(const ClientSummary& s) const {
+    // Both lists are kept sorted; only merge when both count.
+    std::vector<Instant> merged;
+    std::span<const Instant> all;
+    if (c_.won_deals && c_.paid_invoices) {
+      merged.reserve(s.won_deals.size() + s.paid_invoices.size());
+      std::merge(s.won_deals.begin(), s.won_deals.end(), s.paid_invoices.begin(), s.paid_invoices.end(),
+                 std::back_inserter(merged));
+      all = merged;
+    } else if (c_.won_deals) {
+      all = s.won_deals;
+    } else if (c_.paid_invoices) {
+      all = s.paid_invoices;
+    }
+    if (static_cast<int>(all.size()) < c_.min_orders || all.empty()) return std::nullopt;
+    Orders o;
+    o.count = all.size();
+    o.last = all.back();
+    o.limit = c_.idle;
+    if (all.size() >= 2 && c_.factor > 0.0) {
       std::vector<std::int64_t> gaps;
-      for (std::size_t i = 1; i < orders.size(); ++i) gaps.push_back((orders[i] - orders[i - 1]).count());
+      for (std::size_t i = 1; i < all.size(); ++i) gaps.push_back((all[i] - all[i - 1]).count());
       std::sort(gaps.begin(), gaps.end());
       const auto n = gaps.size();
-      median = Seconds{n % 2 ? gaps[n / 2] : (gaps[n / 2 - 1] + gaps[n / 2]) / 2};
-      const Seconds scaled{static_cast<std::int64_t>(c_.factor * static_cast<double>(median.count()))};
-      if (c_.idle.basis == TimeBasis::calendar && scaled > c_.idle.length) limit = Period{scaled, TimeBasis::calendar};
+      o.median = Seconds{n % 2 ? gaps[n / 2] : (gaps[n / 2 - 1] + gaps[n / 2]) / 2};
+      const Seconds scaled{static_cast<std::int64_t>(c_.factor * static_cast<double>(o.median.count()))};
+      if (c_.idle.basis == TimeBasis::calendar && scaled > c_.idle.length) o.limit = Period{scaled, TimeBasis::calendar};
     }
-    const Instant since = ctx.calendar->advance(last, limit);
-    if (!(ctx.now > since)) return std::nullopt;
+    return o;
+  }
+
+  [[nodiscard]] bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
+    h.subject = SubjectRef::of(v.client->id);
+    h.client = v.client->id;
+    h.owner = v.client->owner;
+    const auto o = orders(*v.summary);
+    if (!o) return false;
+    h.anchor = o->last;
+    h.count = static_cast<std::int64_t>(o->count);
+    h.since = ctx.calendar->advance(o->last, o->limit);
+    return ctx.now > h.since;
+  }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientView& v) const override {
+    Hit h;
+    if (!test(ctx, v, h)) return std::nullopt;
+    const auto o = *orders(*v.summary);
+    const Instant last = o.last, since = h.since;
+    const Period limit = o.limit;
+    const Seconds median = o.median;
     auto f = make_finding(*v.client, since, iso_instant(last),
                           fmt::format("client '{}' churned: {} orders, the last on {} ({} ago), limit {}, owner {}",
-                                      v.client->name, orders.size(), iso_date(utc_date(last)),
+                                      v.client->name, o.count, iso_date(utc_date(last)),
                                       days_text(ctx.days_since(last)), period_text(limit),
                                       ctx.manager_name(v.client->owner)));
-    f.facts = {{"orders", static_cast<std::int64_t>(orders.size())},
+    f.facts = {{"orders", static_cast<std::int64_t>(o.count)},
                {"last_order", last},
                {"days", ctx.days_since(last)},
                {"limit", to_string(limit)}};

@@ -27,13 +27,29 @@ public:
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
   [[nodiscard]] const DeadDealConfig& config() const { return c_; }
 
-  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo&, const DealView& v) const override {
-    const Deal& d = *v.deal;
-    if (!d.is_open()) return std::nullopt;
+  [[nodiscard]] Period limit_of(const Deal& d) const {
     auto it = c_.per_pipeline.find(d.pipeline);
-    const Period limit = it == c_.per_pipeline.end() ? c_.max_age : it->second;
-    const Instant since = ctx.calendar->advance(d.opened, limit);
-    if (!(ctx.now > since)) return std::nullopt;
+    return it == c_.per_pipeline.end() ? c_.max_age : it->second;
+  }
+
+  [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {
+    const Deal& d = *v.deal;
+    h.subject = SubjectRef::of(d.id);
+    h.client = d.client;
+    h.owner = d.owner;
+    if (!d.is_open()) return false;
+    h.anchor = d.opened;
+    h.cents = d.amount.cents;
+    h.since = ctx.calendar->advance(d.opened, limit_of(d));
+    return ctx.now > h.since;
+  }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const DealView& v) const override {
+    Hit h;
+    if (!test(ctx, c, v, h)) return std::nullopt;
+    const Deal& d = *v.deal;
+    const Period limit = limit_of(d);
+    const Instant since = h.since;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(d.id);

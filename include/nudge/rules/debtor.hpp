@@ -34,10 +34,21 @@ public:
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const DebtorConfig& config() const { return c_; }
 
+  [[nodiscard]] bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {
+    h.subject = SubjectRef::of(i.id);
+    h.client = i.client;
+    h.owner = c.owner;
+    if (i.is_paid() || i.outstanding_cents() <= 0) return false;
+    h.anchor = i.due;
+    h.cents = i.outstanding_cents();
+    h.since = ctx.calendar->advance(i.due, c_.grace);
+    return ctx.now > h.since;
+  }
+
   [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const Invoice& i) const override {
-    if (i.is_paid() || i.outstanding_cents() <= 0) return std::nullopt;
-    const Instant since = ctx.calendar->advance(i.due, c_.grace);
-    if (!(ctx.now > since)) return std::nullopt;
+    Hit h;
+    if (!test(ctx, c, i, h)) return std::nullopt;
+    const Instant since = h.since;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(i.id);

@@ -46,9 +46,21 @@ public:
     return State{anchor, !last.has_value(), ctx.calendar->advance(anchor, c_.after)};
   }
 
+  [[nodiscard]] bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
+    h.subject = SubjectRef::of(v.client->id);
+    h.client = v.client->id;
+    h.owner = v.client->owner;
+    const auto st = state(ctx, v);
+    if (!st) return false;  // exempt: only an event ends that
+    h.anchor = st->anchor;
+    h.since = st->since;
+    return ctx.now > st->since;
+  }
+
   [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientView& v) const override {
-    auto st = state(ctx, v);
-    if (!st || !(ctx.now > st->since)) return std::nullopt;
+    Hit h;
+    if (!test(ctx, v, h)) return std::nullopt;
+    const auto st = state(ctx, v);
     const auto days = ctx.days_since(st->anchor);
     const auto owner = ctx.manager_name(v.client->owner);
     auto f = make_finding(*v.client, st->since, iso_instant(st->anchor),

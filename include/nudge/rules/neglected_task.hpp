@@ -24,11 +24,20 @@ public:
   [[nodiscard]] Feed feed() const override { return Feed::tasks; }
   [[nodiscard]] const NeglectedTaskConfig& config() const { return c_; }
 
-  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo&, const Task& t) const override {
-    if (t.state != TaskState::attention) return std::nullopt;
-    const Instant start = t.planned_start.value_or(t.created);
-    const Instant since = ctx.calendar->advance(start, c_.grace);
-    if (!(ctx.now > since)) return std::nullopt;
+  [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const Task& t, Hit& h) const override {
+    h.subject = SubjectRef::of(t.id);
+    h.client = t.client;
+    h.owner = t.assignee;
+    if (t.state != TaskState::attention) return false;
+    h.anchor = t.planned_start.value_or(t.created);
+    h.since = ctx.calendar->advance(h.anchor, c_.grace);
+    return ctx.now > h.since;
+  }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const Task& t) const override {
+    Hit h;
+    if (!test(ctx, c, t, h)) return std::nullopt;
+    const Instant start = h.anchor, since = h.since;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(t.id);

@@ -24,13 +24,24 @@ public:
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
   [[nodiscard]] const NoNextStepConfig& config() const { return c_; }
 
-  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo&, const DealView& v) const override {
+  [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {
     const Deal& d = *v.deal;
-    if (!d.is_open() || v.open_tasks > 0) return std::nullopt;
-    Instant anchor = d.stage_entered;
-    if (v.last_task_closed && *v.last_task_closed > anchor) anchor = *v.last_task_closed;
-    const Instant since = ctx.calendar->advance(anchor, c_.grace);
-    if (!(ctx.now >= since)) return std::nullopt;
+    h.subject = SubjectRef::of(d.id);
+    h.client = d.client;
+    h.owner = d.owner;
+    if (!d.is_open() || v.open_tasks > 0) return false;
+    h.anchor = d.stage_entered;
+    if (v.last_task_closed && *v.last_task_closed > h.anchor) h.anchor = *v.last_task_closed;
+    h.cents = d.amount.cents;
+    h.since = ctx.calendar->advance(h.anchor, c_.grace);
+    return ctx.now >= h.since;
+  }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const DealView& v) const override {
+    Hit h;
+    if (!test(ctx, c, v, h)) return std::nullopt;
+    const Deal& d = *v.deal;
+    const Instant anchor = h.anchor, since = h.since;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(d.id);

@@ -32,13 +32,24 @@ public:
   [[nodiscard]] const ReleasePolicy* release_policy() const override { return &c_.policy; }
   [[nodiscard]] const ReleaseConfig& config() const { return c_; }
 
+  [[nodiscard]] bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
+    h.subject = SubjectRef::of(v.client->id);
+    h.client = v.client->id;
+    h.owner = v.client->owner;
+    if (v.client->release_locked) return false;
+    if (!forgotten_.scope().matches(*v.client)) return false;  // not forgotten, so never released
+    const auto st = forgotten_.state(ctx, v);
+    if (!st) return false;
+    h.anchor = st->anchor;
+    h.since = ctx.calendar->advance(st->since, c_.grace);
+    return ctx.now > st->since && ctx.now > h.since;
+  }
+
   [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientView& v) const override {
-    if (v.client->release_locked) return std::nullopt;
-    if (!forgotten_.scope().matches(*v.client)) return std::nullopt;  // not forgotten, so never released
-    auto st = forgotten_.state(ctx, v);
-    if (!st || !(ctx.now > st->since)) return std::nullopt;
-    const Instant since = ctx.calendar->advance(st->since, c_.grace);
-    if (!(ctx.now > since)) return std::nullopt;
+    Hit h;
+    if (!test(ctx, v, h)) return std::nullopt;
+    const auto st = forgotten_.state(ctx, v);
+    const Instant since = h.since;
     const auto days = ctx.days_since(st->anchor);
     auto f = make_finding(*v.client, since, iso_instant(st->anchor),
                           fmt::format("client '{}' to be released: forgotten since {} and still no contact after {} "

@@ -34,17 +34,48 @@ public:
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
   [[nodiscard]] const StageSlaConfig& config() const { return c_; }
 
-  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo&, const DealView& v) const override {
+  /// `seconds` = time used minus the limit (negative while within it).
+  [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {
     const Deal& d = *v.deal;
-    if (!d.is_open()) return std::nullopt;
-    const Pipeline* p = ctx.pipeline(d.pipeline);
-    const Stage* st = p ? p->find(d.stage) : nullptr;
-    if (!st || !st->limit) return std::nullopt;
+    h.subject = SubjectRef::of(d.id);
+    h.client = d.client;
+    h.owner = d.owner;
+    if (!d.is_open()) return false;
+    const Stage* st = stage_of(ctx, d);
+    if (!st || !st->limit) return false;
     const Period limit = *st->limit;
+    h.anchor = d.stage_entered;
+    h.cents = d.amount.cents;
+    // The clock ran without a break since the stage was entered (the common
+    // case) or over the runs that history and holds leave.
+    const bool simple = d.holds.empty() && (c_.restart_on_reentry ||
+                                            std::none_of(d.history.begin(), d.history.end(),
+                                                         [&](const StageVisit& x) { return x.stage == d.stage; }));
+    const Seconds used = !simple                      ? consumed(ctx, active_runs(ctx, d), limit.basis)
+                         : d.stage_entered < ctx.now ? ctx.calendar->elapsed(d.stage_entered, ctx.now, limit.basis)
+                                                     : Seconds{0};
+    const auto threshold = Seconds{static_cast<std::int64_t>(min_share_ * static_cast<double>(limit.length.count()))};
+    h.seconds = (used - limit.length).count();
+    if (used > threshold) {
+      h.since = d.stage_entered;
+      return true;
+    }
+    // Within the limit: the clock reaches the threshold after the time left,
+    // unless a hold is running now (then only an event restarts it).
+    const bool paused = std::any_of(d.holds.begin(), d.holds.end(), [&](const Hold& x) {
+      return x.from <= ctx.now && (!x.to || *x.to > ctx.now) && (c_.pause_on.empty() || std::find(c_.pause_on.begin(), c_.pause_on.end(), x.reason) != c_.pause_on.end());
+    });
+    h.since = paused ? Instant::max() : ctx.calendar->advance(ctx.now, Period{threshold - used, limit.basis});
+    return false;
+  }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const DealView& v) const override {
+    Hit h;
+    if (!test(ctx, c, v, h)) return std::nullopt;
+    const Deal& d = *v.deal;
+    const Period limit = *stage_of(ctx, d)->limit;
     const auto runs = active_runs(ctx, d);
     const Seconds used = consumed(ctx, runs, limit.basis);
-    const auto threshold = Seconds{static_cast<std::int64_t>(min_share_ * static_cast<double>(limit.length.count()))};
-    if (!(used > threshold)) return std::nullopt;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(d.id);
@@ -90,6 +121,11 @@ public:
   }
 
 private:
+  [[nodiscard]] static const Stage* stage_of(const Context& ctx, const Deal& d) {
+    const Pipeline* p = ctx.pipeline(d.pipeline);
+    return p ? p->find(d.stage) : nullptr;
+  }
+
   /// The intervals [a, b) the clock ran in the current stage up to now: the
   /// current visit (and earlier ones unless restarting), minus pausing holds.
   [[nodiscard]] std::vector<std::pair<Instant, Instant>> active_runs(const Context& ctx, const Deal& d) const {

@@ -25,16 +25,44 @@ public:
   [[nodiscard]] Feed feed() const override { return Feed::invoices; }
   [[nodiscard]] const UnpaidConfig& config() const { return c_; }
 
-  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const Invoice& i) const override {
-    if (i.is_paid()) return std::nullopt;
-    const Instant since = ctx.calendar->advance(i.issued, c_.after);
-    if (!(ctx.now > since)) return std::nullopt;
-    // Few invoices get this far: ask the store for the activities since issue.
+  [[nodiscard]] bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {
+    h.subject = SubjectRef::of(i.id);
+    h.client = i.client;
+    h.owner = c.owner;
+    if (i.is_paid()) return false;
+    h.anchor = i.issued;
+    h.cents = i.outstanding_cents();
+    h.since = ctx.calendar->advance(i.issued, c_.after);
+    if (!(ctx.now > h.since)) return false;
+    // Any contact at or after the issue ends it: the client's latest contact
+    // under the policy says so, when the plan has the derived facts at hand.
+    if (c.summary) {
+      const auto last = c.summary->last_contact(c_.contact);
+      if (last && *last >= i.issued) {
+        h.since = Instant::max();  // only a new invoice state can bring it back
+        return false;
+      }
+      return true;
+    }
+    // Otherwise ask the store for the activities since issue (few invoices get this far).
     for (const auto& a : ctx.store->activities_of(i.client, i.issued))
-      if (a.contact == Contact::yes || (a.contact == Contact::by_kind && c_.contact.counts(a.kind))) return std::nullopt;
+      if (a.contact == Contact::yes || (a.contact == Contact::by_kind && c_.contact.counts(a.kind))) {
+        h.since = Instant::max();
+        return false;
+      }
     if (c_.contact.completed_tasks)  // the contact policy says a completed task is contact
       for (const auto& t : ctx.store->tasks_of(i.client, false))
-        if (t.state == TaskState::done && t.closed && *t.closed >= i.issued) return std::nullopt;
+        if (t.state == TaskState::done && t.closed && *t.closed >= i.issued) {
+          h.since = Instant::max();
+          return false;
+        }
+    return true;
+  }
+
+  [[nodiscard]] std::optional<Finding> inspect(const Context& ctx, const ClientInfo& c, const Invoice& i) const override {
+    Hit h;
+    if (!test(ctx, c, i, h)) return std::nullopt;
+    const Instant since = h.since;
     Finding f;
     f.rule = id();
     f.subject = SubjectRef::of(i.id);
