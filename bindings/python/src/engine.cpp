@@ -6,8 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <nudge/config/loaded_config.hpp>
 #include <nudge/engine/engine.hpp>
 #include <nudge/engine/explain.hpp>
+#include <nudge/progress.hpp>
 
 namespace nudge::bindings {
 
@@ -17,10 +19,35 @@ constexpr std::size_t no_finding = static_cast<std::size_t>(-1);
 
 std::string quoted(const std::string& s) { return py::repr(py::str(s)); }
 
-Plan plan_guarded(const Engine& e, py::object store, py::handle now) {
+/// A copy of nudge::Progress that Python may keep (its stage is a string_view).
+struct ProgressData {
+  std::string stage;
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+  friend bool operator==(const ProgressData&, const ProgressData&) = default;
+};
+
+/// Wraps a Python callable as a ProgressFn: False (any falsy value but None)
+/// stops the plan; an exception it raises propagates unchanged.
+ProgressFn progress_from(py::object fn) {
+  if (fn.is_none()) return {};
+  if (!PyCallable_Check(fn.ptr()))
+    throw py::type_error(fmt::format("progress: expected a callable taking a nudge.Progress, got {}",
+                                     Py_TYPE(fn.ptr())->tp_name));
+  return [fn = std::move(fn)](const Progress& p) {
+    py::object r = fn(ProgressData{std::string(p.stage), p.done, p.total});
+    if (r.is_none()) return true;
+    const int truth = PyObject_IsTrue(r.ptr());
+    if (truth < 0) throw py::error_already_set();
+    return truth != 0;
+  };
+}
+
+Plan plan_guarded(const Engine& e, py::object store, py::handle now, py::object progress = py::none()) {
   const Instant at = instant_from(now, "now");
+  const ProgressFn fn = progress_from(std::move(progress));
   GuardedStorage guard(store.cast<const Storage&>(), store);
-  return e.plan(guard, at);
+  return e.plan(guard, at, fn);
 }
 
 py::list refs_of(py::handle plan, const std::vector<const Finding*>& fs) {
@@ -68,10 +95,16 @@ void bind_engine(py::module_& m) {
       .def_readwrite("stage_sla", &EngineConfig::stage_sla, "list of StageSlaConfig.")
       .def_readwrite("no_next_step", &EngineConfig::no_next_step, "list of NoNextStepConfig.")
       .def_readwrite("neglected_task", &EngineConfig::neglected_task, "list of NeglectedTaskConfig.")
-      .def_readwrite("templates", &EngineConfig::templates, "Templates by id: dict of MessageTemplate.")
+      .def_readwrite("templates", &EngineConfig::templates,
+                     "Message templates by id, then locale: dict[str, dict[str, MessageTemplate]], e.g. "
+                     "templates['debtor_reminder']['ru']. A message is rendered in the client's locale (messages to "
+                     "managers: default_locale), falling back to its language, then to default_locale; every id "
+                     "needs a default_locale text (checked when the Engine is built).")
+      .def_readwrite("default_locale", &EngineConfig::default_locale,
+                     "The locale of messages to managers and the fallback of every template (default 'en').")
       .def_readwrite("options", &EngineConfig::options, "EngineOptions.");
   def_record(config, {"calendar", "pipelines", "forgotten", "release", "churned", "unpaid", "debtor", "dead_deal",
-                      "stage_sla", "no_next_step", "neglected_task", "templates", "options"});
+                      "stage_sla", "no_next_step", "neglected_task", "templates", "default_locale", "options"});
   config.def_static("defaults", &EngineConfig::defaults, "One of each assistant with its defaults.");
 
   // ---- plans -----------------------------------------------------------------------------------
@@ -172,9 +205,21 @@ void bind_engine(py::module_& m) {
       .def("to_dict", [](py::handle self) { return record_to_dict(self); }, "The result as a dict.");
 
   // ---- the engine ----------------------------------------------------------------------------------
+  py::class_<ProgressData> progress(m, "Progress",
+                                    "Where a long operation is, as a progress callback hears it: `done` of `total` "
+                                    "items of one `stage` ('clients', 'deals', 'invoices', 'tasks'); total is 0 when "
+                                    "unknown.");
+  progress.def_readwrite("stage", &ProgressData::stage, "The stage: 'clients', 'deals', 'invoices' or 'tasks'.")
+      .def_readwrite("done", &ProgressData::done, "Items of this stage done so far.")
+      .def_readwrite("total", &ProgressData::total, "Items of this stage in all, or 0 when unknown.");
+  def_record(progress, {"stage", "done", "total"}, 3);
+
   py::class_<Engine>(m, "Engine",
                      "Runs assistants over a store: plan() is a deterministic dry run, apply() carries a plan out "
                      "in one unit of work, exactly once per action key, audited.")
+      .def(py::init([](const LoadedConfig& c) { return Engine(c.engine); }), py::arg("config"),
+           "An engine built from a loaded configuration file (nudge.load_config): its `engine` part. Raises "
+           "nudge.ConfigurationError when the configuration cannot run (a template without a default_locale text).")
       .def(py::init([](std::optional<EngineConfig> c) { return Engine(c ? std::move(*c) : EngineConfig::defaults()); }),
            py::arg("config") = py::none(),
            "An engine with the built-in assistants the configuration enables (default: EngineConfig.defaults()).")
@@ -188,17 +233,20 @@ void bind_engine(py::module_& m) {
         return out;
       }, "The assistants, in the order they run.")
       .def_property_readonly("config", &Engine::config, "A copy of the configuration.")
-      .def("plan", &plan_guarded, py::arg("store"), py::arg("now"),
-           "What would happen at `now` (an aware datetime), and why. Never writes. Ctrl-C stops it with "
-           "KeyboardInterrupt; an exception raised by a Python storage or assistant propagates unchanged.")
+      .def("plan", &plan_guarded, py::arg("store"), py::arg("now"), py::arg("progress") = py::none(),
+           "What would happen at `now` (an aware datetime), and why. Never writes. `progress`, a callable taking a "
+           "nudge.Progress, is called once per scanned batch and at the end of each stage; returning False stops "
+           "the plan with nudge.Cancelled (None or True go on). Ctrl-C stops it with KeyboardInterrupt; an "
+           "exception raised by a Python storage, assistant or progress callable propagates unchanged.")
       .def("apply", [](const Engine& e, const Plan& p, Storage& s) { return e.apply(p, s); }, py::arg("plan"),
            py::arg("store"),
            "Carries a plan out in one unit of work: each action whose key was not applied before, with an audit "
            "record. All or nothing.")
-      .def("run", [](const Engine& e, py::object store, py::handle now) {
-        Plan p = plan_guarded(e, store, now);
+      .def("run", [](const Engine& e, py::object store, py::handle now, py::object progress) {
+        Plan p = plan_guarded(e, store, now, std::move(progress));
         return e.apply(p, store.cast<Storage&>());
-      }, py::arg("store"), py::arg("now"), "plan + apply.");
+      }, py::arg("store"), py::arg("now"), py::arg("progress") = py::none(),
+           "plan + apply (`progress` as for plan(); a cancelled plan applies nothing).");
 
   m.def("explain", [](const Plan& p) { return explain(p); }, py::arg("plan"),
         "Every finding with the actions it leads to, grouped by rule, then the notes.");

@@ -9,11 +9,12 @@
 
 #include <algorithm>
 
+#include <nudge/notify/outbox.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge::bindings {
 
-class GuardedStorage final : public Storage {
+class GuardedStorage : public Storage {
 public:
   /// Scans pass at most this many rows between two checks.
   static constexpr std::size_t check_batch = 1024;
@@ -38,6 +39,7 @@ public:
   bool has_manager(ManagerId id) const override { return inner_.has_manager(id); }
   bool has_task(TaskId id) const override { return inner_.has_task(id); }
   bool has_deal(DealId id) const override { return inner_.has_deal(id); }
+  std::uint64_t client_count() const override { return inner_.client_count(); }
   std::vector<Manager> managers() const override { return inner_.managers(); }
   std::vector<ClientId> clients_of(ManagerId m) const override { return inner_.clients_of(m); }
   std::vector<Activity> activities_of(ClientId c, Instant since) const override {
@@ -68,6 +70,12 @@ public:
   bool has_action(std::string_view key) const override { tick(); return inner_.has_action(key); }
   std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override { return inner_.audit_log(s); }
   std::vector<Message> outbox() const override { return inner_.outbox(); }
+  std::vector<OutboxEntry> outbox_entries() const override { return inner_.outbox_entries(); }
+  std::optional<OutboxEntry> find_message(std::string_view key) const override { return inner_.find_message(key); }
+  std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit) const override {
+    check_signals();
+    return inner_.due_messages(now, limit);
+  }
 
 protected:
   std::unique_ptr<UnitOfWork> do_begin() override { throw conflict("plan: the store is read-only during a plan"); }

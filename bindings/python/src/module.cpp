@@ -13,6 +13,8 @@ void bind_conformance(py::module_& m);  // conformance.cpp
 #ifdef NUDGE_PYTHON_NOTIFY
 void bind_notify(py::module_& m);  // notify.cpp
 #endif
+void bind_config(py::module_& m);  // config.cpp
+void bind_report(py::module_& m);  // report.cpp
 
 namespace {
 
@@ -26,7 +28,7 @@ void subclass(py::module_& m, py::handle base, const char* name, py::handle also
 }  // namespace
 
 namespace {
-py::handle error_classes[6];  // Error, NotFound, InvalidArgument, Conflict, StorageError, ConfigurationError
+py::handle error_classes[7];  // Error, NotFound, InvalidArgument, Conflict, StorageError, ConfigurationError, Cancelled
 }  // namespace
 
 [[noreturn]] void rethrow_as_cpp(py::error_already_set& e) {
@@ -38,6 +40,7 @@ py::handle error_classes[6];  // Error, NotFound, InvalidArgument, Conflict, Sto
   if (error_classes[3] && e.matches(error_classes[3])) throw conflict(msg);
   if (error_classes[4] && e.matches(error_classes[4])) throw storage_error(msg);
   if (error_classes[5] && e.matches(error_classes[5])) throw configuration_error(msg);
+  if (error_classes[6] && e.matches(error_classes[6])) throw cancelled(msg);
   if (error_classes[0] && e.matches(error_classes[0])) throw error(msg);
   throw;
 }
@@ -60,8 +63,12 @@ void bind_errors(py::module_& m) {
       "The storage backend failed, or a Python storage returned something unusable (C++ nudge::storage_error).");
   subclass<configuration_error>(m, base, "ConfigurationError", PyExc_ValueError,
       "A configuration is invalid; the message lists every problem with its path (C++ nudge::configuration_error).");
-  const char* names[] = {"Error", "NotFound", "InvalidArgument", "Conflict", "StorageError", "ConfigurationError"};
-  for (int i = 0; i < 6; ++i) error_classes[i] = m.attr(names[i]);  // the module keeps them alive
+  subclass<cancelled>(m, base, "Cancelled", py::handle(),
+      "A long operation (Engine.plan) was stopped by its progress callable returning False; nothing was written "
+      "(C++ nudge::cancelled).");
+  const char* names[] = {"Error",        "NotFound",           "InvalidArgument", "Conflict",
+                         "StorageError", "ConfigurationError", "Cancelled"};
+  for (int i = 0; i < 7; ++i) error_classes[i] = m.attr(names[i]);  // the module keeps them alive
 }
 
 }  // namespace nudge::bindings
@@ -78,6 +85,8 @@ PYBIND11_MODULE(_nudge, m) {
   bind_rules(m);
   bind_engine(m);
   bind_adapters(m);
+  bind_config(m);
+  bind_report(m);
 #ifdef NUDGE_PYTHON_CONFORMANCE
   bind_conformance(m);
 #endif

@@ -29,7 +29,8 @@ py::object to_plain(py::handle v) {
   if (py::hasattr(v, "to_dict")) return v.attr("to_dict")();
   if (PyDict_Check(o)) {
     py::dict out;
-    for (auto [k, x] : py::reinterpret_borrow<py::dict>(v)) out[k] = to_plain(x);
+    // Enum keys (quiet hours by Channel) become their names, like enum values.
+    for (auto [k, x] : py::reinterpret_borrow<py::dict>(v)) out[is_enum(k) ? py::object(k.attr("name")) : py::reinterpret_borrow<py::object>(k)] = to_plain(x);
     return out;
   }
   if (py::isinstance<py::iterable>(v)) {

@@ -145,6 +145,11 @@ public:
     return call<std::vector<AuditRecord>>("audit_log", "a list of AuditRecord", s);
   }
   std::vector<Message> outbox() const override { return call<std::vector<Message>>("outbox", "a list of Message"); }
+  // Optional: how many clients there are, for progress reports (0 = unknown, the port's default).
+  std::uint64_t client_count() const override {
+    if (!defines("client_count")) return Storage::client_count();
+    return call<std::uint64_t>("client_count", "a non-negative int");
+  }
   // Optional: a Python storage that keeps delivery state defines outbox_entries (and may define the other two).
   std::vector<OutboxEntry> outbox_entries() const override {
     if (!defines("outbox_entries")) return Storage::outbox_entries();
@@ -555,7 +560,7 @@ void bind_storage(py::module_& m) {
       "The storage port. Subclass it to run the engine over data you already hold: implement find_client, "
       "find_manager, find_task, find_deal, find_invoice, has_activity, managers, clients_of, activities_of, "
       "tasks_of, deals_of, invoices_of, scan_clients, scan_open_deals, scan_unpaid_invoices, scan_open_tasks, "
-      "has_action, audit_log, outbox and do_begin. Scans return iterables in ascending id order: scan_clients "
+      "has_action, audit_log, outbox and do_begin (client_count, outbox_entries, find_message and due_messages are optional). Scans return iterables in ascending id order: scan_clients "
       "yields Client (the summary is then computed), ClientView or (Client, ClientSummary); scan_open_deals "
       "yields Deal or DealView.");
   storage.def(py::init<>(), "For subclasses.")
@@ -566,6 +571,9 @@ void bind_storage(py::module_& m) {
       .def("find_invoice", &Storage::find_invoice, py::arg("id"), "The invoice, or None.")
       .def("has_activity", &Storage::has_activity, py::arg("id"), "Whether an activity with this id is stored.")
       .def("managers", &Storage::managers, "Every manager, ascending id.")
+      .def("client_count", &Storage::client_count,
+           "How many clients the store holds, for progress reports; 0 = unknown. Optional in a Python storage "
+           "(the default says 0, and Engine.plan's progress then reports total=0 for clients).")
       .def("clients_of", &Storage::clients_of, py::arg("manager"), "Ids of the clients a manager owns, ascending.")
       .def("activities_of",
            [](const Storage& s, ClientId c, py::handle since) {
