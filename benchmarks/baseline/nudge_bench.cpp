@@ -105,17 +105,18 @@ public:
 
   /// Runs fn `warmup` times (the first pass is kept as "first_s"), then
   /// `repeat` times, and records the wall-clock samples, their median and
-  /// minimum, and the median CPU time of the process. `before_first` runs just
-  /// before the first pass, untimed (e.g. evicting the page cache).
+  /// minimum, and the median CPU time of the process. `setup(pass)` runs
+  /// untimed before each pass, 0 being the first (e.g. evicting the page cache,
+  /// dropping the previous result so two never coexist in the peak RSS).
   /// Returns the entry so the caller can add counts ("events": n, ...).
   template <class Fn>
   json& timed(const std::string& name, int repeat, Fn&& fn, int warmup = 0,
-              const std::function<void()>& before_first = {}) {
+              const std::function<void(int pass)>& setup = {}) {
     std::vector<double> wall, cpu;
     json& e = out_["timings"][name];
     e = json::object();
     for (int i = 0; i < warmup + repeat; ++i) {
-      if (i == 0 && before_first) before_first();
+      if (setup) setup(i);
       const double c0 = process_cpu_s();
       const auto t0 = Clock::now();
       fn();
@@ -222,7 +223,8 @@ json section_memory(const Options& o) {
 
   const nudge::Engine engine{nudge::baseline::config()};
   nudge::Plan plan;
-  bench.timed("full_plan_memory", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup);
+  bench.timed("full_plan_memory", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup,
+              [&](int) { plan = {}; });
   out["plan"] = plan_counts(plan);
   out["sigs"] = signatures_json(plan);
 
@@ -308,7 +310,10 @@ json section_sqlite_plan(const Options& o) {
   // With a warm-up pass, that first pass is cold: the file is evicted from the
   // page cache first, as bench_sql.py does.
   bench.timed("full_plan_sqlite", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup,
-              [&] { evict(o.db); });
+              [&](int pass) {
+                plan = {};
+                if (pass == 0) evict(o.db);
+              });
   out["plan"] = plan_counts(plan);
   out["sigs"] = signatures_json(plan);
   out["peak_rss_kb"] = peak_rss_kb();
