@@ -104,7 +104,9 @@ void bind_quiet_hours(py::module_& m) {
                            "timedeltas after midnight; \"21:00\" strings are accepted too. str() is \"21:00-09:00\".");
   def_converted(q, "from_", &QuietHours::from, clock_from, "Start (C++ `from`): a timedelta after local midnight.");
   def_converted(q, "to", &QuietHours::to, clock_from, "End: a timedelta after local midnight.");
-  def_record(q, {"from_", "to"}, 2);
+  def_record(q, {"from_", "to"}, 2, /*repr_and_dict=*/false);  // a repr with clock times below
+  q.def("to_dict", [](py::handle self) { return record_to_dict(self); },
+        "{'from_': timedelta, 'to': timedelta}.");
   q.def("quiet_at", [](const QuietHours& h, py::handle local) { return h.quiet_at(clock_from(local, "local")); },
         py::arg("local"), "Whether a local time of day (\"22:30\" or a timedelta after midnight) is quiet.")
       .def("__str__", [](const QuietHours& h) { return clock_time_text(h.from) + "-" + clock_time_text(h.to); })
