@@ -3,16 +3,20 @@
 
     PYTHONPATH=build/python /usr/bin/python3 examples/python/maven_pipeline.py \
         [--data examples/data/maven] [--now 2017-12-31] [--db crm.db] [--limit 15]
+        [--config examples/config/maven.json]
 
 The dataset (a fictitious B2B hardware seller, 8,800 opportunities in 2016-17)
 comes in through nudge.csv.import_maven. "Stale" is what the engine's dead-deal
 and stage-SLA assistants find at --now: deals open longer than --max-age days,
 and deals sitting in Prospecting or Engaging longer than their stage's limit.
-The forecast is the plan's weighted open pipeline per agent.
+The forecast is the plan's weighted open pipeline per agent. With --config
+the assistants come from a JSON configuration file (nudge.load_config) instead,
+and the supervisors' team reports (nudge.Reports) are printed too.
 """
 
 import argparse
 import os
+import pathlib
 import sys
 from collections import Counter
 
@@ -45,6 +49,8 @@ def main():
     ap.add_argument("--prospecting", type=int, default=30, help="days a deal may stay in Prospecting")
     ap.add_argument("--engaging", type=int, default=60, help="days a deal may stay in Engaging")
     ap.add_argument("--limit", type=int, default=15, help="stale deals to list (0 = all)")
+    ap.add_argument("--config", help="a JSON configuration file (e.g. examples/config/maven.json) instead of the "
+                                     "built-in deal assistants")
     args = ap.parse_args()
 
     if not getattr(nudge, "HAS_CSV", False):
@@ -55,7 +61,13 @@ def main():
           f"({len(report.quirks)} data quirks reported; as of {report.as_of})")
 
     now = nudge.parse_instant(args.now)
-    engine = nudge.Engine(config(args.max_age, args.prospecting, args.engaging))
+    if args.config:
+        try:
+            engine = nudge.Engine(nudge.load_config(pathlib.Path(args.config)))
+        except nudge.ConfigurationError as e:
+            sys.exit(str(e))  # the heading and every problem, one per line (also in e.issues)
+    else:
+        engine = nudge.Engine(config(args.max_age, args.prospecting, args.engaging))
     plan = engine.plan(store, now)
     names = {m.id: m.name for m in store.managers()}
 
@@ -86,6 +98,14 @@ def main():
     total = sum(r.weighted for r in rows)
     print(f"  {'total':<22} {sum(r.open_deals for r in rows):>4} open deals  "
           f"{sum(r.amount_cents for r in rows) / 100:>12,.2f} USD  weighted {total:>12,.2f}")
+
+    if args.config:
+        print("\nTeams (nudge.Reports): findings and open pipeline under each supervisor")
+        for t in nudge.Reports(plan, store).teams():
+            usd = t.pipeline.get("USD", nudge.ManagerReport.Pipeline())
+            found = ", ".join(f"{k} {n}" for k, n in sorted(t.findings.items())) or "none"
+            print(f"  {t.name:<22} {len(t.members):>3} people  {t.clients:>4} clients  "
+                  f"{usd.open_deals:>4} open deals  weighted {usd.weighted:>12,.2f}  findings: {found}")
 
 
 if __name__ == "__main__":
