@@ -98,7 +98,10 @@ def git_info():
     # Only changes to what is measured count as "dirty" (others may be editing docs or tests).
     dirty = git("status", "--porcelain", "--", "include", "src", "tests/support", "benchmarks/baseline")
     return {"commit": git("rev-parse", "--short=10", "HEAD"), "dirty": bool(dirty),
-            "dirty_files": dirty.splitlines()}
+            "dirty_files": dirty.splitlines(),
+            # the last commit that changed what is measured (the engine, the adapters, this benchmark)
+            "engine_commit": git("log", "-1", "--format=%h", "--", "include", "src", "tests/support",
+                                 "benchmarks/baseline")}
 
 
 def machine():
@@ -201,6 +204,8 @@ def main():
         data, _ = ensure_data(a, bench)
         meta["data"] = data
         binary = ensure_binary(a)
+        meta["binary"] = {"path": binary, "built": datetime.datetime.fromtimestamp(
+            os.path.getmtime(binary), datetime.timezone.utc).isoformat(timespec="seconds")}
         base_db = os.path.join(a.work, "db", f"{tag}.baseline.db")
         load_s, load_rss = run(f"load_sh_{tag}", ["bash", os.path.join(bench, "load.sh"), data, base_db], a.work)
         sql_json = os.path.join(results, f"sql_{tag}.json")
@@ -300,7 +305,10 @@ def main():
     lines = []
     def row(fig, nud, base, ratio):
         lines.append(f"{fig:<{W[0]}}{nud:>{W[1]}}   {base:<{W[2]}}{ratio}")
-    c = meta["commit"] + (" (+ uncommitted changes)" if meta["dirty"] else "")
+    c = f"{meta['commit']} (measured code last changed in {meta['engine_commit']}" + \
+        (", + uncommitted changes)" if meta["dirty"] else ")")
+    if a.bin:
+        c += f"; --bin built {meta['binary']['built']}"
     la = meta["machine"]
     lines.append(f"Nudge vs baseline -- scale {a.scale} ({rows or '?':,} rows), seed {a.seed}, median of {n} "
                  f"(min), {meta['date'][:10]}, commit {c}")
