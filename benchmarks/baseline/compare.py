@@ -78,10 +78,21 @@ def ensure_data(a, bench):
 def ensure_binary(a):
     if a.bin:
         return os.path.abspath(a.bin)
-    build = os.path.abspath(a.build)
+    src, build = REPO, os.path.abspath(a.build)
+    if a.commit:
+        # A clean snapshot of one commit (git archive: the working tree is not touched), built on its own.
+        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short=10", a.commit], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        a.commit_rev = rev
+        src = os.path.join(a.work, "src", rev)
+        build = os.path.join(a.work, "build", rev)
+        if not os.path.exists(os.path.join(src, "CMakeLists.txt")):
+            os.makedirs(src, exist_ok=True)
+            run("archive", ["sh", "-c", f"git -C '{REPO}' archive {rev} | tar -x -C '{src}'"], a.work)
+            # the snapshot's tests/support/baseline.hpp is used; the baseline scripts stay where they are
     if not os.path.exists(os.path.join(build, "CMakeCache.txt")):
         gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        run("configure", ["cmake", "-S", REPO, "-B", build, *gen, "-DCMAKE_BUILD_TYPE=Release",
+        run("configure", ["cmake", "-S", src, "-B", build, *gen, "-DCMAKE_BUILD_TYPE=Release",
                           "-DNUDGE_BUILD_TESTS=OFF", "-DNUDGE_BUILD_EXAMPLES=OFF",
                           "-DNUDGE_BUILD_BENCHMARKS=ON"], a.work)
     run("build", ["cmake", "--build", build, "--target", "nudge_bench_baseline", "-j2"], a.work)
@@ -100,8 +111,7 @@ def git_info():
     return {"commit": git("rev-parse", "--short=10", "HEAD"), "dirty": bool(dirty),
             "dirty_files": dirty.splitlines(),
             # the last commit that changed what is measured (the engine, the adapters, this benchmark)
-            "engine_commit": git("log", "-1", "--format=%h", "--", "include", "src", "tests/support",
-                                 "benchmarks/baseline")}
+            "engine_commit": git("log", "-1", "--format=%h", "--", "include", "src")}
 
 
 def machine():
@@ -184,6 +194,8 @@ def main():
                                                           os.path.join(REPO, "..", "shared", "bench")))
     ap.add_argument("--build", default=os.path.join(REPO, "build-bench"), help="build directory")
     ap.add_argument("--bin", help="a built nudge_bench_baseline (skips the build)")
+    ap.add_argument("--commit", help="build a clean snapshot of this commit (git archive) in WORK instead of the "
+                                     "working tree, which may hold others' unfinished changes")
     ap.add_argument("--events", type=int, default=0, help="ingest events per timed round (default: 4%% of clients)")
     ap.add_argument("--skip-python", action="store_true", help="skip baseline_py.py (at L it needs ~4 GB)")
     ap.add_argument("--json", help="write every figure here (default WORK/results/compare-X-seedN.json)")
@@ -204,6 +216,10 @@ def main():
         data, _ = ensure_data(a, bench)
         meta["data"] = data
         binary = ensure_binary(a)
+        if a.commit:  # what was measured is that commit, not the working tree
+            eng = subprocess.run(["git", "-C", REPO, "log", "-1", "--format=%h", a.commit_rev, "--", "include", "src"],
+                                 capture_output=True, text=True).stdout.strip()
+            meta.update(commit=a.commit_rev, dirty=False, dirty_files=[], engine_commit=eng)
         meta["binary"] = {"path": binary, "built": datetime.datetime.fromtimestamp(
             os.path.getmtime(binary), datetime.timezone.utc).isoformat(timespec="seconds")}
         base_db = os.path.join(a.work, "db", f"{tag}.baseline.db")
@@ -305,7 +321,7 @@ def main():
     lines = []
     def row(fig, nud, base, ratio):
         lines.append(f"{fig:<{W[0]}}{nud:>{W[1]}}   {base:<{W[2]}}{ratio}")
-    c = f"{meta['commit']} (measured code last changed in {meta['engine_commit']}" + \
+    c = f"{meta['commit']} (include/ and src/ last changed in {meta['engine_commit']}" + \
         (", + uncommitted changes)" if meta["dirty"] else ")")
     if a.bin:
         c += f"; --bin built {meta['binary']['built']}"
