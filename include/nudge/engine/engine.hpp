@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include <nudge/engine/apply.hpp>
+#include <nudge/engine/balance.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/progress.hpp>
@@ -195,8 +196,7 @@ private:
           for (const auto& v : views) {
             const Client& c = *v.client;
             index_.push_back({c.id, c.owner, c.kind, intern(c)});
-            ++total_load_[c.owner];
-            for (const auto& s : c.segments) ++segment_load_[s][c.owner];
+            balancer_.count(c);
             for (const auto& [l, note] : c.labels)
               if (engine_labels_.count(l)) present_labels_.push_back({c.id, l, note});
             for (auto i : by_feed[0])
@@ -445,11 +445,8 @@ private:
     }
     const std::string segment = c.primary_segment();
     const ManagerId from = c.owner.valid() ? c.owner : f.owner;
-    Pool& pool = pool_for(p, segment);
-    const bool from_counts = pool.blocked.count(from) && !pool.blocked.at(from);
-    const std::size_t eligible = pool.base.size() - pool.blocked_count - (from_counts ? 1 : 0);
-    auto ok = [&](const Manager* m) { return m->id != from && !pool.blocked.at(m->id); };
-    if (eligible == 0) {
+    const auto pick = balancer_.pick(p, segment, from);
+    if (!pick.best) {
       // No one to hand the client to: the ladder moves on to the supervisor.
       LadderStep up = s;
       up.action = StepAction::notify;
@@ -468,57 +465,25 @@ private:
       }
       return;
     }
-    const Manager* best = nullptr;
+    const Manager* best = pick.best;
     std::string why;
     switch (p.kind) {
       case ReleasePolicy::Kind::least_loaded:
-        // The pool keeps its managers ordered by (load in the segment, id): the
-        // first eligible one is the answer, without looking at every manager.
-        for (const auto& [load, id] : pool.by_load) {
-          const Manager* m = &managers_.at(ManagerId{id});
-          if (ok(m)) {
-            best = m;
-            why = fmt::format("fewest clients in segment '{}' ({})", segment, load);
-            break;
-          }
-        }
+        why = fmt::format("fewest clients in segment '{}' ({})", segment, pick.load);
         break;
-      case ReleasePolicy::Kind::weighted: {
-        auto ratio = [&](const Manager* m) {
-          const double cap = m->capacity > 0 ? static_cast<double>(m->capacity) : m->weight;
-          return static_cast<double>(total_load_[m->id]) / cap;
-        };
-        for (const auto* m : pool.base)
-          if (ok(m) && (!best || std::pair(ratio(m), m->id) < std::pair(ratio(best), best->id))) best = m;
-        why = fmt::format("lowest load for its capacity ({} clients, {:.0f}% of capacity)", total_load_[best->id],
-                          100.0 * ratio(best) * (best->capacity > 0 ? 1.0 : 0.0));
-        if (best->capacity == 0) why = fmt::format("lowest load for its weight ({} clients, weight {})", total_load_[best->id], best->weight);
+      case ReleasePolicy::Kind::weighted:
+        why = best->capacity > 0
+                  ? fmt::format("lowest load for its capacity ({} clients, {:.0f}% of capacity)", pick.load,
+                                100.0 * pick.load / best->capacity)
+                  : fmt::format("lowest load for its weight ({} clients, weight {})", pick.load, best->weight);
         break;
-      }
-      case ReleasePolicy::Kind::round_robin: {
-        auto& last = cursor_[segment];
-        auto start = std::upper_bound(pool.base.begin(), pool.base.end(), last,
-                                      [](ManagerId x, const Manager* m) { return x < m->id; });
-        auto it = std::find_if(start, pool.base.end(), ok);
-        if (it == pool.base.end()) it = std::find_if(pool.base.begin(), start, ok);
-        best = *it;
-        last = best->id;
+      case ReleasePolicy::Kind::round_robin:
         why = fmt::format("next in turn for segment '{}'", segment);
         break;
-      }
     }
     const ManagerId to = best->id;
-    if (p.update_loads) {
-      ++total_load_[to];
-      --total_load_[from];
-      for (const auto& sname : c.segments) {
-        move_segment_load(sname, to, +1);
-        move_segment_load(sname, from, -1);
-      }
-    }
-    ++assigned_[to];
-    refresh_blocked(to);
-    refresh_blocked(from);
+    balancer_.assign(p, c, from, to);
+    const std::size_t eligible = pick.eligible;
     const std::string base_key = a.key;
     Action r = a;
     r.kind = ActionKind::reassign;
@@ -548,73 +513,6 @@ private:
       n2.key = base_key + "/notify-supervisor";
       add_notify(g, tell, std::move(n2), c, manager_recipient(*sup), *sup,
                  fmt::format("{} (supervisor)", ctx_.manager_name(*sup)));
-    }
-  }
-
-  /// The managers a released client of one segment may go to under one policy:
-  /// those who serve the segment and are available today (ascending id), kept
-  /// ordered by load and with their blocked flags (capacity, max_new_per_run)
-  /// current as the plan assigns clients -- so picking one costs O(log n), not
-  /// a pass over every manager.
-  struct Pool {
-    const ReleasePolicy* policy = nullptr;
-    std::string segment;
-    std::vector<const Manager*> base;
-    std::set<std::pair<int, std::int64_t>> by_load;  ///< (clients in the segment, id)
-    std::unordered_map<ManagerId, bool> blocked;
-    std::size_t blocked_count = 0;
-  };
-
-  [[nodiscard]] bool blocked_under(const ReleasePolicy& p, const Manager& m) {
-    const int load = total_load_[m.id] + (p.update_loads ? 0 : assigned_[m.id]);
-    return (p.respect_capacity && m.capacity > 0 && load >= m.capacity) ||
-           (p.max_new_per_run > 0 && assigned_[m.id] >= p.max_new_per_run);
-  }
-
-  Pool& pool_for(const ReleasePolicy& p, const std::string& segment) {
-    auto [it, inserted] = pools_.try_emplace({&p, segment});
-    Pool& pool = it->second;
-    if (!inserted) return pool;
-    pool.policy = &p;
-    pool.segment = segment;
-    std::vector<const Manager*> all;
-    for (const auto& [id, m] : managers_) all.push_back(&m);
-    std::sort(all.begin(), all.end(), [](const Manager* a, const Manager* b) { return a->id < b->id; });
-    const auto& loads = segment_load_[segment];
-    for (const auto* m : all) {
-      if (!m->available(today_) || !m->serves(segment)) continue;
-      pool.base.push_back(m);
-      auto l = loads.find(m->id);
-      pool.by_load.emplace(l == loads.end() ? 0 : l->second, m->id.value());
-      const bool b = blocked_under(p, *m);
-      pool.blocked.emplace(m->id, b);
-      pool.blocked_count += b ? 1 : 0;
-      pools_of_[m->id].push_back(&pool);
-    }
-    return pool;
-  }
-
-  void move_segment_load(const std::string& segment, ManagerId m, int by) {
-    int& load = segment_load_[segment][m];
-    for (Pool* pool : pools_of_[m])
-      if (pool->segment == segment) {
-        pool->by_load.erase({load, m.value()});
-        pool->by_load.emplace(load + by, m.value());
-      }
-    load += by;
-  }
-
-  void refresh_blocked(ManagerId m) {
-    auto it = pools_of_.find(m);
-    if (it == pools_of_.end()) return;
-    for (Pool* pool : it->second) {
-      bool& flag = pool->blocked.at(m);
-      const bool now_blocked = blocked_under(*pool->policy, managers_.at(m));
-      if (now_blocked != flag) {
-        pool->blocked_count += now_blocked ? 1 : 0;
-        pool->blocked_count -= now_blocked ? 0 : 1;
-        flag = now_blocked;
-      }
     }
   }
 
@@ -700,12 +598,7 @@ private:
   Plan plan_;
   std::vector<ClientInfo> index_;
   std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
-  std::unordered_map<ManagerId, int> total_load_;
-  std::unordered_map<std::string, std::unordered_map<ManagerId, int>> segment_load_;
-  std::unordered_map<ManagerId, int> assigned_;
-  std::map<std::string, ManagerId> cursor_;
-  std::map<std::pair<const ReleasePolicy*, std::string>, Pool> pools_;
-  std::unordered_map<ManagerId, std::vector<Pool*>> pools_of_;
+  Balancer balancer_{managers_, today_};
   std::set<std::string> engine_labels_;
   std::vector<PresentLabel> present_labels_;
   std::vector<Raw> raw_;

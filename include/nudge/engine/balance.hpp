@@ -1,0 +1,185 @@
+#pragma once
+/// @file
+/// Who takes over a released client: the managers' loads during one plan and
+/// the choice a release policy makes (least loaded, round robin, weighted).
+/// Shared by Engine::plan and Engine::evaluate.
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nudge/domain/client.hpp>
+#include <nudge/domain/manager.hpp>
+#include <nudge/rules/assistant.hpp>
+
+namespace nudge::detail {
+
+/// Managers' loads (clients owned, in total and per segment) and the picks of
+/// release policies, kept current as clients are handed over.
+///
+/// For each (policy, segment) a pool holds the managers who serve the segment
+/// and are available today (ascending id), ordered by load, with their blocked
+/// flags (capacity, max_new_per_run): a least-loaded pick costs O(log n), not
+/// a pass over every manager.
+class Balancer {
+public:
+  /// `today` is read at each pick (it may be set after construction).
+  Balancer(const std::unordered_map<ManagerId, Manager>& managers, const Date& today)
+      : managers_(managers), today_(today) {}
+
+  /// Counts a client's load (call once per client, before any pick).
+  void count(const Client& c) {
+    ++total_load_[c.owner];
+    for (const auto& s : c.segments) ++segment_load_[s][c.owner];
+  }
+
+  /// The result of a pick: the manager (nullptr when nobody is eligible), how
+  /// many were eligible, and the figure the policy chose by.
+  struct Pick {
+    const Manager* best = nullptr;
+    std::size_t eligible = 0;
+    int load = 0;  ///< least loaded: clients in the segment; weighted: clients in total
+  };
+
+  Pick pick(const ReleasePolicy& p, const std::string& segment, ManagerId from) {
+    Pool& pool = pool_for(p, segment);
+    Pick out;
+    const bool from_counts = pool.blocked.count(from) && !pool.blocked.at(from);
+    out.eligible = pool.base.size() - pool.blocked_count - (from_counts ? 1 : 0);
+    if (out.eligible == 0) return out;
+    auto ok = [&](const Manager* m) { return m->id != from && !pool.blocked.at(m->id); };
+    switch (p.kind) {
+      case ReleasePolicy::Kind::least_loaded:
+        for (const auto& [load, id] : pool.by_load) {
+          const Manager* m = &managers_.at(ManagerId{id});
+          if (ok(m)) {
+            out.best = m;
+            out.load = load;
+            break;
+          }
+        }
+        break;
+      case ReleasePolicy::Kind::weighted: {
+        // Ratios change with every hand-over in any segment: a pass over the pool.
+        auto ratio = [&](const Manager* m) {
+          const double cap = m->capacity > 0 ? static_cast<double>(m->capacity) : m->weight;
+          return static_cast<double>(total_load(m->id)) / cap;
+        };
+        for (const auto* m : pool.base)
+          if (ok(m) && (!out.best || std::pair(ratio(m), m->id) < std::pair(ratio(out.best), out.best->id)))
+            out.best = m;
+        out.load = total_load(out.best->id);
+        break;
+      }
+      case ReleasePolicy::Kind::round_robin: {
+        auto& last = cursor_[segment];
+        auto start = std::upper_bound(pool.base.begin(), pool.base.end(), last,
+                                      [](ManagerId x, const Manager* m) { return x < m->id; });
+        auto it = std::find_if(start, pool.base.end(), ok);
+        if (it == pool.base.end()) it = std::find_if(pool.base.begin(), start, ok);
+        out.best = *it;
+        last = out.best->id;
+        break;
+      }
+    }
+    return out;
+  }
+
+  /// Records a hand-over (loads move only when the policy updates them).
+  void assign(const ReleasePolicy& p, const Client& c, ManagerId from, ManagerId to) {
+    if (p.update_loads) {
+      ++total_load_[to];
+      --total_load_[from];
+      for (const auto& s : c.segments) {
+        move_segment_load(s, to, +1);
+        move_segment_load(s, from, -1);
+      }
+    }
+    ++assigned_[to];
+    refresh_blocked(to);
+    refresh_blocked(from);
+  }
+
+  [[nodiscard]] int total_load(ManagerId m) const {
+    auto it = total_load_.find(m);
+    return it == total_load_.end() ? 0 : it->second;
+  }
+
+private:
+  struct Pool {
+    const ReleasePolicy* policy = nullptr;
+    std::string segment;
+    std::vector<const Manager*> base;
+    std::set<std::pair<int, std::int64_t>> by_load;  ///< (clients in the segment, id)
+    std::unordered_map<ManagerId, bool> blocked;
+    std::size_t blocked_count = 0;
+  };
+
+  [[nodiscard]] bool blocked_under(const ReleasePolicy& p, const Manager& m) {
+    const int load = total_load_[m.id] + (p.update_loads ? 0 : assigned_[m.id]);
+    return (p.respect_capacity && m.capacity > 0 && load >= m.capacity) ||
+           (p.max_new_per_run > 0 && assigned_[m.id] >= p.max_new_per_run);
+  }
+
+  Pool& pool_for(const ReleasePolicy& p, const std::string& segment) {
+    auto [it, inserted] = pools_.try_emplace({&p, segment});
+    Pool& pool = it->second;
+    if (!inserted) return pool;
+    pool.policy = &p;
+    pool.segment = segment;
+    std::vector<const Manager*> all;
+    for (const auto& [id, m] : managers_) all.push_back(&m);
+    std::sort(all.begin(), all.end(), [](const Manager* a, const Manager* b) { return a->id < b->id; });
+    const auto& loads = segment_load_[segment];
+    for (const auto* m : all) {
+      if (!m->available(today_) || !m->serves(segment)) continue;
+      pool.base.push_back(m);
+      auto l = loads.find(m->id);
+      pool.by_load.emplace(l == loads.end() ? 0 : l->second, m->id.value());
+      const bool b = blocked_under(p, *m);
+      pool.blocked.emplace(m->id, b);
+      pool.blocked_count += b ? 1 : 0;
+      pools_of_[m->id].push_back(&pool);
+    }
+    return pool;
+  }
+
+  void move_segment_load(const std::string& segment, ManagerId m, int by) {
+    int& load = segment_load_[segment][m];
+    if (auto it = pools_of_.find(m); it != pools_of_.end())
+      for (Pool* pool : it->second)
+        if (pool->segment == segment) {
+          pool->by_load.erase({load, m.value()});
+          pool->by_load.emplace(load + by, m.value());
+        }
+    load += by;
+  }
+
+  void refresh_blocked(ManagerId m) {
+    auto it = pools_of_.find(m);
+    if (it == pools_of_.end()) return;
+    for (Pool* pool : it->second) {
+      bool& flag = pool->blocked.at(m);
+      const bool now_blocked = blocked_under(*pool->policy, managers_.at(m));
+      if (now_blocked != flag) {
+        pool->blocked_count += now_blocked ? 1 : 0;
+        pool->blocked_count -= now_blocked ? 0 : 1;
+        flag = now_blocked;
+      }
+    }
+  }
+
+  const std::unordered_map<ManagerId, Manager>& managers_;
+  const Date& today_;
+  std::unordered_map<ManagerId, int> total_load_;
+  std::unordered_map<std::string, std::unordered_map<ManagerId, int>> segment_load_;
+  std::unordered_map<ManagerId, int> assigned_;
+  std::map<std::string, ManagerId> cursor_;
+  std::map<std::pair<const ReleasePolicy*, std::string>, Pool> pools_;
+  std::unordered_map<ManagerId, std::vector<Pool*>> pools_of_;
+};
+
+}  // namespace nudge::detail
