@@ -61,14 +61,21 @@ std::string describe(const Op& op) {
   return op.id ? fmt::format("{} {}", op.name, *op.id) : std::string(op.name);
 }
 
+constexpr int busy_timeout_ms = 5000;
+
 // Call from a catch block: rethrows the exception in flight as a nudge::error.
-[[noreturn]] void rethrow_translated(const Op& op) {
+// `file`: the database, named when another connection kept it locked (the
+// message then says which file to look at, not only which operation failed).
+[[noreturn]] void rethrow_translated(const Op& op, const std::string* file = nullptr) {
   try {
     throw;
   } catch (const nudge::error&) {
     throw;
   } catch (const SQLite::Exception& e) {
-    const auto msg = fmt::format("sqlite storage: {}: {}", describe(op), e.what());
+    auto msg = fmt::format("sqlite storage: {}: {}", describe(op), e.what());
+    const int code = e.getErrorCode() & 0xff;
+    if (file && (code == SQLITE_BUSY || code == SQLITE_LOCKED))
+      msg += fmt::format(" ('{}' stayed locked by another connection for {} ms)", *file, busy_timeout_ms);
     switch (e.getExtendedErrorCode()) {
       case SQLITE_CONSTRAINT_UNIQUE:
       case SQLITE_CONSTRAINT_PRIMARYKEY: throw conflict(msg);
@@ -469,7 +476,7 @@ struct SqliteStorage::Impl {
       ReadTx tx(*this);
       return f();
     } catch (...) {
-      rethrow_translated(op);
+      rethrow_translated(op, &path);
     }
   }
 
@@ -482,7 +489,7 @@ struct SqliteStorage::Impl {
       q.bind(1, id);
       return q.step();
     } catch (...) {
-      rethrow_translated(op);
+      rethrow_translated(op, &path);
     }
   }
 
@@ -494,7 +501,7 @@ struct SqliteStorage::Impl {
       require_unit(op);
       f();
     } catch (...) {
-      rethrow_translated(op);
+      rethrow_translated(op, &path);
     }
   }
 
@@ -779,7 +786,7 @@ void inspect_file(const std::string& path) {
 SqliteStorage::Impl::Impl(const std::string& p)
     // NOMUTEX: every use of the connection already holds `mu`; SQLite's own
     // per-call mutex (serialized mode) would only cost time.
-    : path((inspect_file(p), p)), db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, /*busy timeout ms*/ 5000) {
+    : path((inspect_file(p), p)), db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, busy_timeout_ms) {
   db.exec("PRAGMA foreign_keys = ON");
   migrate();
   // WAL lets readers in other processes work while a unit of work writes. An
@@ -1142,7 +1149,7 @@ std::unique_ptr<UnitOfWork> SqliteStorage::do_begin() {
   try {
     w->start();
   } catch (...) {
-    rethrow_translated({"begin", {}});
+    rethrow_translated({"begin", {}}, &impl_->path);
   }
   return w;
 }

@@ -531,3 +531,35 @@ TEST_CASE("fault.sqlite.two_writers") {
   CHECK(both_applied == 0);
 }
 }  // namespace nudge_fault_test_sqlite_faults
+
+namespace nudge_fault_test_sqlite_faults {
+
+TEST_CASE("fault.sqlite.a_writer_kept_waiting_names_the_file") {
+  // Another connection holds the write lock for longer than the adapter waits
+  // (5 s): begin() fails with a storage_error that names the file; reads go on
+  // meanwhile (WAL), and once the lock is gone a unit of work starts again.
+  TempDir dir;
+  const auto file = (dir.path / "locked.db").string();
+  build_scenario(file, 7);
+  SqliteStorage s{file};
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  std::string msg = "<nothing thrown>";
+  try {
+    auto w = s.begin();
+  } catch (const storage_error& e) {
+    msg = e.what();
+  }
+  CHECK(msg.rfind("sqlite storage: begin: database is locked", 0) == 0);
+  CHECK(msg.find("'" + file + "'") != std::string::npos);
+  CHECK(s.has_client(ClientId{100}));  // a reader is not kept waiting
+  CHECK(s.client_count() >= 50);
+  REQUIRE(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  auto w = s.begin();  // nothing was left half open by the failure
+  w->set_label(SubjectRef::of(ClientId{100}), "checked");
+  w->commit();
+  CHECK(s.find_client(ClientId{100})->has_label("checked"));
+}
+}  // namespace nudge_fault_test_sqlite_faults
