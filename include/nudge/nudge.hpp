@@ -18,6 +18,7 @@
 #include <nudge/config/config.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/engine/engine.hpp>
+#include <nudge/engine/evaluate.hpp>
 #include <nudge/engine/explain.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/engine/report.hpp>

@@ -23,16 +23,21 @@ std::filesystem::path data_dir() {
   return d;
 }
 
-void check_signatures(const Storage& store) {
-  Engine engine{baseline::config()};
-  const auto plan = engine.plan(store, baseline::now);
-  auto got = baseline::signatures(plan);
+void compare(std::map<std::string, std::vector<double>> got, const char* how) {
   const auto want = baseline::published_s42();
   for (const auto& rule : baseline::rule_names()) {
+    CAPTURE(how);
     CAPTURE(rule);
     INFO("nudge ", baseline::format_signature(got[rule]), " baseline ", baseline::format_signature(want.at(rule)));
     CHECK(baseline::same_signature(got[rule], want.at(rule), rule));
   }
+}
+
+void check_signatures(const Storage& store) {
+  Engine engine{baseline::config()};
+  compare(baseline::signatures(engine.plan(store, baseline::now)), "plan");
+  compare(baseline::signatures(engine.evaluate(store, baseline::now, {.threads = 2, .batch = 4096, .progress = {}})),
+          "evaluate on 2 threads");
 }
 
 }  // namespace

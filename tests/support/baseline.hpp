@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include <nudge/engine/config.hpp>
+#include <nudge/engine/evaluate.hpp>
 #include <nudge/engine/plan.hpp>
 
 namespace nudge::baseline {
@@ -126,8 +129,37 @@ inline bool float_column(const std::string& rule, std::size_t col) {
   return (rule == "R5_debtor" && col == 2) || (rule == "forecast" && col == 1);
 }
 
+/// The same rows from an evaluation (numbers only: Engine::evaluate).
+inline std::map<std::string, std::vector<Row>> rows(const Evaluation& e) {
+  std::map<std::string, std::vector<Row>> out;
+  for (const auto& n : rule_names()) out[n];
+  auto d = [](auto x) { return static_cast<double>(x); };
+  for (const auto& h : e.of("forgotten")) out["R1_forgotten"].push_back({d(h.client.value()), d(to_unix(h.anchor))});
+  for (const auto& h : e.of("release"))
+    if (h.to.valid()) out["R2_release"].push_back({d(h.client.value()), d(h.owner.value()), d(h.to.value())});
+  for (const auto& h : e.of("churned"))
+    out["R3_churned"].push_back({d(h.client.value()), d(h.count), d(to_unix(h.anchor))});
+  for (const auto& h : e.of("unpaid"))
+    out["R4_unpaid"].push_back({d(h.subject.id), d(h.client.value()), d(to_unix(h.anchor))});
+  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> debt;
+  for (const auto& h : e.of("debtor")) {
+    auto& x = debt[h.client.value()];
+    ++x.first;
+    x.second += h.cents;
+  }
+  for (const auto& [client, x] : debt) out["R5_debtor"].push_back({d(client), d(x.first), d(x.second) / 100.0});
+  for (const auto& h : e.of("stage_sla")) out["R6_stage_sla"].push_back({d(h.subject.id), d(h.seconds)});
+  for (const auto& h : e.of("dead_deal"))
+    out["R7_dead_deal"].push_back({d(h.subject.id), d(h.client.value()), d(to_unix(h.anchor))});
+  for (const auto& h : e.of("no_next_step")) out["R8_no_next_step"].push_back({d(h.subject.id), d(h.client.value())});
+  for (const auto& r : e.forecast)
+    out["forecast"].push_back({d(r.owner.value()), std::round(r.weighted * 100.0) / 100.0, d(r.open_deals)});
+  return out;
+}
+
 /// common.signature: row count, then the sum of each numeric column.
-inline std::map<std::string, std::vector<double>> signatures(const Plan& p) {
+template <class Result>
+inline std::map<std::string, std::vector<double>> signatures(const Result& p) {
   std::map<std::string, std::vector<double>> out;
   for (const auto& [rule, rs] : rows(p)) {
     std::vector<double> sig{static_cast<double>(rs.size())};

@@ -13,6 +13,7 @@
 #include <nudge/engine/apply.hpp>
 #include <nudge/engine/balance.hpp>
 #include <nudge/engine/config.hpp>
+#include <nudge/engine/evaluate.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/progress.hpp>
 #include <nudge/rules/assistant.hpp>
@@ -98,6 +99,14 @@ public:
   /// applied before, with an audit record. All or nothing.
   ApplyResult apply(const Plan& plan, Storage& store) const;
 
+  /// Every assistant's test at `now`, as numbers (no actions, no words): the
+  /// findings' figures, release hits with the manager a plan would pick, and the
+  /// forecast. Reads only; may use several threads (EvaluateOptions::threads)
+  /// with the same result on any number.
+  [[nodiscard]] Evaluation evaluate(const Storage& store, Instant now, const EvaluateOptions& options = {}) const {
+    return detail::Evaluator(pipelines_, assistants_, config_.calendar, store, now, options).run();
+  }
+
   /// plan + apply.
   ApplyResult run(Storage& store, Instant now) const { return apply(plan(store, now), store); }
 
@@ -115,7 +124,7 @@ public:
   Planner(const EngineConfig& config, const std::unordered_map<std::string, Pipeline>& pipelines,
           const std::vector<std::shared_ptr<const Assistant>>& assistants, const Storage& store, Instant now,
           const ProgressFn& progress = {})
-      : config_(config), assistants_(assistants), store_(store), progress_(progress) {
+      : config_(config), assistants_(assistants), store_(store), progress_(progress), stable_(store.stable_views()) {
     for (auto& m : store.managers()) managers_.emplace(m.id, std::move(m));
     ctx_.now = now;
     ctx_.calendar = &config.calendar;
@@ -195,7 +204,7 @@ private:
           tick("clients", views.size(), total);
           for (const auto& v : views) {
             const Client& c = *v.client;
-            index_.push_back({c.id, c.owner, c.kind, intern(c)});
+            index_.push_back({c.id, c.owner, c.kind, intern(c), stable_ ? v.summary : nullptr});
             balancer_.count(c);
             for (const auto& [l, note] : c.labels)
               if (engine_labels_.count(l)) present_labels_.push_back({c.id, l, note});
@@ -592,6 +601,7 @@ private:
   const std::vector<std::shared_ptr<const Assistant>>& assistants_;
   const Storage& store_;
   const ProgressFn& progress_;
+  const bool stable_;
   std::unordered_map<ManagerId, Manager> managers_;
   Context ctx_;
   Date today_{};

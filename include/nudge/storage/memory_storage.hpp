@@ -123,6 +123,8 @@ public:
   }
 
   std::uint64_t client_count() const override { return s_.clients.size(); }
+  /// Views point into the store itself: valid until the next write.
+  bool stable_views() const override { return true; }
 
   // ---- scans ---------------------------------------------------------------
   void scan_clients(const ClientBatchFn& fn, std::size_t batch = default_batch) const override {

@@ -170,6 +170,11 @@ public:
   [[nodiscard]] virtual bool has_task(TaskId id) const { return find_task(id).has_value(); }
   [[nodiscard]] virtual bool has_deal(DealId id) const { return find_deal(id).has_value(); }
 
+  /// True when the pointers of a scan's views (ClientView, DealView) stay valid
+  /// after the batch, until the next write: the engine then keeps them instead
+  /// of copying (the in-memory adapter). Default: false (a batch buffer).
+  [[nodiscard]] virtual bool stable_views() const { return false; }
+
   /// How many clients the store holds (for progress reports); 0 = unknown.
   [[nodiscard]] virtual std::uint64_t client_count() const { return 0; }
 

@@ -1,0 +1,383 @@
+#pragma once
+/// @file
+/// Engine::evaluate: every assistant's test over the whole store, as numbers
+/// (Hit) without words, on one or more threads. What a nightly job or a
+/// dashboard needs when it wants the findings' figures and not the plan's
+/// actions and explanations; also what the benchmark compares with the
+/// hand-written SQL.
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <nudge/engine/balance.hpp>
+#include <nudge/engine/plan.hpp>
+#include <nudge/progress.hpp>
+#include <nudge/rules/assistant.hpp>
+#include <nudge/storage/storage.hpp>
+
+namespace nudge {
+
+/// How Engine::evaluate runs.
+struct EvaluateOptions {
+  /// Threads that test subjects (1 = the calling thread only). Results do not
+  /// depend on it: every thread tests a fixed slice of each batch, and the
+  /// slices are joined in order.
+  unsigned threads = 1;
+  /// Rows per scan batch.
+  std::size_t batch = 16384;
+  /// Hears about each batch; returning false stops with nudge::cancelled.
+  ProgressFn progress;
+};
+
+/// The result of Engine::evaluate: the hits of every assistant at `now`, and
+/// the forecast.
+struct Evaluation {
+  Instant now{};
+  /// Assistant ids, in the engine's order (Hit::assistant indexes this).
+  std::vector<std::string> assistants;
+  /// Grouped by assistant (in the engine's order), then in scan order
+  /// (ascending subject id).
+  std::vector<Hit> hits;
+  /// Open pipeline per owner and currency, ascending.
+  std::vector<ForecastRow> forecast;
+
+  /// The hits of one assistant (empty when there is none with that id).
+  [[nodiscard]] std::span<const Hit> of(std::string_view assistant) const {
+    auto it = std::find(assistants.begin(), assistants.end(), assistant);
+    if (it == assistants.end()) return {};
+    const auto i = static_cast<std::uint32_t>(it - assistants.begin());
+    auto lo = std::partition_point(hits.begin(), hits.end(), [&](const Hit& h) { return h.assistant < i; });
+    auto hi = std::partition_point(lo, hits.end(), [&](const Hit& h) { return h.assistant <= i; });
+    return {&*lo, static_cast<std::size_t>(hi - lo)};
+  }
+};
+
+namespace detail {
+
+/// Runs fn(slice) for slice 0..n-1, slice 0 on the calling thread and the
+/// others on n-1 threads kept for the pool's life. Exceptions from any slice
+/// are rethrown to the caller (the first one).
+class SlicePool {
+public:
+  explicit SlicePool(unsigned n) : n_(std::max(1u, n)) {
+    for (unsigned i = 1; i < n_; ++i) threads_.emplace_back([this, i] { work(i); });
+  }
+  SlicePool(const SlicePool&) = delete;
+  SlicePool& operator=(const SlicePool&) = delete;
+  ~SlicePool() {
+    {
+      std::lock_guard lock(m_);
+      stop_ = true;
+    }
+    go_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  [[nodiscard]] unsigned size() const { return n_; }
+
+  void run(const std::function<void(unsigned)>& fn) {
+    if (n_ == 1) return fn(0);
+    {
+      std::lock_guard lock(m_);
+      job_ = &fn;
+      pending_ = n_ - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    go_.notify_all();
+    std::exception_ptr mine;
+    try {
+      fn(0);
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    std::unique_lock lock(m_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    job_ = nullptr;
+    if (mine) std::rethrow_exception(mine);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+private:
+  void work(unsigned slice) {
+    std::uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(unsigned)>* job = nullptr;
+      {
+        std::unique_lock lock(m_);
+        go_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+      }
+      std::exception_ptr e;
+      try {
+        (*job)(slice);
+      } catch (...) {
+        e = std::current_exception();
+      }
+      std::lock_guard lock(m_);
+      if (e && !error_) error_ = e;
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  unsigned n_;
+  std::vector<std::thread> threads_;
+  std::mutex m_;
+  std::condition_variable go_, done_;
+  const std::function<void(unsigned)>* job_ = nullptr;
+  unsigned pending_ = 0;
+  std::uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+/// One evaluation: scans the store once per feed, tests each subject with the
+/// assistants of that feed, in slices of each batch on the pool's threads.
+class Evaluator {
+public:
+  Evaluator(const std::unordered_map<std::string, Pipeline>& pipelines,
+            const std::vector<std::shared_ptr<const Assistant>>& assistants, const BusinessCalendar& calendar,
+            const Storage& store, Instant now, const EvaluateOptions& options)
+      : assistants_(assistants), store_(store), options_(options), pool_(options.threads) {
+    for (auto& m : store.managers()) managers_.emplace(m.id, std::move(m));
+    ctx_.now = now;
+    ctx_.calendar = &calendar;
+    ctx_.store = &store;
+    ctx_.managers = &managers_;
+    ctx_.pipelines = &pipelines;
+    ctx_.client = [this](ClientId id) { return lookup(id); };
+    today_ = calendar.local_date(now);
+    stable_ = store.stable_views();
+    for (std::size_t i = 0; i < assistants.size(); ++i) {
+      by_feed_[static_cast<int>(assistants[i]->feed())].push_back(i);
+      if (assistants[i]->release_policy()) releases_ = true;
+    }
+    out_.now = now;
+    for (const auto& a : assistants) out_.assistants.push_back(a->id());
+  }
+
+  Evaluation run() {
+    const auto slices = pool_.size();
+    buffers_.resize(slices);
+    scan_clients();
+    scan_deals();
+    scan_invoices();
+    scan_tasks();
+    group();
+    propose_owners();
+    for (auto& [k, row] : forecast_) {
+      row.owner = k.first;
+      row.currency = k.second;
+      out_.forecast.push_back(row);
+    }
+    return std::move(out_);
+  }
+
+private:
+  const ClientInfo* lookup(ClientId id) const {
+    auto it = std::lower_bound(index_.begin(), index_.end(), id,
+                               [](const ClientInfo& c, ClientId x) { return c.id < x; });
+    return it != index_.end() && it->id == id ? &*it : nullptr;
+  }
+
+  /// Splits [0, n) into the pool's slices and runs fn(slice, begin, end) on each,
+  /// then appends each slice's hits in slice order.
+  template <class Fn>
+  void sliced(std::size_t n, Fn&& fn) {
+    const unsigned k = pool_.size();
+    const std::function<void(unsigned)> job = [&](unsigned s) {
+      const std::size_t b = n * s / k, e = n * (s + 1) / k;
+      fn(buffers_[s], b, e);
+    };
+    pool_.run(job);
+    for (auto& buf : buffers_) {
+      raw_.insert(raw_.end(), buf.begin(), buf.end());
+      buf.clear();
+    }
+  }
+
+  void tick(std::string_view stage, std::uint64_t done, std::uint64_t total) {
+    detail::report(options_.progress, "evaluate", {stage, done, total});
+  }
+
+  void scan_clients() {
+    const auto& feed = by_feed_[0];
+    const std::uint64_t total = options_.progress ? store_.client_count() : 0;
+    store_.scan_clients(
+        [&](std::span<const ClientView> views) {
+          tick("clients", index_.size(), total);
+          const std::size_t base = index_.size();
+          index_.resize(base + views.size());
+          sliced(views.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
+            for (std::size_t j = b; j < e; ++j) {
+              const auto& v = views[j];
+              const Client& c = *v.client;
+              index_[base + j] = {c.id, c.owner, c.kind, stable_ ? &c : nullptr, stable_ ? v.summary : nullptr};
+              for (auto i : feed) {
+                if (!assistants_[i]->scope().matches(c)) continue;
+                Hit h;
+                if (assistants_[i]->test(ctx_, v, h)) {
+                  h.assistant = static_cast<std::uint32_t>(i);
+                  out.push_back(h);
+                }
+              }
+            }
+          });
+          // Profiles and loads: once per client, on this thread.
+          for (std::size_t j = 0; j < views.size(); ++j) {
+            const Client& c = *views[j].client;
+            if (!stable_) index_[base + j].profile = intern(c);
+            if (releases_) balancer_.count(c);
+          }
+        },
+        options_.batch);
+    tick("clients", index_.size(), total);
+  }
+
+  void scan_deals() {
+    const auto& feed = by_feed_[1];
+    std::uint64_t seen = 0;
+    store_.scan_open_deals(
+        [&](std::span<const DealView> views) {
+          tick("deals", seen, 0);
+          seen += views.size();
+          sliced(views.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
+            for (std::size_t j = b; j < e; ++j) {
+              const auto& v = views[j];
+              const auto* info = lookup(v.deal->client);
+              if (!info) continue;
+              for (auto i : feed) {
+                const auto& sc = assistants_[i]->scope();
+                if (!sc.matches(*info->profile) || !sc.matches_pipeline(v.deal->pipeline)) continue;
+                Hit h;
+                if (assistants_[i]->test(ctx_, *info, v, h)) {
+                  h.assistant = static_cast<std::uint32_t>(i);
+                  out.push_back(h);
+                }
+              }
+            }
+          });
+          for (const auto& v : views)
+            if (lookup(v.deal->client)) count_forecast(*v.deal);
+        },
+        options_.batch);
+    tick("deals", seen, 0);
+  }
+
+  template <class Row, class Scan>
+  void scan_subjects(int feed_index, std::string_view stage, Scan scan) {
+    const auto& feed = by_feed_[feed_index];
+    std::uint64_t seen = 0;
+    if (feed.empty()) return;
+    scan(
+        [&](std::span<const Row> rows) {
+          tick(stage, seen, 0);
+          seen += rows.size();
+          sliced(rows.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
+            for (std::size_t j = b; j < e; ++j) {
+              const auto& r = rows[j];
+              const auto* info = lookup(r.client);
+              if (!info) continue;
+              for (auto i : feed) {
+                if (!assistants_[i]->scope().matches(*info->profile)) continue;
+                Hit h;
+                if (assistants_[i]->test(ctx_, *info, r, h)) {
+                  h.assistant = static_cast<std::uint32_t>(i);
+                  out.push_back(h);
+                }
+              }
+            }
+          });
+        });
+    tick(stage, seen, 0);
+  }
+
+  void scan_invoices() {
+    scan_subjects<Invoice>(2, "invoices", [&](const auto& fn) { store_.scan_unpaid_invoices(fn, options_.batch); });
+  }
+  void scan_tasks() {
+    scan_subjects<Task>(3, "tasks", [&](const auto& fn) { store_.scan_open_tasks(fn, options_.batch); });
+  }
+
+  /// Groups the hits by assistant, keeping scan order within each (a stable
+  /// counting sort: linear, and the same on any number of threads).
+  void group() {
+    std::vector<std::size_t> start(assistants_.size() + 1, 0);
+    for (const auto& h : raw_) ++start[h.assistant + 1];
+    for (std::size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+    out_.hits.resize(raw_.size());
+    for (const auto& h : raw_) out_.hits[start[h.assistant]++] = h;
+    raw_ = {};
+  }
+
+  /// Release hits get the manager a plan would hand the client to, in the
+  /// order a plan hands them over (assistant, then client id).
+  void propose_owners() {
+    if (!releases_) return;
+    for (auto& h : out_.hits) {
+      const auto* policy = assistants_[h.assistant]->release_policy();
+      if (!policy) continue;
+      const auto* info = lookup(h.client);
+      if (!info || !info->profile) continue;
+      const ManagerId from = info->owner.valid() ? info->owner : h.owner;
+      const auto pick = balancer_.pick(*policy, info->profile->primary_segment(), from);
+      if (!pick.best) continue;
+      h.to = pick.best->id;
+      balancer_.assign(*policy, *info->profile, from, h.to);
+    }
+  }
+
+  const Client* intern(const Client& c) {
+    std::string key = std::string(to_string(c.kind));
+    for (const auto& s : c.segments) key += '\x1f' + s;
+    key += '\x1e';
+    for (const auto& [l, n] : c.labels) key += l + '\x1d' + n + '\x1f';
+    auto [it, inserted] = profiles_.try_emplace(std::move(key));
+    if (inserted) {
+      auto p = std::make_unique<Client>();
+      p->kind = c.kind;
+      p->segments = c.segments;
+      p->labels = c.labels;
+      it->second = std::move(p);
+    }
+    return it->second.get();
+  }
+
+  void count_forecast(const Deal& d) {
+    auto& row = forecast_[{d.owner, d.amount.currency}];
+    ++row.open_deals;
+    row.amount_cents += d.amount.cents;
+    row.weighted += d.amount.to_decimal() * d.probability;
+  }
+
+  const std::vector<std::shared_ptr<const Assistant>>& assistants_;
+  const Storage& store_;
+  const EvaluateOptions& options_;
+  SlicePool pool_;
+  std::unordered_map<ManagerId, Manager> managers_;
+  Context ctx_;
+  Date today_{};
+  bool stable_ = false;
+  bool releases_ = false;
+  std::vector<std::size_t> by_feed_[4];
+  std::vector<ClientInfo> index_;
+  std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
+  std::vector<std::vector<Hit>> buffers_;
+  std::vector<Hit> raw_;
+  Balancer balancer_{managers_, today_};
+  std::map<std::pair<ManagerId, std::string>, ForecastRow> forecast_;
+  Evaluation out_;
+};
+
+}  // namespace detail
+
+}  // namespace nudge

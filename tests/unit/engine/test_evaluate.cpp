@@ -1,0 +1,202 @@
+#include <doctest/doctest.h>
+
+#include <random>
+#include <set>
+#include <tuple>
+
+#include <support/engine_support.hpp>
+#include <nudge/engine/evaluate.hpp>
+
+using namespace nudge;
+using namespace nudge::test;
+
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_evaluate {
+
+namespace {
+
+/// A random CRM (seeded, so each run sees the same one): managers with
+/// supervisors and a capacity, clients in two segments (some locked),
+/// activities of every kind, tasks on clients and deals, deals with stage
+/// history and holds, invoices with part payments.
+void random_store(MemoryStorage& s, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
+  const Instant t0 = at(2026, 1, 1);
+  auto when = [&](int max_days) { return t0 + std::chrono::hours{pick(max_days * 24)}; };
+  const char* stages[] = {"lead", "offer", "contract"};
+  edit(s, [&](UnitOfWork& w) {
+    w.put_manager(manager(1, "Head"));
+    for (int m = 2; m <= 9; ++m) {
+      auto mg = manager(m, "Manager " + std::to_string(m), m <= 3 ? 1 : 2 + m % 2);
+      if (m == 9) mg.capacity = 20;
+      w.put_manager(mg);
+    }
+    std::int64_t act = 0, tsk = 0, dl = 0, inv = 0;
+    for (int c = 1; c <= 240; ++c) {
+      const std::int64_t owner = 2 + pick(8);
+      auto cl = client(c, "Client " + std::to_string(c), owner, pick(3) ? "smb" : "enterprise", when(60));
+      cl.release_locked = pick(25) == 0;
+      w.put_client(cl);
+      for (int k = pick(6); k > 0; --k) {
+        auto a = activity(++act, c, owner, static_cast<ActivityKind>(pick(activity_kind_count)), when(300));
+        if (a.kind == ActivityKind::other) a.custom_kind = "visit";
+        w.add_activity(a);
+      }
+      for (int k = pick(3); k > 0; --k) {
+        auto d = deal(++dl, c, owner, stages[pick(3)], when(250), 100.0 + pick(5000), 0.1 * pick(10));
+        d.pipeline = "sales";
+        d.stage_entered = d.opened + std::chrono::hours{pick(40 * 24)};
+        if (pick(3) == 0) d.history.push_back({d.stage, d.opened, d.opened + std::chrono::hours{pick(48)}});
+        if (pick(4) == 0) {
+          Hold h{d.stage_entered + std::chrono::hours{pick(72)}, std::nullopt, "client"};
+          if (pick(2)) h.to = h.from + std::chrono::hours{pick(200)};
+          d.holds.push_back(h);
+        }
+        if (pick(5) == 0) {
+          d.status = pick(2) ? DealStatus::won : DealStatus::lost;
+          d.stage = d.status == DealStatus::won ? "won" : "lost";
+          d.closed = d.stage_entered + std::chrono::hours{pick(500)};
+        }
+        w.put_deal(d);
+        if (d.is_open() && pick(2)) {
+          auto t = task(++tsk, c, owner, when(330));
+          t.deal = d.id;
+          t.created = d.opened;
+          if (pick(3) == 0) {
+            t.state = TaskState::done;
+            t.closed = t.due;
+          }
+          w.put_task(t);
+        }
+      }
+      for (int k = pick(3); k > 0; --k) {
+        auto t = task(++tsk, c, owner, when(330));
+        t.created = when(200);
+        t.state = static_cast<TaskState>(pick(4));
+        if (!t.open()) t.closed = t.due;
+        w.put_task(t);
+      }
+      for (int k = pick(3); k > 0; --k) {
+        const Instant issued = when(300);
+        auto i = invoice(++inv, c, 50.0 + pick(900), issued, issued + Days{14 + pick(30)});
+        if (pick(2)) i.payments.push_back({issued + Days{pick(40)}, i.amount.cents / (1 + pick(3))});
+        i.settle_from_payments();
+        w.put_invoice(i);
+      }
+    }
+  });
+}
+
+EngineConfig every_assistant() {
+  auto c = bare_config();
+  c.pipelines.push_back(sales_pipeline(TimeBasis::business_days));
+  ForgottenConfig f;
+  f.after = Period::days(40);
+  c.forgotten.push_back(f);
+  ReleaseConfig r;
+  r.grace = Period::business_days(5);
+  c.release.push_back(r);
+  ChurnedConfig ch;
+  ch.min_orders = 1;
+  ch.idle = Period::days(60);
+  c.churned.push_back(ch);
+  c.unpaid.emplace_back();
+  c.debtor.emplace_back();
+  DeadDealConfig dd;
+  dd.max_age = Period::days(150);
+  c.dead_deal.push_back(dd);
+  c.stage_sla.emplace_back();
+  c.no_next_step.emplace_back();
+  c.neglected_task.emplace_back();
+  return c;
+}
+
+using Key = std::tuple<std::string, std::string, std::int64_t>;  // rule, subject, since
+
+}  // namespace
+
+TEST_CASE("engine.evaluate: the same findings as a plan, on random stores and dates") {
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    MemoryStorage s;
+    random_store(s, seed);
+    Engine engine{every_assistant()};
+    for (Instant now : {at(2026, 6, 1), at(2026, 9, 15, 10), at(2026, 12, 24)}) {
+      CAPTURE(seed);
+      CAPTURE(iso_instant(now));
+      const auto plan = engine.plan(s, now);
+      const auto ev = engine.evaluate(s, now);
+      std::set<Key> from_plan, from_eval;
+      for (const auto& f : plan.findings) from_plan.emplace(f.rule, to_string(f.subject), to_unix(f.since));
+      for (const auto& h : ev.hits)
+        from_eval.emplace(ev.assistants.at(h.assistant), to_string(h.subject), to_unix(h.since));
+      CHECK(ev.hits.size() == plan.findings.size());
+      CHECK(from_eval == from_plan);
+      CHECK(ev.forecast == plan.forecast);
+      // Every assistant found something somewhere: the comparison is not vacuous.
+      if (now == at(2026, 12, 24))
+        for (const auto& a : ev.assistants) CHECK_MESSAGE(!ev.of(a).empty(), a);
+      // Release hits name the manager the plan hands the client to.
+      std::map<std::int64_t, std::int64_t> handed;
+      for (const auto& a : plan.actions)
+        if (a.kind == ActionKind::reassign) handed[a.client.value()] = a.to->value();
+      std::map<std::int64_t, std::int64_t> proposed;
+      for (const auto& h : ev.of("release"))
+        if (h.to.valid()) proposed[h.client.value()] = h.to.value();
+      CHECK(proposed == handed);
+    }
+  }
+}
+
+TEST_CASE("engine.evaluate: the result does not depend on the number of threads or the batch size") {
+  MemoryStorage s;
+  random_store(s, 7);
+  Engine engine{every_assistant()};
+  const Instant now = at(2026, 11, 2);
+  const auto one = engine.evaluate(s, now, {.threads = 1, .batch = 4096, .progress = {}});
+  REQUIRE(!one.hits.empty());
+  for (unsigned threads : {2u, 3u})
+    for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{64}}) {
+      CAPTURE(threads);
+      CAPTURE(batch);
+      const auto many = engine.evaluate(s, now, {.threads = threads, .batch = batch, .progress = {}});
+      CHECK(many.hits == one.hits);
+      CHECK(many.forecast == one.forecast);
+    }
+}
+
+TEST_CASE("engine.evaluate: a failing assistant's error reaches the caller from any thread") {
+  struct Boom : Assistant {
+    Boom() : Assistant("boom", {}, {LadderStep{.id = "x"}}) {}
+    Feed feed() const override { return Feed::clients; }
+    bool test(const Context&, const ClientView& v, Hit&) const override {
+      if (v.client->id == ClientId{200}) throw invalid_argument("boom at client 200");
+      return false;
+    }
+  };
+  MemoryStorage s;
+  random_store(s, 3);
+  Engine engine{bare_config()};
+  engine.add(std::make_shared<Boom>());
+  for (unsigned threads : {1u, 2u}) CHECK_THROWS_WITH_AS(engine.evaluate(s, at(2026, 6, 1), {.threads = threads, .batch = 50, .progress = {}}), "boom at client 200", invalid_argument);
+}
+
+TEST_CASE("engine.evaluate: progress per batch, and a cancel stops it") {
+  MemoryStorage s;
+  random_store(s, 4);
+  Engine engine{every_assistant()};
+  std::uint64_t last_clients = 0, total = 0;
+  (void)engine.evaluate(s, at(2026, 6, 1), {.threads = 1, .batch = 100, .progress = [&](const Progress& p) {
+                                             if (p.stage == "clients") {
+                                               last_clients = p.done;
+                                               total = p.total;
+                                             }
+                                             return true;
+                                           }});
+  CHECK(total == 240);
+  CHECK(last_clients == 240);
+  int calls = 0;
+  CHECK_THROWS_AS(engine.evaluate(s, at(2026, 6, 1), {.threads = 1, .batch = 100, .progress = [&](const Progress&) { return ++calls < 3; }}), cancelled);
+}
+
+}  // namespace nudge_engine_test_evaluate
