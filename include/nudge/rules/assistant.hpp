@@ -40,9 +40,11 @@ struct Hit {
   SubjectRef subject;
   ClientId client;
   ManagerId owner;
-  /// The finding holds while now is after this. Also set when the test fails
-  /// and the moment is known (the subject's next deadline); Instant::max()
-  /// when only an event can make the condition hold.
+  /// The finding holds while now is after this. When the test fails: the
+  /// subject's next deadline, the moment to test it again (never later than
+  /// the condition could start to hold without an event); Instant::max() when
+  /// only an event can make it hold; Instant::min() when unknown (test again
+  /// at every move of time).
   Instant since = Instant::max();
   Instant anchor{};           ///< what it counts from: last contact, last order, issue, opening, stage entry
   std::int64_t count = 0;     ///< orders (churned), invoices (debtor per client)
@@ -142,6 +144,11 @@ public:
   [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const DealView&) const {
     return std::nullopt;
   }
+  /// True when a hit that holds changes with time alone (its figures, or
+  /// whether it holds), so an incremental evaluation tests it at every move of
+  /// time. The default (true) is safe; built-ins whose hits stay as they are
+  /// once they hold say false.
+  [[nodiscard]] virtual bool varies_with_time() const { return true; }
   [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const Invoice&) const {
     return std::nullopt;
   }
@@ -186,7 +193,10 @@ public:
 protected:
   /// A finding's numbers as a Hit (the default test).
   static bool from_finding(const std::optional<Finding>& f, Hit& h) {
-    if (!f) return false;
+    if (!f) {
+      h.since = Instant::min();  // unknown: test again at every move of time
+      return false;
+    }
     h.subject = f->subject;
     h.client = f->client;
     h.owner = f->owner;

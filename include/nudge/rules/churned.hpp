@@ -33,6 +33,7 @@ class ChurnedAssistant : public Assistant {
 public:
   explicit ChurnedAssistant(ChurnedConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::clients; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const ChurnedConfig& config() const { return c_; }
 

@@ -31,6 +31,7 @@ class DebtorAssistant : public Assistant {
 public:
   explicit DebtorAssistant(DebtorConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::invoices; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const DebtorConfig& config() const { return c_; }
 

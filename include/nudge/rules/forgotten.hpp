@@ -29,6 +29,7 @@ class ForgottenAssistant : public Assistant {
 public:
   explicit ForgottenAssistant(ForgottenConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::clients; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const ForgottenConfig& config() const { return c_; }
 
@@ -51,7 +52,11 @@ public:
     h.client = v.client->id;
     h.owner = v.client->owner;
     const auto st = state(ctx, v);
-    if (!st) return false;  // exempt: only an event ends that
+    if (!st) {
+      // Exempt while an open task is due at or after now: test again once it is past due.
+      h.since = v.summary->latest_open_due ? *v.summary->latest_open_due : Instant::max();
+      return false;
+    }
     h.anchor = st->anchor;
     h.since = st->since;
     return ctx.now > st->since;

@@ -22,6 +22,7 @@ class NoNextStepAssistant : public Assistant {
 public:
   explicit NoNextStepAssistant(NoNextStepConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
   [[nodiscard]] const NoNextStepConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {

@@ -29,6 +29,7 @@ public:
   ReleaseAssistant(ReleaseConfig c, ForgottenConfig forgotten)
       : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)), forgotten_(std::move(forgotten)) {}
   [[nodiscard]] Feed feed() const override { return Feed::clients; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
   [[nodiscard]] const ReleasePolicy* release_policy() const override { return &c_.policy; }
   [[nodiscard]] const ReleaseConfig& config() const { return c_; }
 
@@ -39,7 +40,10 @@ public:
     if (v.client->release_locked) return false;
     if (!forgotten_.scope().matches(*v.client)) return false;  // not forgotten, so never released
     const auto st = forgotten_.state(ctx, v);
-    if (!st) return false;
+    if (!st) {
+      h.since = v.summary->latest_open_due ? *v.summary->latest_open_due : Instant::max();
+      return false;
+    }
     h.anchor = st->anchor;
     h.since = ctx.calendar->advance(st->since, c_.grace);
     return ctx.now > st->since && ctx.now > h.since;

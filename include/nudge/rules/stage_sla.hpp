@@ -62,10 +62,21 @@ public:
     }
     // Within the limit: the clock reaches the threshold after the time left,
     // unless a hold is running now (then only an event restarts it).
-    const bool paused = std::any_of(d.holds.begin(), d.holds.end(), [&](const Hold& x) {
-      return x.from <= ctx.now && (!x.to || *x.to > ctx.now) && (c_.pause_on.empty() || std::find(c_.pause_on.begin(), c_.pause_on.end(), x.reason) != c_.pause_on.end());
-    });
-    h.since = paused ? Instant::max() : ctx.calendar->advance(ctx.now, Period{threshold - used, limit.basis});
+    // A hold that starts later can only delay it, so the deadline is never late.
+    std::optional<Instant> resume;
+    bool paused = false;
+    for (const auto& x : d.holds) {
+      if (!(x.from <= ctx.now && (!x.to || *x.to > ctx.now))) continue;
+      if (!c_.pause_on.empty() && std::find(c_.pause_on.begin(), c_.pause_on.end(), x.reason) == c_.pause_on.end())
+        continue;
+      paused = true;
+      if (!x.to) {
+        resume = Instant::max();
+        break;
+      }
+      resume = resume ? std::min(*resume, *x.to) : *x.to;  // test again when the first hold ends
+    }
+    h.since = paused ? *resume : ctx.calendar->advance(ctx.now, Period{threshold - used, limit.basis});
     return false;
   }
 

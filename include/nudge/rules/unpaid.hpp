@@ -23,6 +23,7 @@ class UnpaidAssistant : public Assistant {
 public:
   explicit UnpaidAssistant(UnpaidConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::invoices; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
   [[nodiscard]] const UnpaidConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {

@@ -123,6 +123,10 @@ public:
   }
 
   std::uint64_t client_count() const override { return s_.clients.size(); }
+  std::optional<ClientSummary> summary_of(ClientId id) const override {
+    const auto* e = entry(id);
+    return e ? std::optional<ClientSummary>(e->summary) : std::nullopt;
+  }
   /// Views point into the store itself: valid until the next write.
   bool stable_views() const override { return true; }
 

@@ -175,6 +175,19 @@ public:
   /// of copying (the in-memory adapter). Default: false (a batch buffer).
   [[nodiscard]] virtual bool stable_views() const { return false; }
 
+  /// One client's derived facts, as scan_clients shows them (nullopt: no such
+  /// client). The default folds the plain reads; an adapter that keeps the
+  /// summary on write returns it.
+  [[nodiscard]] virtual std::optional<ClientSummary> summary_of(ClientId id) const {
+    if (!has_client(id)) return std::nullopt;
+    ClientSummary s;
+    for (const auto& a : activities_of(id, Instant{Seconds{-62135596800}})) s.add(a);  // since 0001-01-01
+    for (const auto& t : tasks_of(id, false)) s.add(t);
+    for (const auto& d : deals_of(id)) s.add(d);
+    for (const auto& i : invoices_of(id)) s.add(i);
+    return s;
+  }
+
   /// How many clients the store holds (for progress reports); 0 = unknown.
   [[nodiscard]] virtual std::uint64_t client_count() const { return 0; }
 

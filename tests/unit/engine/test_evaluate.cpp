@@ -6,6 +6,7 @@
 
 #include <support/engine_support.hpp>
 #include <nudge/engine/evaluate.hpp>
+#include <nudge/engine/watch.hpp>
 
 using namespace nudge;
 using namespace nudge::test;
@@ -197,6 +198,129 @@ TEST_CASE("engine.evaluate: progress per batch, and a cancel stops it") {
   CHECK(last_clients == 240);
   int calls = 0;
   CHECK_THROWS_AS(engine.evaluate(s, at(2026, 6, 1), {.threads = 1, .batch = 100, .progress = [&](const Progress&) { return ++calls < 3; }}), cancelled);
+}
+
+namespace {
+
+std::vector<Hit> without_picks(std::vector<Hit> hits) {
+  for (auto& h : hits) h.to = ManagerId{};
+  return hits;
+}
+
+/// One random event on one client, written to the store; returns the client.
+ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int64_t& next_id) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
+  const ClientId c{1 + pick(240)};
+  const auto owner = s.find_client(c)->owner;
+  auto w = s.begin();
+  switch (pick(6)) {
+    case 0: {  // a call or an e-mail
+      auto a = activity(++next_id, c.value(), owner.value(), pick(2) ? ActivityKind::call_out : ActivityKind::email, now);
+      w->add_activity(a);
+      break;
+    }
+    case 1: {  // a new task, due within two weeks
+      auto t = task(++next_id, c.value(), owner.value(), now + std::chrono::hours{pick(14 * 24)});
+      t.created = now;
+      w->put_task(t);
+      break;
+    }
+    case 2: {  // a task of the client is done
+      auto ts = s.tasks_of(c, true);
+      if (ts.empty()) break;
+      auto t = ts[static_cast<std::size_t>(pick(static_cast<int>(ts.size())))];
+      t.state = TaskState::done;
+      t.closed = now;
+      w->put_task(t);
+      break;
+    }
+    case 3: {  // a deal moves on, or closes
+      auto ds = s.deals_of(c);
+      std::erase_if(ds, [](const Deal& d) { return !d.is_open(); });
+      if (ds.empty()) break;
+      auto d = ds[static_cast<std::size_t>(pick(static_cast<int>(ds.size())))];
+      d.history.push_back({d.stage, d.stage_entered, now});
+      if (pick(3) == 0) {
+        d.status = DealStatus::won;
+        d.stage = "won";
+        d.closed = now;
+      } else {
+        d.stage = d.stage == "lead" ? "offer" : "contract";
+      }
+      d.stage_entered = now;
+      w->put_deal(d);
+      break;
+    }
+    case 4: {  // a payment
+      auto is = s.invoices_of(c);
+      std::erase_if(is, [](const Invoice& i) { return i.is_paid(); });
+      if (is.empty()) break;
+      auto i = is.front();
+      i.payments.push_back({now, i.outstanding_cents()});
+      i.settle_from_payments();
+      w->put_invoice(i);
+      break;
+    }
+    default: {  // a new invoice
+      auto i = invoice(++next_id, c.value(), 100.0 + pick(400), now, now + Days{pick(20)});
+      w->put_invoice(i);
+      break;
+    }
+  }
+  w->commit();
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("engine.watch: incremental hits equal a full evaluation on random event streams") {
+  for (std::uint32_t seed : {11u, 12u}) {
+    CAPTURE(seed);
+    MemoryStorage s;
+    random_store(s, seed);
+    Engine engine{every_assistant()};
+    Watch watch{engine, s};
+    Instant now = at(2026, 10, 20);  // after every generated deal was opened and entered its stage
+    watch.reset(now);
+    REQUIRE(without_picks(engine.evaluate(s, now).hits) == watch.hits());
+    std::mt19937 rng(seed);
+    std::int64_t next_id = 100000;
+    std::size_t started = 0, ended = 0, tested = 0;
+    for (int step = 0; step < 80; ++step) {
+      now += std::chrono::hours{1 + rng() % 60};
+      for (int k = static_cast<int>(rng() % 6); k > 0; --k) watch.touch(random_event(s, rng, now, next_id));
+      const auto before = watch.hits();
+      const auto changes = watch.advance(now);
+      const auto got = watch.hits();
+      CAPTURE(step);
+      CHECK(got == without_picks(engine.evaluate(s, now).hits));
+      // The changes are exactly the difference.
+      auto key = [](const Hit& h) { return std::tuple(h.assistant, h.subject.id, to_unix(h.since), h.seconds); };
+      std::set<decltype(key(Hit{}))> expect, from_changes;
+      for (const auto& h : got) expect.insert(key(h));
+      for (const auto& h : before) from_changes.insert(key(h));
+      for (const auto& h : changes.ended) from_changes.erase(key(h));
+      for (const auto& h : changes.started) from_changes.insert(key(h));
+      CHECK(from_changes == expect);
+      started += changes.started.size();
+      ended += changes.ended.size();
+      tested += changes.clients_tested;
+    }
+    // Things happened, and the watch did not retest everything every time.
+    CHECK(started > 20);
+    CHECK(ended > 5);
+    CHECK(tested < 80u * 240u / 2);
+  }
+}
+
+TEST_CASE("engine.watch: time may not go back") {
+  MemoryStorage s;
+  random_store(s, 5);
+  Engine engine{every_assistant()};
+  Watch watch{engine, s};
+  watch.reset(at(2026, 6, 1));
+  CHECK_THROWS_AS(watch.advance(at(2026, 5, 31)), invalid_argument);
+  CHECK(watch.advance(at(2026, 6, 1)).empty());
 }
 
 }  // namespace nudge_engine_test_evaluate
