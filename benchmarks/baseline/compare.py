@@ -268,7 +268,12 @@ def main():
     plan_s = med("sqlite_plan", "full_plan_sqlite")
     plan_s_cold = (timing(nudge, "sqlite_plan", "full_plan_sqlite") or {}).get("first_s")
     evaluate = med("memory", "evaluate")
+    evaluate_1 = med("memory", "evaluate_1_thread")
+    evaluate_s = med("sqlite_plan", "evaluate_sqlite")
     incremental = med("memory", "incremental_plan")
+    eval_after = med("memory", "evaluate_after_day")
+    watch_reset = med("memory", "watch_reset")
+    inc_ok = sections.get("memory", {}).get("incremental_matches_full")
     imp_sql = timing(nudge, "sqlite_import", "import_csv_sqlite")
     imp_mem = timing(nudge, "memory", "import_csv_memory")
     ing_one = timing(nudge, "memory", "ingest_per_event")
@@ -290,9 +295,14 @@ def main():
                              "speedup_vs_sql": sql_med / plan_s[0] if plan_s[0] else None},
         # Hooks: null until nudge_bench_baseline records them.
         "evaluate": None if evaluate[0] is None else
-        {"nudge_median_s": evaluate[0], "nudge_min_s": evaluate[1], "sql_median_s": sql_med},
+        {"nudge_median_s": evaluate[0], "nudge_min_s": evaluate[1], "sql_median_s": sql_med,
+         "one_thread_median_s": evaluate_1[0], "sqlite_median_s": evaluate_s[0],
+         "speedup_vs_sql": sql_med / evaluate[0] if evaluate[0] else None,
+         "speedup_vs_python": py_med / evaluate[0] if evaluate[0] and py_med else None},
         "incremental_plan": None if incremental[0] is None else
-        {"nudge_median_s": incremental[0], "nudge_min_s": incremental[1], "full_plan_median_s": plan_m[0]},
+        {"nudge_median_s": incremental[0], "nudge_min_s": incremental[1], "full_plan_median_s": plan_m[0],
+         "full_evaluate_same_moment_median_s": eval_after[0], "watch_reset_s": watch_reset[0],
+         "matches_full_evaluate": inc_ok},
         "import_csv_sqlite": {"nudge_s": imp_sql and imp_sql["median_s"], "load_sh_s": load_s, "rows": rows,
                               "speedup_vs_load_sh": load_s / imp_sql["median_s"] if imp_sql else None},
         "import_csv_memory": {"nudge_s": imp_mem and imp_mem["median_s"],
@@ -311,7 +321,9 @@ def main():
 
     # ---- signatures: the hand-written SQL is the reference ----
     others = {"python": py and py["sigs"], "nudge_memory": sections.get("memory", {}).get("sigs"),
-              "nudge_sqlite": sections.get("sqlite_plan", {}).get("sigs")}
+              "nudge_sqlite": sections.get("sqlite_plan", {}).get("sigs"),
+              "nudge_evaluate_memory": sections.get("memory", {}).get("sigs_evaluate"),
+              "nudge_evaluate_sqlite": sections.get("sqlite_plan", {}).get("sigs_evaluate")}
     missing = [k for k, v in others.items() if v is None and not (k == "python" and a.skip_python)]
     bad = compare_sigs("sql", sql["sigs"], others)
 
@@ -340,10 +352,19 @@ def main():
         speed(plan_s[0], sql_med))
     row("  first pass, page cache evicted", fmt_s(plan_s_cold), f"SQL cold pass {fmt_s(sql_cold)}",
         speed(plan_s_cold, sql_cold))
-    row("evaluate, no actions, memory [hook]", fmt_med_min(*evaluate), f"SQL on SQLite {fmt_s(sql_med)}",
+    row("evaluate (no actions), memory, 2 threads", fmt_med_min(*evaluate), f"SQL on SQLite {fmt_s(sql_med)}",
         speed(evaluate[0], sql_med))
-    row("incremental plan after a day [hook]", fmt_med_min(*incremental), f"Nudge full plan {fmt_s(plan_m[0])}",
-        speed(incremental[0], plan_m[0]))
+    if py:
+        row("", "", f"plain Python {fmt_s(py_med)}", speed(evaluate[0], py_med))
+    row("evaluate, memory, 1 thread", fmt_med_min(*evaluate_1), f"SQL on SQLite {fmt_s(sql_med)}",
+        speed(evaluate_1[0], sql_med))
+    row("evaluate, from SQLite file, 2 threads", fmt_med_min(*evaluate_s), f"SQL on SQLite {fmt_s(sql_med)}",
+        speed(evaluate_s[0], sql_med))
+    row("incremental evaluate after a day (Watch)", fmt_med_min(*incremental),
+        f"Nudge full evaluate {fmt_s(eval_after[0])}", speed(incremental[0], eval_after[0]))
+    row("", "", f"Nudge full plan {fmt_s(plan_m[0])}", speed(incremental[0], plan_m[0]))
+    row("", "", f"SQL on SQLite {fmt_s(sql_med)}", speed(incremental[0], sql_med))
+    row("  Watch set-up (one full pass)", fmt_s(watch_reset[0]), "", "")
     row("CSV import into SQLite", fmt_s(imp_sql and imp_sql["median_s"]),
         f"load.sh (sqlite3 .import + indexes) {fmt_s(load_s)}", speed(imp_sql and imp_sql["median_s"], load_s))
     row("CSV import into memory", fmt_s(imp_mem and imp_mem["median_s"]),
@@ -383,8 +404,12 @@ def main():
         for sec, msg in errors.items():
             lines.append(f"nudge {sec}: error: {msg}")
     else:
-        who = ["SQL"] + (["Python"] if py else []) + ["Nudge in memory", "Nudge from SQLite"]
+        who = ["SQL"] + (["Python"] if py else []) + ["Nudge plan in memory", "Nudge plan from SQLite",
+                                                    "Nudge evaluate in memory", "Nudge evaluate from SQLite"]
         lines.append(f"signatures: match ({', '.join(who)}; {len(RULES)} rules)")
+    if inc_ok is not None:
+        lines.append("incremental: the Watch's hits " + ("equal" if inc_ok else "DIFFER FROM") +
+                     " a full evaluation at the same moment")
     print("\n".join(lines))
 
     out = a.json or os.path.join(results, f"compare-{tag}.json")
@@ -395,7 +420,7 @@ def main():
                                   "sql": sql["sigs"]},
                    "table": lines, "raw": {"sql": sql, "python": py, "nudge": nudge}}, f, indent=1)
     log(f"results: {out}")
-    return 0 if not bad and not missing and not errors else 1
+    return 0 if not bad and not missing and not errors and inc_ok is not False else 1
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@
 
 #include <nudge/csv/import.hpp>
 #include <nudge/engine/engine.hpp>
+#include <nudge/engine/watch.hpp>
 #include <nudge/sqlite/sqlite_storage.hpp>
 #include <nudge/storage/memory_storage.hpp>
 #include <support/baseline.hpp>
@@ -149,7 +150,8 @@ private:
 
 /// The signatures in bench_sql.py's --json form: integers stay integers, the
 /// float columns (rounded to cents) stay floats.
-json signatures_json(const nudge::Plan& plan) {
+template <class Result>
+json signatures_json(const Result& plan) {
   json sigs = json::object();
   for (const auto& [rule, sig] : nudge::baseline::signatures(plan)) {
     json a = json::array();
@@ -228,16 +230,16 @@ json section_memory(const Options& o) {
   out["plan"] = plan_counts(plan);
   out["sigs"] = signatures_json(plan);
 
-  // HOOK(evaluate): rule evaluation without building actions, once the engine
-  // offers it, e.g.
-  //   bench.timed("evaluate", o.repeat, [&] { findings = engine.evaluate(store, nudge::baseline::now); }, o.warmup);
-  bench.hook("evaluate");
-  // HOOK(incremental_plan): the plan after one simulated day of events
-  // (make_days(..., 1, clients / 25, ...) ingested after a full plan), e.g.
-  //   ingest the day (untimed), then
-  //   bench.timed("incremental_plan", o.repeat, [&] { plan = incremental.plan(store, now + 1 day); }, o.warmup);
-  // and record the full plan at the same moment beside it.
-  bench.hook("incremental_plan");
+  // Rule evaluation without building actions (Engine::evaluate): the same
+  // rows the SQL returns, on one thread and on two.
+  nudge::Evaluation ev;
+  bench.timed("evaluate_1_thread", o.repeat,
+              [&] { ev = engine.evaluate(store, nudge::baseline::now, {.threads = 1, .batch = 16384, .progress = {}}); },
+              o.warmup, [&](int) { ev = {}; });
+  bench.timed("evaluate", o.repeat,
+              [&] { ev = engine.evaluate(store, nudge::baseline::now, {.threads = 2, .batch = 16384, .progress = {}}); },
+              o.warmup, [&](int) { ev = {}; });
+  out["sigs_evaluate"] = signatures_json(ev);
 
   // The in-memory peak is the data plus the plan; ingest below adds to the
   // store, so the figure is taken here.
@@ -281,6 +283,49 @@ json section_memory(const Options& o) {
   batched["batch"] = o.batch;
   batched["units_of_work"] = (per_round + o.batch - 1) / o.batch;
   out["peak_rss_after_ingest_kb"] = peak_rss_kb();
+
+  // Incremental: a Watch evaluated in full once, then moved a day at a time;
+  // before each move (untimed) one simulated day of new activities (4% of the
+  // clients) is written and the touched clients are told to the watch.
+  {
+    const auto base = nudge::baseline::now + nudge::Days{static_cast<long>(2 * rounds + 1)};
+    const auto inc_rounds = static_cast<std::size_t>(o.repeat + 1);
+    auto inc_days = make_days(store, clients, first_id + static_cast<std::int64_t>(rounds * per_round), inc_rounds,
+                              per_round, o.seed + 1);
+    for (std::size_t d = 0; d < inc_days.size(); ++d)
+      for (auto& a : inc_days[d]) a.at = base + (a.at - nudge::baseline::now) - nudge::Days{1};
+    nudge::Watch watch{engine, store};
+    bench.timed("watch_reset", 1, [&] { watch.reset(base); });
+    std::size_t round = 0, tested = 0, changed = 0;
+    auto& inc = bench.timed(
+        "incremental_plan", o.repeat,
+        [&] {
+          const auto c = watch.advance(base + nudge::Days{static_cast<long>(round)});
+          tested = c.clients_tested;
+          changed = c.started.size() + c.ended.size();
+        },
+        1,
+        [&](int) {
+          const auto& evs = inc_days[round++];
+          for (std::size_t i = 0; i < evs.size(); i += o.batch) {
+            auto w = store.begin();
+            for (std::size_t j = i; j < std::min(evs.size(), i + o.batch); ++j) w->add_activity(evs[j]);
+            w->commit();
+          }
+          for (const auto& a : evs) watch.touch(a.client);
+        });
+    inc["events"] = per_round;
+    inc["clients_tested_last"] = tested;
+    inc["hits_changed_last"] = changed;
+    const auto at = watch.now();
+    nudge::Evaluation full;
+    bench.timed("evaluate_after_day", o.repeat, [&] {
+      full = engine.evaluate(store, at, {.threads = 1, .batch = 16384, .progress = {}});
+    });
+    for (auto& h : full.hits) h.to = nudge::ManagerId{};
+    out["incremental_matches_full"] = watch.hits() == full.hits;
+    if (!(watch.hits() == full.hits)) std::cerr << "  INCREMENTAL MISMATCH: watch hits differ from a full evaluation\n";
+  }
   return out;
 }
 
@@ -317,6 +362,11 @@ json section_sqlite_plan(const Options& o) {
   out["plan"] = plan_counts(plan);
   out["sigs"] = signatures_json(plan);
   out["peak_rss_kb"] = peak_rss_kb();
+  nudge::Evaluation ev;
+  bench.timed("evaluate_sqlite", o.repeat,
+              [&] { ev = engine.evaluate(store, nudge::baseline::now, {.threads = 2, .batch = 16384, .progress = {}}); },
+              o.warmup, [&](int) { ev = {}; });
+  out["sigs_evaluate"] = signatures_json(ev);
   return out;
 }
 
