@@ -22,6 +22,7 @@
 #include <nudge/engine/explain.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/engine/report.hpp>
+#include <nudge/engine/watch.hpp>
 #include <nudge/error.hpp>
 #include <nudge/graph/org_chart.hpp>
 #include <nudge/notify/dispatcher.hpp>
