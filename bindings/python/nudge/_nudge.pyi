@@ -962,6 +962,99 @@ class Engine:
     def plan(self, store: Storage, now: datetime, progress: Optional[ProgressCallback] = None) -> Plan: ...
     def apply(self, plan: Plan, store: Storage) -> ApplyResult: ...
     def run(self, store: Storage, now: datetime, progress: Optional[ProgressCallback] = None) -> ApplyResult: ...
+    def evaluate(self, store: Storage, now: datetime, *, threads: int = 1, batch: int = 16384,
+                 progress: Optional[ProgressCallback] = None) -> Evaluation:
+        """Every assistant's test at `now` as numbers (Hits) plus the forecast; never writes. Same result on any
+        number of `threads`; the GIL is released over a C++ store (held for a Python storage)."""
+
+# ---- evaluate and watch ----------------------------------------------------------------------------
+class Hit:
+    """The numbers of one finding without its words (Engine.evaluate, Watch). Read-only; hashable; == compares
+    every field."""
+    @property
+    def assistant(self) -> str:
+        """The id of the assistant that fired."""
+    @property
+    def assistant_index(self) -> int:
+        """Its index in the evaluation's (or watch's) `assistants`."""
+    @property
+    def subject(self) -> SubjectRef: ...
+    @property
+    def client(self) -> int: ...
+    @property
+    def owner(self) -> int: ...
+    @property
+    def since(self) -> Optional[datetime]:
+        """When the condition started to hold (UTC); None for the C++ Instant::max()/min() sentinels."""
+    @property
+    def anchor(self) -> datetime:
+        """What the test counts from; the Unix epoch when the assistant does not fill it (a Python assistant)."""
+    @property
+    def count(self) -> int:
+        """Orders (churned), invoices (debtor per client); else 0."""
+    @property
+    def cents(self) -> int:
+        """Outstanding amount (invoices) or the deal's amount, in cents; else 0."""
+    @property
+    def seconds(self) -> int:
+        """Time over the limit (stage SLA), in seconds; else 0."""
+    @property
+    def over(self) -> timedelta:
+        """`seconds` as a timedelta."""
+    @property
+    def to(self) -> Optional[int]:
+        """Release hits of Engine.evaluate: the manager a plan would hand the client to; else None."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class Evaluation:
+    """The result of Engine.evaluate: hits grouped by assistant (engine order), then ascending subject id."""
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def assistants(self) -> list[str]: ...
+    @property
+    def hits(self) -> list[Hit]:
+        """A new list at each access; iterate the evaluation to avoid building it."""
+    @property
+    def forecast(self) -> ForecastList: ...
+    def of(self, assistant: str) -> list[Hit]:
+        """The hits of one assistant by id; [] when there is none."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Hit]: ...
+
+class WatchChanges:
+    """What Watch.advance changed; false when nothing started or ended."""
+    @property
+    def started(self) -> list[Hit]: ...
+    @property
+    def ended(self) -> list[Hit]: ...
+    @property
+    def clients_tested(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __bool__(self) -> bool: ...
+
+class Watch:
+    """Engine.evaluate's hits kept current: reset(now), touch(client) after writes, advance(later). Keeps the
+    engine and the store alive; one thread at a time."""
+    def __init__(self, engine: Engine, store: Storage, now: Optional[datetime] = None) -> None: ...
+    def reset(self, now: datetime) -> None: ...
+    def touch(self, client: int) -> None: ...
+    def advance(self, now: datetime) -> WatchChanges:
+        """nudge.InvalidArgument when `now` is earlier than the last move; nudge.Conflict before reset()."""
+    def hits(self) -> list[Hit]: ...
+    @property
+    def now(self) -> Optional[datetime]: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def assistants(self) -> list[str]: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def store(self) -> Storage: ...
 
 # ---- reports ----------------------------------------------------------------------------------------
 class ManagerReport(_Record):

@@ -22,7 +22,12 @@
 #include <nudge/domain/ids.hpp>
 #include <nudge/domain/time.hpp>
 #include <nudge/engine/plan.hpp>
+#include <nudge/progress.hpp>
 #include <nudge/storage/summary.hpp>
+
+namespace nudge {
+class Engine;
+}  // namespace nudge
 
 // Plans can be large: their lists are bound as views, not copied per access.
 PYBIND11_MAKE_OPAQUE(std::vector<nudge::Finding>)
@@ -212,6 +217,10 @@ void bind_storage(py::module_& m);
 void bind_bulk(py::module_& m);
 void bind_rules(py::module_& m);
 void bind_engine(py::module_& m);
+/// Engine.evaluate, Evaluation, Hit, Watch (evaluate.cpp); called by bind_engine.
+void bind_evaluate(py::module_& m, py::class_<Engine>& engine);
+/// A Python progress callable as a ProgressFn (engine.cpp); None -> empty.
+ProgressFn progress_from(py::object fn);
 void bind_adapters(py::module_& m);
 
 }  // namespace nudge::bindings

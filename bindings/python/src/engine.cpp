@@ -27,14 +27,18 @@ struct ProgressData {
   friend bool operator==(const ProgressData&, const ProgressData&) = default;
 };
 
+}  // namespace
+
 /// Wraps a Python callable as a ProgressFn: False (any falsy value but None)
-/// stops the plan; an exception it raises propagates unchanged.
+/// stops the plan; an exception it raises propagates unchanged. It takes the
+/// GIL when called without it (Engine.evaluate over a C++ store).
 ProgressFn progress_from(py::object fn) {
   if (fn.is_none()) return {};
   if (!PyCallable_Check(fn.ptr()))
     throw py::type_error(fmt::format("progress: expected a callable taking a nudge.Progress, got {}",
                                      Py_TYPE(fn.ptr())->tp_name));
   return [fn = std::move(fn)](const Progress& p) {
+    py::gil_scoped_acquire gil;
     py::object r = fn(ProgressData{std::string(p.stage), p.done, p.total});
     if (r.is_none()) return true;
     const int truth = PyObject_IsTrue(r.ptr());
@@ -42,6 +46,8 @@ ProgressFn progress_from(py::object fn) {
     return truth != 0;
   };
 }
+
+namespace {
 
 Plan plan_guarded(const Engine& e, py::object store, py::handle now, py::object progress = py::none()) {
   const Instant at = instant_from(now, "now");
@@ -214,10 +220,11 @@ void bind_engine(py::module_& m) {
       .def_readwrite("total", &ProgressData::total, "Items of this stage in all, or 0 when unknown.");
   def_record(progress, {"stage", "done", "total"}, 3);
 
-  py::class_<Engine>(m, "Engine",
-                     "Runs assistants over a store: plan() is a deterministic dry run, apply() carries a plan out "
-                     "in one unit of work, exactly once per action key, audited.")
-      .def(py::init([](const LoadedConfig& c) { return Engine(c.engine); }), py::arg("config"),
+  py::class_<Engine> engine(m, "Engine",
+                            "Runs assistants over a store: plan() is a deterministic dry run, apply() carries a plan "
+                            "out in one unit of work, exactly once per action key, audited; evaluate() and Watch give "
+                            "the findings' figures alone, fast.");
+  engine.def(py::init([](const LoadedConfig& c) { return Engine(c.engine); }), py::arg("config"),
            "An engine built from a loaded configuration file (nudge.load_config): its `engine` part. Raises "
            "nudge.ConfigurationError when the configuration cannot run (a template without a default_locale text).")
       .def(py::init([](std::optional<EngineConfig> c) { return Engine(c ? std::move(*c) : EngineConfig::defaults()); }),
@@ -247,6 +254,7 @@ void bind_engine(py::module_& m) {
         return e.apply(p, store.cast<Storage&>());
       }, py::arg("store"), py::arg("now"), py::arg("progress") = py::none(),
            "plan + apply (`progress` as for plan(); a cancelled plan applies nothing).");
+  bind_evaluate(m, engine);
 
   m.def("explain", [](const Plan& p) { return explain(p); }, py::arg("plan"),
         "Every finding with the actions it leads to, grouped by rule, then the notes.");

@@ -4,10 +4,19 @@
 // lookups, so a KeyboardInterrupt stops a long plan within milliseconds. It
 // also remembers the Python object of the store, so a Python assistant sees
 // the store it was given (ctx.store), not this wrapper.
+//
+// Engine.evaluate and Watch may run with the GIL released (a C++ store) and on
+// several threads: made with `Released`, the guard then checks for signals only
+// on the thread that armed it, taking the GIL for the check, counts lookups
+// atomically, keeps the caller's batch size, and (several threads) lets go of
+// the GIL around each batch a Python storage hands over, so the worker threads
+// can call Python assistants or the storage without deadlocking.
 
 #include "common.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include <nudge/notify/outbox.hpp>
 #include <nudge/storage/storage.hpp>
@@ -20,6 +29,19 @@ public:
   static constexpr std::size_t check_batch = 1024;
 
   GuardedStorage(const Storage& inner, py::object owner) : inner_(inner), owner_(std::move(owner)) {}
+
+  /// How a guard that may run without the GIL behaves (Engine.evaluate, Watch).
+  struct Released {
+    /// Several threads test subjects: let go of the GIL around a batch's callback.
+    bool release_batches = false;
+  };
+  GuardedStorage(const Storage& inner, py::object owner, Released r)
+      : inner_(inner), owner_(std::move(owner)), released_(true), release_batches_(r.release_batches),
+        thread_(std::this_thread::get_id()) {}
+
+  /// Released guards: signals are checked on the calling thread only (call
+  /// before each top-level operation, with the GIL held).
+  void arm() { thread_ = std::this_thread::get_id(); }
 
   [[nodiscard]] const Storage& inner() const { return inner_; }
   [[nodiscard]] const py::object& owner() const { return owner_; }
@@ -40,6 +62,8 @@ public:
   bool has_task(TaskId id) const override { return inner_.has_task(id); }
   bool has_deal(DealId id) const override { return inner_.has_deal(id); }
   std::uint64_t client_count() const override { return inner_.client_count(); }
+  bool stable_views() const override { return inner_.stable_views(); }
+  std::optional<ClientSummary> summary_of(ClientId id) const override { tick(); return inner_.summary_of(id); }
   std::vector<Manager> managers() const override { return inner_.managers(); }
   std::vector<ClientId> clients_of(ManagerId m) const override { return inner_.clients_of(m); }
   std::vector<Activity> activities_of(ClientId c, Instant since) const override {
@@ -51,20 +75,20 @@ public:
   std::vector<Invoice> invoices_of(ClientId c) const override { return inner_.invoices_of(c); }
 
   void scan_clients(const ClientBatchFn& fn, std::size_t batch) const override {
-    check_signals();
-    inner_.scan_clients([&](std::span<const ClientView> b) { check_signals(); fn(b); }, small(batch));
+    poll();
+    inner_.scan_clients([&](std::span<const ClientView> b) { poll(); pass(fn, b); }, small(batch));
   }
   void scan_open_deals(const DealBatchFn& fn, std::size_t batch) const override {
-    check_signals();
-    inner_.scan_open_deals([&](std::span<const DealView> b) { check_signals(); fn(b); }, small(batch));
+    poll();
+    inner_.scan_open_deals([&](std::span<const DealView> b) { poll(); pass(fn, b); }, small(batch));
   }
   void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const override {
-    check_signals();
-    inner_.scan_unpaid_invoices([&](std::span<const Invoice> b) { check_signals(); fn(b); }, small(batch));
+    poll();
+    inner_.scan_unpaid_invoices([&](std::span<const Invoice> b) { poll(); pass(fn, b); }, small(batch));
   }
   void scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const override {
-    check_signals();
-    inner_.scan_open_tasks([&](std::span<const Task> b) { check_signals(); fn(b); }, small(batch));
+    poll();
+    inner_.scan_open_tasks([&](std::span<const Task> b) { poll(); pass(fn, b); }, small(batch));
   }
 
   bool has_action(std::string_view key) const override { tick(); return inner_.has_action(key); }
@@ -81,14 +105,43 @@ protected:
   std::unique_ptr<UnitOfWork> do_begin() override { throw conflict("plan: the store is read-only during a plan"); }
 
 private:
-  static std::size_t small(std::size_t batch) { return std::clamp<std::size_t>(batch, 1, check_batch); }
+  /// A plan's scans pass at most check_batch rows between two checks; a
+  /// released guard keeps the caller's batch (evaluate's threads share it out).
+  std::size_t small(std::size_t batch) const {
+    return released_ ? std::max<std::size_t>(batch, 1) : std::clamp<std::size_t>(batch, 1, check_batch);
+  }
   void tick() const {
-    if (++calls_ % check_batch == 0) check_signals();
+    if (calls_.fetch_add(1, std::memory_order_relaxed) % check_batch == check_batch - 1) poll();
+  }
+  /// check_signals, as this guard may: a released guard only on the armed
+  /// thread, taking the GIL if it does not hold it.
+  void poll() const {
+    if (!released_) return check_signals();
+    if (std::this_thread::get_id() != thread_) return;
+    if (PyGILState_Check()) return check_signals();
+    py::gil_scoped_acquire gil;
+    check_signals();
+  }
+  template <class Fn, class Batch>
+  void pass(const Fn& fn, Batch b) const {
+    if (release_batches_ && PyGILState_Check()) {
+      py::gil_scoped_release nogil;
+      fn(b);
+    } else {
+      fn(b);
+    }
   }
 
   const Storage& inner_;
   py::object owner_;
-  mutable std::size_t calls_ = 0;
+  bool released_ = false;
+  bool release_batches_ = false;
+  std::thread::id thread_{};
+  mutable std::atomic<std::size_t> calls_{0};
 };
+
+/// Whether `s` is a storage written in Python (a subclass of nudge.Storage):
+/// it needs the GIL for every call, so the engine holds it (storage.cpp).
+bool is_python_storage(const Storage& s);
 
 }  // namespace nudge::bindings

@@ -3,6 +3,7 @@
 // in-memory adapter, summaries and the views scans hand out.
 
 #include "common.hpp"
+#include "guard.hpp"
 
 #include <deque>
 #include <unordered_map>
@@ -407,6 +408,8 @@ std::vector<Task> open_tasks(const Storage& s) {
 }
 
 }  // namespace
+
+bool is_python_storage(const Storage& s) { return dynamic_cast<const PyStorage*>(&s) != nullptr; }
 
 void bind_storage(py::module_& m) {
   // ---- summaries and views -----------------------------------------------------------

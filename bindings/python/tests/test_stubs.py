@@ -30,5 +30,5 @@ def test_stubs_name_the_new_api():
     names = stub_names()
     for n in ("load_config", "validate_config", "save_config", "LoadedConfig", "ConfigIssue", "QuietHours", "EventRule",
               "Reports", "ManagerReport", "Dispatcher", "CollectingNotifier", "PrintNotifier", "JsonLinesNotifier",
-              "RoutingNotifier", "Progress", "Cancelled"):
+              "RoutingNotifier", "Progress", "Cancelled", "Hit", "Evaluation", "Watch", "WatchChanges"):
         assert n in names and hasattr(nudge, n), n
