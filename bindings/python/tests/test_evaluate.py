@@ -330,3 +330,14 @@ def test_evaluate_interrupt_signal_stops_it(big):
     assert got == []
     assert stopped < took * 0.6  # stopped inside evaluate (the GIL released), not after it
     assert len(engine.evaluate(store, BENCH_NOW)) == len(full)
+
+
+def test_watch_over_a_python_storage_equals_evaluate():
+    py = DictStorage()
+    seed_mixed(py)
+    engine = nudge.Engine()
+    watch = nudge.Watch(engine, py, BENCH_NOW)
+    later = BENCH_NOW + timedelta(days=30)
+    watch.advance(later)
+    assert len(watch.hits()) == 23
+    assert without_to(watch.hits()) == without_to(engine.evaluate(py, later).hits)
