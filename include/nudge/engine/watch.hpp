@@ -51,6 +51,7 @@ public:
 
   /// A full evaluation at `now`: rebuilds every client's state and the index.
   void reset(Instant now) {
+    check_engine("reset");
     clients_.clear();
     deadlines_.clear();
     live_.clear();
@@ -71,6 +72,7 @@ public:
   /// clients, those whose deadline is at or before `now`, and those with hits
   /// that change with time. Returns what started and what ended.
   WatchChanges advance(Instant now) {
+    check_engine("advance");
     if (now < now_)
       throw invalid_argument(fmt::format("watch.advance: now {} is before the last move ({})", iso_instant(now),
                                          iso_instant(now_)));
@@ -111,6 +113,13 @@ private:
   };
 
   static bool same(const Hit& a, const Hit& b) { return a == b; }
+
+  /// Hits index the engine's assistants as they were when the watch was made.
+  void check_engine(std::string_view what) const {
+    if (engine_.assistants().size() != ids_.size())
+      throw conflict(fmt::format("watch.{}: the engine's assistants changed after the watch was made ({} then, {} now)",
+                                 what, ids_.size(), engine_.assistants().size()));
+  }
 
   /// Tests every subject of one client with every assistant, as the scans of a
   /// full evaluation would show them, and files the client's next deadline.

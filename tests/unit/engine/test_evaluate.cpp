@@ -323,4 +323,17 @@ TEST_CASE("engine.watch: time may not go back") {
   CHECK(watch.advance(at(2026, 6, 1)).empty());
 }
 
+TEST_CASE("engine.watch: an engine that gained an assistant after the watch was made is refused") {
+  MemoryStorage s;
+  random_store(s, 6);
+  auto config = every_assistant();
+  config.neglected_task.clear();
+  Engine engine{config};
+  Watch watch{engine, s};
+  watch.reset(at(2026, 6, 1));
+  engine.add(std::make_shared<NeglectedTaskAssistant>(NeglectedTaskConfig{}));
+  CHECK_THROWS_AS(watch.advance(at(2026, 6, 2)), conflict);
+  CHECK_THROWS_AS(watch.reset(at(2026, 6, 2)), conflict);
+}
+
 }  // namespace nudge_engine_test_evaluate
