@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -297,6 +298,7 @@ private:
     ~Work() override {
       if (done_) return;
       for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
+      for (auto c : stale_) s_.rebuild_summary(c);  // once per client, not once per undone activity
       s_.open_ = false;
     }
 
@@ -330,10 +332,16 @@ private:
       e->summary.add(a);
       s_.s_.activity_index.emplace(a.id, a.client);
       undo_.push_back([this, a] {
+        // Kept sorted by (time, id): find it by binary search (undoing a big
+        // import must not cost a pass over the client's activities per row).
         auto* en = s_.entry(a.client);
-        std::erase_if(en->activities, [&](const Activity& x) { return x.id == a.id; });
+        auto it = std::lower_bound(en->activities.begin(), en->activities.end(), a,
+                                   [](const Activity& x, const Activity& y) {
+                                     return std::pair(x.at, x.id) < std::pair(y.at, y.id);
+                                   });
+        if (it != en->activities.end() && it->id == a.id) en->activities.erase(it);
         s_.s_.activity_index.erase(a.id);
-        s_.rebuild_summary(a.client);
+        stale_.insert(a.client);
       });
     }
     void do_put_task(const Task& t) override {
@@ -409,6 +417,7 @@ private:
 
     MemoryStorage& s_;
     std::vector<std::function<void()>> undo_;
+    std::set<ClientId> stale_;  ///< clients whose summary a rollback must rebuild
     bool done_ = false;
   };
 

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -32,9 +34,11 @@ std::filesystem::path maven_data() {
 // `n` activities of clients 10 and 11 (see seed()), ids from `first`.
 std::string activities_csv(int first, int n) {
   std::string s = "id,client_id,manager_id,kind,at\n";
+  // One second apart, in time order (as an export is): each client's
+  // activities are appended, never inserted in the middle.
   for (int i = 0; i < n; ++i)
-    s += std::to_string(first + i) + (i % 2 ? ",10,2,call_out,2026-03-0" : ",11,2,email,2026-03-0") +
-         std::to_string(1 + i % 9) + "T10:00:00Z\n";
+    s += std::to_string(first + i) + (i % 2 ? ",10,2,call_out," : ",11,2,email,") +
+         fmt::format("2026-03-{:02}T{:02}:{:02}:{:02}Z\n", 1 + i / 86400, i / 3600 % 24, i / 60 % 60, i % 60);
   return s;
 }
 
