@@ -129,10 +129,7 @@ private:
       erase_deadline(old->second.deadline, id);
     ClientState st;
     bool live = false;
-    if (auto client = store_.find_client(id)) {
-      const auto summary = store_.summary_of(id);
-      if (summary) test_client(*client, *summary, st, live);
-    }
+    store_.visit_client(id, [&](const Storage::ClientSubjects& subjects) { test_client(subjects, st, live); });
     if (changes) {
       const std::vector<Hit> none;
       const auto& before = old == clients_.end() ? none : old->second.hits;
@@ -159,16 +156,16 @@ private:
       }
   }
 
-  void test_client(const Client& c, const ClientSummary& summary, ClientState& st, bool& live) {
+  void test_client(const Storage::ClientSubjects& subjects, ClientState& st, bool& live) {
+    const Client& c = *subjects.client.client;
     Context ctx;
     ctx.now = now_;
     ctx.calendar = &engine_.config().calendar;
     ctx.store = &store_;
     ctx.managers = &managers();
     ctx.pipelines = &pipelines_;
-    const ClientInfo info{c.id, c.owner, c.kind, &c, &summary};
+    const ClientInfo info{c.id, c.owner, c.kind, &c, subjects.client.summary};
     ctx.client = [&](ClientId x) { return x == c.id ? &info : nullptr; };
-    const ClientView view{&c, &summary};
     const auto& as = engine_.assistants();
     auto file = [&](std::size_t i, bool holds, Hit& h) {
       if (holds) {
@@ -182,56 +179,38 @@ private:
       }
     };
     for (std::size_t i = 0; i < as.size(); ++i) {
-      if (as[i]->feed() != Feed::clients || !as[i]->scope().matches(c)) continue;
-      Hit h;
-      const bool holds = as[i]->test(ctx, view, h);
-      file(i, holds, h);
+      if (!as[i]->scope().matches(c)) continue;
+      switch (as[i]->feed()) {
+        case Feed::clients: {
+          Hit h;
+          const bool holds = as[i]->test(ctx, subjects.client, h);
+          file(i, holds, h);
+          break;
+        }
+        case Feed::deals:
+          for (const auto& v : subjects.open_deals) {
+            if (!as[i]->scope().matches_pipeline(v.deal->pipeline)) continue;
+            Hit h;
+            const bool holds = as[i]->test(ctx, info, v, h);
+            file(i, holds, h);
+          }
+          break;
+        case Feed::invoices:
+          for (const auto* inv : subjects.unpaid_invoices) {
+            Hit h;
+            const bool holds = as[i]->test(ctx, info, *inv, h);
+            file(i, holds, h);
+          }
+          break;
+        case Feed::tasks:
+          for (const auto* t : subjects.open_tasks) {
+            Hit h;
+            const bool holds = as[i]->test(ctx, info, *t, h);
+            file(i, holds, h);
+          }
+          break;
+      }
     }
-    bool deals = false, invoices = false, tasks = false;
-    for (const auto& a : as) {
-      deals |= a->feed() == Feed::deals;
-      invoices |= a->feed() == Feed::invoices;
-      tasks |= a->feed() == Feed::tasks;
-    }
-    std::vector<Task> all_tasks;
-    if (deals || tasks) all_tasks = store_.tasks_of(c.id, false);
-    if (deals)
-      for (const auto& d : store_.deals_of(c.id)) {
-        if (!d.is_open()) continue;
-        DealView v{&d, 0, std::nullopt};
-        for (const auto& t : all_tasks) {
-          if (t.deal != d.id) continue;
-          if (t.open()) ++v.open_tasks;
-          else if (t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed)) v.last_task_closed = t.closed;
-        }
-        for (std::size_t i = 0; i < as.size(); ++i) {
-          const auto& sc = as[i]->scope();
-          if (as[i]->feed() != Feed::deals || !sc.matches(c) || !sc.matches_pipeline(d.pipeline)) continue;
-          Hit h;
-          const bool holds = as[i]->test(ctx, info, v, h);
-          file(i, holds, h);
-        }
-      }
-    if (invoices)
-      for (const auto& inv : store_.invoices_of(c.id)) {
-        if (inv.is_paid()) continue;
-        for (std::size_t i = 0; i < as.size(); ++i) {
-          if (as[i]->feed() != Feed::invoices || !as[i]->scope().matches(c)) continue;
-          Hit h;
-          const bool holds = as[i]->test(ctx, info, inv, h);
-          file(i, holds, h);
-        }
-      }
-    if (tasks)
-      for (const auto& t : all_tasks) {
-        if (!t.open()) continue;
-        for (std::size_t i = 0; i < as.size(); ++i) {
-          if (as[i]->feed() != Feed::tasks || !as[i]->scope().matches(c)) continue;
-          Hit h;
-          const bool holds = as[i]->test(ctx, info, t, h);
-          file(i, holds, h);
-        }
-      }
   }
 
   const std::unordered_map<ManagerId, Manager>& managers() {

@@ -124,6 +124,22 @@ public:
   }
 
   std::uint64_t client_count() const override { return s_.clients.size(); }
+  /// A client's subjects without copies: pointers into the store.
+  bool visit_client(ClientId id, const ClientSubjectsFn& fn) const override {
+    const auto* e = entry(id);
+    if (!e) return false;
+    std::vector<DealView> deals;
+    for (auto d : e->deals)
+      if (const auto& deal = s_.deals.at(d); deal.is_open()) deals.push_back(deal_view(deal));
+    std::vector<const Invoice*> invoices;
+    for (auto i : e->invoices)
+      if (const auto& inv = s_.invoices.at(i); !inv.is_paid()) invoices.push_back(&inv);
+    std::vector<const Task*> tasks;
+    for (auto t : e->tasks)
+      if (const auto& task = s_.tasks.at(t); task.open()) tasks.push_back(&task);
+    fn({{&e->client, &e->summary}, deals, invoices, tasks});
+    return true;
+  }
   std::optional<ClientSummary> summary_of(ClientId id) const override {
     const auto* e = entry(id);
     return e ? std::optional<ClientSummary>(e->summary) : std::nullopt;
@@ -145,15 +161,7 @@ public:
     std::vector<DealView> buf;
     for (const auto& [id, d] : s_.deals) {
       if (!d.is_open()) continue;
-      auto it = s_.deal_open_tasks.find(id);
-      DealView v{&d, it == s_.deal_open_tasks.end() ? 0 : it->second, std::nullopt};
-      if (auto dt = s_.deal_tasks.find(id); dt != s_.deal_tasks.end())
-        for (auto tid : dt->second) {
-          const auto& t = s_.tasks.at(tid);
-          if (!t.open() && t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed))
-            v.last_task_closed = t.closed;
-        }
-      buf.push_back(v);
+      buf.push_back(deal_view(d));
       flush_if_full(buf, batch, fn);
     }
     if (!buf.empty()) fn(buf);
@@ -224,6 +232,18 @@ private:
       fn(std::span<const typename Buf::value_type>(buf));
       buf.clear();
     }
+  }
+  /// An open deal with its tasks: how many are open, when the last one closed.
+  DealView deal_view(const Deal& d) const {
+    auto it = s_.deal_open_tasks.find(d.id);
+    DealView v{&d, it == s_.deal_open_tasks.end() ? 0 : it->second, std::nullopt};
+    if (auto dt = s_.deal_tasks.find(d.id); dt != s_.deal_tasks.end())
+      for (auto tid : dt->second) {
+        const auto& t = s_.tasks.at(tid);
+        if (!t.open() && t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed))
+          v.last_task_closed = t.closed;
+      }
+    return v;
   }
   const ClientEntry* entry(ClientId c) const {
     auto it = s_.clients.find(c);

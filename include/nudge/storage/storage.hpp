@@ -146,6 +146,16 @@ class Storage {
 public:
   using ClientBatchFn = std::function<void(std::span<const ClientView>)>;
   using DealBatchFn = std::function<void(std::span<const DealView>)>;
+  /// One client's subjects as the scans show them: the client with its
+  /// summary, its open deals, its unpaid invoices and its open tasks (each
+  /// ascending id). The pointers are valid during the call only.
+  struct ClientSubjects {
+    ClientView client;
+    std::span<const DealView> open_deals;
+    std::span<const Invoice* const> unpaid_invoices;
+    std::span<const Task* const> open_tasks;
+  };
+  using ClientSubjectsFn = std::function<void(const ClientSubjects&)>;
   using InvoiceBatchFn = std::function<void(std::span<const Invoice>)>;
   using TaskBatchFn = std::function<void(std::span<const Task>)>;
   static constexpr std::size_t default_batch = 4096;
@@ -186,6 +196,39 @@ public:
     for (const auto& d : deals_of(id)) s.add(d);
     for (const auto& i : invoices_of(id)) s.add(i);
     return s;
+  }
+
+  /// Calls fn with one client's subjects (see ClientSubjects); false when
+  /// there is no such client. What an incremental evaluation re-tests. The
+  /// default builds them from the plain reads (copies); an adapter that holds
+  /// them in memory hands out its own.
+  virtual bool visit_client(ClientId id, const ClientSubjectsFn& fn) const {
+    auto c = find_client(id);
+    if (!c) return false;
+    const auto summary = summary_of(id);
+    if (!summary) return false;
+    const auto tasks = tasks_of(id, false);
+    const auto deals = deals_of(id);
+    const auto invoices = invoices_of(id);
+    std::vector<DealView> views;
+    for (const auto& d : deals) {
+      if (!d.is_open()) continue;
+      DealView v{&d, 0, std::nullopt};
+      for (const auto& t : tasks) {
+        if (t.deal != d.id) continue;
+        if (t.open()) ++v.open_tasks;
+        else if (t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed)) v.last_task_closed = t.closed;
+      }
+      views.push_back(v);
+    }
+    std::vector<const Invoice*> unpaid;
+    for (const auto& i : invoices)
+      if (!i.is_paid()) unpaid.push_back(&i);
+    std::vector<const Task*> open;
+    for (const auto& t : tasks)
+      if (t.open()) open.push_back(&t);
+    fn({{&*c, &*summary}, views, unpaid, open});
+    return true;
   }
 
   /// How many clients the store holds (for progress reports); 0 = unknown.
