@@ -12,6 +12,7 @@
 
 #include <nudge/engine/apply.hpp>
 #include <nudge/engine/balance.hpp>
+#include <nudge/engine/client_index.hpp>
 #include <nudge/engine/config.hpp>
 #include <nudge/engine/evaluate.hpp>
 #include <nudge/engine/plan.hpp>
@@ -157,27 +158,7 @@ private:
     Finding finding;
   };
 
-  const ClientInfo* lookup(ClientId id) const {
-    auto it = std::lower_bound(index_.begin(), index_.end(), id,
-                               [](const ClientInfo& c, ClientId x) { return c.id < x; });
-    return it != index_.end() && it->id == id ? &*it : nullptr;
-  }
-
-  const Client* intern(const Client& c) {
-    std::string key = std::string(to_string(c.kind));
-    for (const auto& s : c.segments) key += '\x1f' + s;
-    key += '\x1e';
-    for (const auto& [l, n] : c.labels) key += l + '\x1d' + n + '\x1f';
-    auto [it, inserted] = profiles_.try_emplace(std::move(key));
-    if (inserted) {
-      auto p = std::make_unique<Client>();
-      p->kind = c.kind;
-      p->segments = c.segments;
-      p->labels = c.labels;
-      it->second = std::move(p);
-    }
-    return it->second.get();
-  }
+  const ClientInfo* lookup(ClientId id) const { return index_.find(id); }
 
   void keep(std::size_t i, std::optional<Finding> f) {
     if (!f) return;
@@ -204,7 +185,7 @@ private:
           tick("clients", views.size(), total);
           for (const auto& v : views) {
             const Client& c = *v.client;
-            index_.push_back({c.id, c.owner, c.kind, intern(c), stable_ ? v.summary : nullptr});
+            index_.rows().push_back({c.id, c.owner, c.kind, index_.profile(c), stable_ ? v.summary : nullptr});
             balancer_.count(c);
             for (const auto& [l, note] : c.labels)
               if (engine_labels_.count(l)) present_labels_.push_back({c.id, l, note});
@@ -221,7 +202,7 @@ private:
           for (const auto& v : views) {
             const auto* info = lookup(v.deal->client);
             if (!info) continue;
-            count_forecast(*v.deal);
+            forecast_.add(*v.deal);
             for (auto i : by_feed[1]) {
               const auto& sc = assistants_[i]->scope();
               if (sc.matches(*info->profile) && sc.matches_pipeline(v.deal->pipeline))
@@ -576,20 +557,7 @@ private:
     }
   }
 
-  void count_forecast(const Deal& d) {
-    auto& row = forecast_[{d.owner, d.amount.currency}];
-    ++row.open_deals;
-    row.amount_cents += d.amount.cents;
-    row.weighted += d.amount.to_decimal() * d.probability;
-  }
-
-  void forecast() {
-    for (auto& [k, row] : forecast_) {
-      row.owner = k.first;
-      row.currency = k.second;
-      plan_.forecast.push_back(row);
-    }
-  }
+  void forecast() { plan_.forecast = forecast_.rows(); }
 
   struct PresentLabel {
     ClientId client;
@@ -606,14 +574,13 @@ private:
   Context ctx_;
   Date today_{};
   Plan plan_;
-  std::vector<ClientInfo> index_;
-  std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
+  ClientIndex index_;
   Balancer balancer_{managers_, today_};
   std::set<std::string> engine_labels_;
   std::vector<PresentLabel> present_labels_;
   std::vector<Raw> raw_;
   std::unordered_map<ClientId, Client> clients_;
-  std::map<std::pair<ManagerId, std::string>, ForecastRow> forecast_;
+  ForecastTally forecast_;
 };
 
 }  // namespace detail

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <nudge/engine/balance.hpp>
+#include <nudge/engine/client_index.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/progress.hpp>
 #include <nudge/rules/assistant.hpp>
@@ -174,20 +175,12 @@ public:
     scan_tasks();
     group();
     propose_owners();
-    for (auto& [k, row] : forecast_) {
-      row.owner = k.first;
-      row.currency = k.second;
-      out_.forecast.push_back(row);
-    }
+    out_.forecast = forecast_.rows();
     return std::move(out_);
   }
 
 private:
-  const ClientInfo* lookup(ClientId id) const {
-    auto it = std::lower_bound(index_.begin(), index_.end(), id,
-                               [](const ClientInfo& c, ClientId x) { return c.id < x; });
-    return it != index_.end() && it->id == id ? &*it : nullptr;
-  }
+  const ClientInfo* lookup(ClientId id) const { return index_.find(id); }
 
   /// Splits [0, n) into the pool's slices and runs fn(slice, begin, end) on each,
   /// then appends each slice's hits in slice order.
@@ -215,13 +208,14 @@ private:
     store_.scan_clients(
         [&](std::span<const ClientView> views) {
           tick("clients", index_.size(), total);
-          const std::size_t base = index_.size();
-          index_.resize(base + views.size());
+          auto& rows = index_.rows();
+          const std::size_t base = rows.size();
+          rows.resize(base + views.size());
           sliced(views.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
               const auto& v = views[j];
               const Client& c = *v.client;
-              index_[base + j] = {c.id, c.owner, c.kind, stable_ ? &c : nullptr, stable_ ? v.summary : nullptr};
+              rows[base + j] = {c.id, c.owner, c.kind, stable_ ? &c : nullptr, stable_ ? v.summary : nullptr};
               for (auto i : feed) {
                 if (!assistants_[i]->scope().matches(c)) continue;
                 Hit h;
@@ -235,7 +229,7 @@ private:
           // Profiles and loads: once per client, on this thread.
           for (std::size_t j = 0; j < views.size(); ++j) {
             const Client& c = *views[j].client;
-            if (!stable_) index_[base + j].profile = intern(c);
+            if (!stable_) rows[base + j].profile = index_.profile(c);
             if (releases_) balancer_.count(c);
           }
         },
@@ -267,7 +261,7 @@ private:
             }
           });
           for (const auto& v : views)
-            if (lookup(v.deal->client)) count_forecast(*v.deal);
+            if (lookup(v.deal->client)) forecast_.add(*v.deal);
         },
         options_.batch);
     tick("deals", seen, 0);
@@ -336,29 +330,6 @@ private:
     }
   }
 
-  const Client* intern(const Client& c) {
-    std::string key = std::string(to_string(c.kind));
-    for (const auto& s : c.segments) key += '\x1f' + s;
-    key += '\x1e';
-    for (const auto& [l, n] : c.labels) key += l + '\x1d' + n + '\x1f';
-    auto [it, inserted] = profiles_.try_emplace(std::move(key));
-    if (inserted) {
-      auto p = std::make_unique<Client>();
-      p->kind = c.kind;
-      p->segments = c.segments;
-      p->labels = c.labels;
-      it->second = std::move(p);
-    }
-    return it->second.get();
-  }
-
-  void count_forecast(const Deal& d) {
-    auto& row = forecast_[{d.owner, d.amount.currency}];
-    ++row.open_deals;
-    row.amount_cents += d.amount.cents;
-    row.weighted += d.amount.to_decimal() * d.probability;
-  }
-
   const std::vector<std::shared_ptr<const Assistant>>& assistants_;
   const Storage& store_;
   const EvaluateOptions& options_;
@@ -369,12 +340,11 @@ private:
   bool stable_ = false;
   bool releases_ = false;
   std::vector<std::size_t> by_feed_[4];
-  std::vector<ClientInfo> index_;
-  std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
+  ClientIndex index_;
   std::vector<std::vector<Hit>> buffers_;
   std::vector<Hit> raw_;
   Balancer balancer_{managers_, today_};
-  std::map<std::pair<ManagerId, std::string>, ForecastRow> forecast_;
+  ForecastTally forecast_;
   Evaluation out_;
 };
 
