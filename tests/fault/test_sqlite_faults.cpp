@@ -36,6 +36,7 @@
 
 #include <nudge/sqlite/sqlite_storage.hpp>
 #include <support/engine_support.hpp>
+#include <support/temp_dir.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
 // Every round forks. A child writing to memory its parent touched pays a
@@ -67,21 +68,6 @@ EngineConfig config() {
   return c;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() / ("nudge-fault-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 /// A seeded small company whose plan at `now` holds a few hundred actions of
 /// every kind: forgotten and released clients, unpaid invoices and debtors,

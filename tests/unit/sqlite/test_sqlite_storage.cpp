@@ -15,6 +15,7 @@
 
 #include <nudge/sqlite/sqlite_storage.hpp>
 #include <support/fixtures.hpp>
+#include <support/temp_dir.hpp>
 
 // Own namespace: the tests build as a unity build.
 namespace nudge_sqlite_test_sqlite_storage {
@@ -23,28 +24,6 @@ using namespace nudge;
 using namespace nudge::test;
 
 namespace {
-
-/// A directory of its own per test, removed afterwards.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path() /
-           ("nudge-sqlite-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  [[nodiscard]] std::string file(const char* name) const { return (path / name).string(); }
-};
-
-std::string bytes_of(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 /// The first column of the first row of a statement run on a raw connection.
 std::string query(sqlite3* db, const char* sql) {
