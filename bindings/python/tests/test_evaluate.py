@@ -2,7 +2,6 @@
 any number of threads; a Watch keeps them current as facts change and time
 passes, and always equals a fresh evaluate."""
 
-import signal
 import threading
 import time
 from datetime import datetime, timedelta
@@ -11,10 +10,9 @@ import pytest
 
 import nudge
 from nudge import ActivityKind
-from conftest import BENCH_NOW, activity, at, client, manager
+from conftest import BENCH_NOW, activity, at, big_store, client, interrupted, long_enough, manager
 from pystore import DictStorage
 from test_assistant import VipSilence, seed as seed_vip
-from test_interrupt import big_store
 from test_python_storage import seed_mixed
 
 
@@ -302,31 +300,11 @@ def test_evaluate_releases_the_gil_over_a_cpp_store(big):
     assert any(begin + margin < x < end - margin for x in stamps)  # the other thread ran meanwhile
 
 
-def test_evaluate_interrupt_signal_stops_it(big):
-    store = big
+def test_evaluate_interrupt_signal_stops_it():
     engine = nudge.Engine()
-    started = time.perf_counter()
-    full = engine.evaluate(store, BENCH_NOW, batch=1024)
-    took = time.perf_counter() - started
+    store, full, took = long_enough(lambda s: engine.evaluate(s, BENCH_NOW, batch=1024), 200_000)
     assert len(full) >= 200_000
-    if took < 0.05:
-        pytest.skip(f"evaluate took {took:.3f}s: too fast to interrupt reliably")
-
-    def on_alarm(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    got = []
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            started = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, took / 10)
-            got.append(engine.evaluate(store, BENCH_NOW, batch=1024))
-            time.sleep(5)  # only reached when evaluate finished before the signal
-    finally:
-        stopped = time.perf_counter() - started
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    got, stopped = interrupted(lambda: engine.evaluate(store, BENCH_NOW, batch=1024), took / 10)
     assert got == []
     assert stopped < took * 0.6  # stopped inside evaluate (the GIL released), not after it
     assert len(engine.evaluate(store, BENCH_NOW)) == len(full)

@@ -1,22 +1,10 @@
 """Ctrl-C (KeyboardInterrupt) stops a long plan cleanly, and a load rolls back."""
 
-import signal
-import time
-
 import pytest
 
 import nudge
-from conftest import BENCH_NOW, at
+from conftest import BENCH_NOW, T0, at, big_store, interrupted, long_enough
 from pystore import DictStorage
-
-T0 = int(at(2025, 1, 1).timestamp())
-
-
-def big_store(n):
-    s = nudge.MemoryStorage()
-    s.bulk_load(managers=[(1, "Head"), (2, "Ivanova", 1)],
-                clients=((i, f"client {i}", 2, "smb", "B2B", T0) for i in range(1, n + 1)))
-    return s
 
 
 def test_interrupt_python_storage_scan_raising_keyboard_interrupt():
@@ -36,28 +24,10 @@ def test_interrupt_python_storage_scan_raising_keyboard_interrupt():
 
 
 def test_interrupt_signal_during_a_long_plan_stops_it():
-    store = big_store(100_000)
     engine = nudge.Engine()
-    started = time.perf_counter()
-    full = engine.plan(store, BENCH_NOW)
-    took = time.perf_counter() - started
+    store, full, took = long_enough(lambda s: engine.plan(s, BENCH_NOW), 100_000)
     assert len(full.findings) >= 100_000
-    if took < 0.05:
-        pytest.skip(f"the plan took {took:.3f}s: too fast to interrupt reliably")
-
-    def on_alarm(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    got = []
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            signal.setitimer(signal.ITIMER_REAL, took / 10)
-            got.append(engine.plan(store, BENCH_NOW))
-            time.sleep(5)  # only reached when the plan finished before the signal
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    got, _ = interrupted(lambda: engine.plan(store, BENCH_NOW), took / 10)
     assert got == []  # stopped inside the plan
     again = engine.plan(store, BENCH_NOW)  # nothing was left half-done
     assert len(again.findings) == len(full.findings) and len(again) == len(full)

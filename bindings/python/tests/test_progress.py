@@ -5,17 +5,8 @@ nudge.Cancelled; client_count gives the total (also from a Python storage)."""
 import pytest
 
 import nudge
-from conftest import BENCH_NOW, at
+from conftest import BENCH_NOW, at, big_store
 from pystore import DictStorage
-
-T0 = int(at(2025, 1, 1).timestamp())
-
-
-def big_store(n):
-    s = nudge.MemoryStorage()
-    s.bulk_load(managers=[(1, "Head"), (2, "Ivanova", 1)],
-                clients=((i, f"client {i}", 2, "smb", "B2B", T0) for i in range(1, n + 1)))
-    return s
 
 
 def test_progress_reports_each_batch_with_the_total():
