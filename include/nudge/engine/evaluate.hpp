@@ -244,11 +244,13 @@ private:
         [&](std::span<const DealView> views) {
           tick("deals", seen, 0);
           seen += views.size();
+          known_.assign(views.size(), 0);
           sliced(views.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
               const auto& v = views[j];
               const auto* info = lookup(v.deal->client);
               if (!info) continue;
+              known_[j] = 1;
               for (auto i : feed) {
                 const auto& sc = assistants_[i]->scope();
                 if (!sc.matches(*info->profile) || !sc.matches_pipeline(v.deal->pipeline)) continue;
@@ -260,8 +262,10 @@ private:
               }
             }
           });
-          for (const auto& v : views)
-            if (lookup(v.deal->client)) forecast_.add(*v.deal);
+          // The forecast sums in scan order on this thread (the same sums on
+          // any number of threads), over the deals the slices found a client for.
+          for (std::size_t j = 0; j < views.size(); ++j)
+            if (known_[j]) forecast_.add(*views[j].deal);
         },
         options_.batch);
     tick("deals", seen, 0);
@@ -342,6 +346,7 @@ private:
   std::vector<std::size_t> by_feed_[4];
   ClientIndex index_;
   std::vector<std::vector<Hit>> buffers_;
+  std::vector<char> known_;  ///< per deal of the current batch: its client is in the index
   std::vector<Hit> raw_;
   Balancer balancer_{managers_, today_};
   ForecastTally forecast_;

@@ -180,34 +180,22 @@ private:
     };
     for (std::size_t i = 0; i < as.size(); ++i) {
       if (!as[i]->scope().matches(c)) continue;
+      auto test = [&](const auto&... subject) {
+        Hit h;
+        const bool holds = as[i]->test(ctx, subject..., h);
+        file(i, holds, h);
+      };
       switch (as[i]->feed()) {
-        case Feed::clients: {
-          Hit h;
-          const bool holds = as[i]->test(ctx, subjects.client, h);
-          file(i, holds, h);
-          break;
-        }
+        case Feed::clients: test(subjects.client); break;
         case Feed::deals:
-          for (const auto& v : subjects.open_deals) {
-            if (!as[i]->scope().matches_pipeline(v.deal->pipeline)) continue;
-            Hit h;
-            const bool holds = as[i]->test(ctx, info, v, h);
-            file(i, holds, h);
-          }
+          for (const auto& v : subjects.open_deals)
+            if (as[i]->scope().matches_pipeline(v.deal->pipeline)) test(info, v);
           break;
         case Feed::invoices:
-          for (const auto* inv : subjects.unpaid_invoices) {
-            Hit h;
-            const bool holds = as[i]->test(ctx, info, *inv, h);
-            file(i, holds, h);
-          }
+          for (const auto* inv : subjects.unpaid_invoices) test(info, *inv);
           break;
         case Feed::tasks:
-          for (const auto* t : subjects.open_tasks) {
-            Hit h;
-            const bool holds = as[i]->test(ctx, info, *t, h);
-            file(i, holds, h);
-          }
+          for (const auto* t : subjects.open_tasks) test(info, *t);
           break;
       }
     }

@@ -197,13 +197,23 @@ protected:
       h.since = Instant::min();  // unknown: test again at every move of time
       return false;
     }
-    h.subject = f->subject;
-    h.client = f->client;
-    h.owner = f->owner;
+    aim(h, f->subject, f->client, f->owner);
     h.since = f->since;
     h.cents = f->cents.value_or(0);
     return true;
   }
+  /// Points a hit at its subject: the subject, its client and the owner the
+  /// finding is about (a deal's or a task's own, a client's for an invoice).
+  static void aim(Hit& h, const Client& c) { aim(h, SubjectRef::of(c.id), c.id, c.owner); }
+  static void aim(Hit& h, const Deal& d) { aim(h, SubjectRef::of(d.id), d.client, d.owner); }
+  static void aim(Hit& h, const Invoice& i, ManagerId owner) { aim(h, SubjectRef::of(i.id), i.client, owner); }
+  static void aim(Hit& h, const Task& t) { aim(h, SubjectRef::of(t.id), t.client, t.assignee); }
+  static void aim(Hit& h, SubjectRef subject, ClientId client, ManagerId owner) {
+    h.subject = subject;
+    h.client = client;
+    h.owner = owner;
+  }
+
   /// A finding made from a hit: rule, subject, client, owner, since, amount.
   [[nodiscard]] Finding finding_of(const Hit& h) const {
     Finding f;

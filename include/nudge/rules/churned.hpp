@@ -77,9 +77,7 @@ public:
   }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
-    h.subject = SubjectRef::of(v.client->id);
-    h.client = v.client->id;
-    h.owner = v.client->owner;
+    aim(h, *v.client);
     const auto o = orders(*v.summary);
     if (!o) return false;
     h.anchor = o->last;

@@ -35,9 +35,7 @@ public:
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {
     const Deal& d = *v.deal;
-    h.subject = SubjectRef::of(d.id);
-    h.client = d.client;
-    h.owner = d.owner;
+    aim(h, d);
     if (!d.is_open()) return false;
     h.anchor = d.opened;
     h.cents = d.amount.cents;

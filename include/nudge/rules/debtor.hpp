@@ -36,9 +36,7 @@ public:
   [[nodiscard]] const DebtorConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {
-    h.subject = SubjectRef::of(i.id);
-    h.client = i.client;
-    h.owner = c.owner;
+    aim(h, i, c.owner);
     if (i.is_paid() || i.outstanding_cents() <= 0) return false;
     h.anchor = i.due;
     h.cents = i.outstanding_cents();

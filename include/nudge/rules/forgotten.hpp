@@ -48,9 +48,7 @@ public:
   }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
-    h.subject = SubjectRef::of(v.client->id);
-    h.client = v.client->id;
-    h.owner = v.client->owner;
+    aim(h, *v.client);
     const auto st = state(ctx, v);
     if (!st) {
       // Exempt while an open task is due at or after now: test again once it is past due.

@@ -26,9 +26,7 @@ public:
   [[nodiscard]] const NeglectedTaskConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const Task& t, Hit& h) const override {
-    h.subject = SubjectRef::of(t.id);
-    h.client = t.client;
-    h.owner = t.assignee;
+    aim(h, t);
     if (t.state != TaskState::attention) return false;
     h.anchor = t.planned_start.value_or(t.created);
     h.since = ctx.calendar->advance(h.anchor, c_.grace);

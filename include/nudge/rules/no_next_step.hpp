@@ -27,9 +27,7 @@ public:
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {
     const Deal& d = *v.deal;
-    h.subject = SubjectRef::of(d.id);
-    h.client = d.client;
-    h.owner = d.owner;
+    aim(h, d);
     if (!d.is_open() || v.open_tasks > 0) return false;
     h.anchor = d.stage_entered;
     if (v.last_task_closed && *v.last_task_closed > h.anchor) h.anchor = *v.last_task_closed;

@@ -34,9 +34,7 @@ public:
   [[nodiscard]] const ReleaseConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
-    h.subject = SubjectRef::of(v.client->id);
-    h.client = v.client->id;
-    h.owner = v.client->owner;
+    aim(h, *v.client);
     if (v.client->release_locked) return false;
     if (!forgotten_.scope().matches(*v.client)) return false;  // not forgotten, so never released
     const auto st = forgotten_.state(ctx, v);

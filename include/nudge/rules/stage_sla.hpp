@@ -37,9 +37,7 @@ public:
   /// `seconds` = time used minus the limit (negative while within it).
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {
     const Deal& d = *v.deal;
-    h.subject = SubjectRef::of(d.id);
-    h.client = d.client;
-    h.owner = d.owner;
+    aim(h, d);
     if (!d.is_open()) return false;
     const Stage* st = stage_of(ctx, d);
     if (!st || !st->limit) return false;

@@ -27,9 +27,7 @@ public:
   [[nodiscard]] const UnpaidConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {
-    h.subject = SubjectRef::of(i.id);
-    h.client = i.client;
-    h.owner = c.owner;
+    aim(h, i, c.owner);
     if (i.is_paid()) return false;
     h.anchor = i.issued;
     h.cents = i.outstanding_cents();
