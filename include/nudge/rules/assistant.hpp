@@ -55,6 +55,21 @@ struct Hit {
   friend bool operator==(const Hit&, const Hit&) = default;
 };
 
+/// How a hit that holds changes with time alone, told by a test that knows it
+/// exactly (Context::aging). From the test's `now` until `until`, every field
+/// of the hit stays as the test left it except `seconds`, which grows by
+/// `calendar->elapsed(now, t, basis)` at a later `t` while `runs` (and stays
+/// put while not). A fresh test at any `t` before `until` would give exactly
+/// that hit, so an incremental evaluation (Watch) ages it when it is read and
+/// tests the subject again only at `until` (a hold starts or ends) or after
+/// an event.
+struct Aging {
+  TimeBasis basis = TimeBasis::calendar;
+  bool runs = true;                ///< false: the figures stand still (a hold pauses the clock)
+  Instant until = Instant::max();  ///< the first moment this no longer describes the hit
+  bool known = false;              ///< set by the assistant when it filled the rest
+};
+
 /// What an assistant can see while it inspects a subject. Read-only.
 struct Context {
   Instant now{};
@@ -64,6 +79,11 @@ struct Context {
   const std::unordered_map<std::string, Pipeline>* pipelines = nullptr;
   /// Looks a client up in the plan's index (nullptr when unknown).
   std::function<const ClientInfo*(ClientId)> client;
+  /// Set by an incremental evaluation (Watch) before each test, nullptr
+  /// elsewhere: a test whose hit holds and changes with time may say how
+  /// (Aging) instead of being tested again at every move of time. Optional;
+  /// an assistant that leaves it alone is tested again (varies_with_time).
+  Aging* aging = nullptr;
 
   [[nodiscard]] const Manager* manager(ManagerId id) const {
     auto it = managers->find(id);
@@ -146,8 +166,9 @@ public:
   }
   /// True when a hit that holds changes with time alone (its figures, or
   /// whether it holds), so an incremental evaluation tests it at every move of
-  /// time. The default (true) is safe; built-ins whose hits stay as they are
-  /// once they hold say false.
+  /// time, unless the test tells it how the hit ages (Context::aging). The
+  /// default (true) is safe; built-ins whose hits stay as they are once they
+  /// hold say false.
   [[nodiscard]] virtual bool varies_with_time() const { return true; }
   [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const Invoice&) const {
     return std::nullopt;

@@ -56,6 +56,7 @@ public:
     h.seconds = (used - limit.length).count();
     if (used > threshold) {
       h.since = d.stage_entered;
+      if (ctx.aging) describe_aging(ctx, d, limit.basis, *ctx.aging);
       return true;
     }
     // Within the limit: the clock reaches the threshold after the time left,
@@ -130,6 +131,37 @@ public:
   }
 
 private:
+  [[nodiscard]] bool pauses(const Hold& x) const {
+    return c_.pause_on.empty() || std::find(c_.pause_on.begin(), c_.pause_on.end(), x.reason) != c_.pause_on.end();
+  }
+
+  /// How a breach that holds at ctx.now ages (see Aging): the used time grows
+  /// by the clock's elapsed time on the limit's basis while no pausing hold
+  /// runs, and stands still while one does, until the next pausing hold
+  /// starts or ends. Exact because the clock's runs keep their shape until
+  /// then: only the last run's end (now) moves, and elapsed() is additive.
+  /// Left unset (the Watch tests again at every move) when the stage entry or
+  /// an earlier visit counted lies after now, where the runs change shape.
+  void describe_aging(const Context& ctx, const Deal& d, TimeBasis basis, Aging& a) const {
+    if (d.stage_entered > ctx.now) return;
+    if (!c_.restart_on_reentry)
+      for (const auto& x : d.history)
+        if (x.stage == d.stage && x.left && (*x.left > ctx.now || x.entered > ctx.now)) return;
+    Aging out{.basis = basis, .runs = true, .until = Instant::max(), .known = true};
+    for (const auto& x : d.holds) {
+      if (!pauses(x)) continue;
+      if (x.from > ctx.now) {
+        out.until = std::min(out.until, x.from);  // a hold starts: test again then
+      } else if (!x.to) {
+        out.runs = false;  // an open hold: stands still until an event
+      } else if (*x.to > ctx.now) {
+        out.runs = false;
+        out.until = std::min(out.until, *x.to);  // the hold ends: test again then
+      }
+    }
+    a = out;
+  }
+
   [[nodiscard]] static const Stage* stage_of(const Context& ctx, const Deal& d) {
     const Pipeline* p = ctx.pipeline(d.pipeline);
     return p ? p->find(d.stage) : nullptr;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <tuple>
@@ -208,12 +210,37 @@ std::vector<Hit> without_picks(std::vector<Hit> hits) {
 }
 
 /// One random event on one client, written to the store; returns the client.
-ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int64_t& next_id) {
+/// With `holds`, deals are also put on hold (from a moment around now, with
+/// or without an end, for one of two reasons) and released.
+ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int64_t& next_id, bool holds = false) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
   const ClientId c{1 + pick(240)};
   const auto owner = s.find_client(c)->owner;
   auto w = s.begin();
-  switch (pick(6)) {
+  auto open_deal = [&]() -> std::optional<Deal> {
+    auto ds = s.deals_of(c);
+    std::erase_if(ds, [](const Deal& d) { return !d.is_open(); });
+    if (ds.empty()) return std::nullopt;
+    return ds[static_cast<std::size_t>(pick(static_cast<int>(ds.size())))];
+  };
+  switch (pick(holds ? 8 : 6)) {
+    case 6: {  // a deal is put on hold
+      auto d = open_deal();
+      if (!d) break;
+      Hold h{now + std::chrono::hours{pick(96) - 48}, std::nullopt, pick(2) ? "client" : "legal"};
+      if (pick(3)) h.to = h.from + std::chrono::minutes{1 + pick(300 * 60)};
+      d->holds.push_back(h);
+      w->put_deal(*d);
+      break;
+    }
+    case 7: {  // the deal's open holds end
+      auto d = open_deal();
+      if (!d) break;
+      for (auto& h : d->holds)
+        if (!h.to) h.to = std::max(h.from, now - std::chrono::hours{pick(24)});
+      w->put_deal(*d);
+      break;
+    }
     case 0: {  // a call or an e-mail
       auto a = activity(++next_id, c.value(), owner.value(), pick(2) ? ActivityKind::call_out : ActivityKind::email, now);
       w->add_activity(a);
@@ -273,6 +300,75 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
 
 }  // namespace
 
+/// The same hit, perhaps with another `seconds` (a measure the changes do not report).
+bool same_but_seconds(Hit a, const Hit& b) {
+  a.seconds = b.seconds;
+  return a == b;
+}
+
+/// Checks that `changes` are exactly the difference between the hits before
+/// and after a move, `seconds` aside: ended hits are hits of before, started
+/// ones hits of after, and every other hit of after is a hit of before with
+/// perhaps another `seconds` (the stage SLA's excess, grown or held).
+void check_changes(const std::vector<Hit>& before, const WatchChanges& changes, const std::vector<Hit>& got) {
+  using Id = std::tuple<std::uint32_t, int, std::int64_t>;
+  auto id = [](const Hit& h) { return Id{h.assistant, static_cast<int>(h.subject.kind), h.subject.id}; };
+  std::map<Id, Hit> now, from_changes;
+  for (const auto& h : got) now.emplace(id(h), h);
+  for (const auto& h : before) from_changes.emplace(id(h), h);
+  std::map<Id, Hit> ended;
+  for (const auto& h : changes.ended) {
+    CHECK(std::find(before.begin(), before.end(), h) != before.end());
+    CHECK(from_changes.erase(id(h)) == 1);
+    ended.emplace(id(h), h);
+  }
+  for (const auto& h : changes.started) {
+    CHECK(std::find(got.begin(), got.end(), h) != got.end());
+    CHECK(from_changes.insert_or_assign(id(h), h).second);
+    auto e = ended.find(id(h));
+    if (e != ended.end()) CHECK_FALSE(same_but_seconds(e->second, h));  // reported for more than its seconds
+  }
+  REQUIRE(from_changes.size() == now.size());
+  for (const auto& [k, h] : now) {
+    auto it = from_changes.find(k);
+    REQUIRE(it != from_changes.end());
+    CHECK(same_but_seconds(it->second, h));
+  }
+}
+
+BusinessCalendar berlin_calendar() {
+  return BusinessCalendar::weekdays("Europe/Berlin")
+      .with_holiday(HolidayRule::fixed(12, 25, "Christmas Day"))
+      .with_holiday(HolidayRule::fixed(1, 1, "New Year"))
+      .with_holiday(HolidayRule::easter(-2, "Good Friday"))
+      .with_hours_all(std::chrono::hours{9}, std::chrono::hours{17});
+}
+
+/// Stage limits in business hours (lead, 20), business days (offer, 4) and
+/// calendar days (contract, 9); a second stage SLA that pauses only for legal
+/// holds and counts earlier visits.
+void business_sla(EngineConfig& c) {
+  c.calendar = berlin_calendar();
+  if (c.pipelines.empty()) c.pipelines.push_back(sales_pipeline());
+  auto& p = c.pipelines.front();
+  p.stages[0].limit = Period::business_hours(20);
+  p.stages[1].limit = Period::business_days(4);
+  p.stages[2].limit = Period::days(9);
+  if (c.stage_sla.empty()) c.stage_sla.emplace_back();
+  StageSlaConfig legal;
+  legal.id = "stage_sla_legal";
+  legal.pause_on = {"legal"};
+  legal.restart_on_reentry = false;
+  c.stage_sla.push_back(legal);
+}
+
+/// Every assistant, on a business calendar in a zone with DST and holidays.
+EngineConfig business_time() {
+  auto c = every_assistant();
+  business_sla(c);
+  return c;
+}
+
 TEST_CASE("engine.watch: incremental hits equal a full evaluation on random event streams") {
   for (std::uint32_t seed : {11u, 12u}) {
     CAPTURE(seed);
@@ -294,14 +390,7 @@ TEST_CASE("engine.watch: incremental hits equal a full evaluation on random even
       const auto got = watch.hits();
       CAPTURE(step);
       CHECK(got == without_picks(engine.evaluate(s, now).hits));
-      // The changes are exactly the difference.
-      auto key = [](const Hit& h) { return std::tuple(h.assistant, h.subject.id, to_unix(h.since), h.seconds); };
-      std::set<decltype(key(Hit{}))> expect, from_changes;
-      for (const auto& h : got) expect.insert(key(h));
-      for (const auto& h : before) from_changes.insert(key(h));
-      for (const auto& h : changes.ended) from_changes.erase(key(h));
-      for (const auto& h : changes.started) from_changes.insert(key(h));
-      CHECK(from_changes == expect);
+      check_changes(before, changes, got);
       started += changes.started.size();
       ended += changes.ended.size();
       tested += changes.clients_tested;
@@ -311,6 +400,109 @@ TEST_CASE("engine.watch: incremental hits equal a full evaluation on random even
     CHECK(ended > 5);
     CHECK(tested < 80u * 240u / 2);
   }
+}
+
+TEST_CASE("engine.watch: business-time limits, holds, quiet stretches and long jumps") {
+  for (std::uint32_t seed : {21u, 22u, 23u}) {
+    CAPTURE(seed);
+    MemoryStorage s;
+    random_store(s, seed);
+    Engine engine{business_time()};
+    Watch watch{engine, s};
+    // After every generated deal entered its stage; the end of DST, Christmas,
+    // New Year, Good Friday and the start of DST ahead.
+    Instant now = at(2026, 10, 20, 7, 30);
+    watch.reset(now);
+    REQUIRE(without_picks(engine.evaluate(s, now).hits) == watch.hits());
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
+    std::int64_t next_id = 200000;
+    std::size_t quiet_tested = 0, quiet_moves = 0, sla_hits = 0;
+    for (int step = 0; step < 120; ++step) {
+      switch (pick(6)) {
+        case 0: break;                                                 // the same moment again
+        case 1: now += std::chrono::minutes{1 + pick(90)}; break;      // within a working day
+        case 2: now += std::chrono::hours{1 + pick(30)}; break;
+        case 3: now += Days{1 + pick(4)}; break;
+        case 4: now += Days{20 + pick(70)}; break;                     // a long jump
+        default: now += std::chrono::seconds{1 + pick(7 * 86400)}; break;
+      }
+      const bool quiet = pick(3) == 0;  // several moves with no events in between
+      if (!quiet)
+        for (int k = 1 + pick(5); k > 0; --k) watch.touch(random_event(s, rng, now, next_id, true));
+      const auto before = watch.hits();
+      const auto changes = watch.advance(now);
+      const auto got = watch.hits();
+      CAPTURE(step);
+      CAPTURE(iso_instant(now));
+      REQUIRE(got == without_picks(engine.evaluate(s, now).hits));
+      check_changes(before, changes, got);
+      const auto sla = static_cast<std::size_t>(std::count_if(got.begin(), got.end(), [&](const Hit& h) {
+        return engine.assistants()[h.assistant]->id().starts_with("stage_sla");
+      }));
+      sla_hits += sla;
+      if (quiet) {
+        quiet_tested += changes.clients_tested;
+        ++quiet_moves;
+      }
+    }
+    // Breaches were there to age, and moves without events tested only the
+    // clients whose deadline fell due, not every breach.
+    CHECK(sla_hits > 120u * 10u);
+    CHECK(quiet_moves > 20u);
+    CHECK(quiet_tested < sla_hits / 4);
+  }
+}
+
+TEST_CASE("engine.watch: a breach ages without being tested again, and a hold is a deadline") {
+  MemoryStorage s;
+  edit(s, [&](UnitOfWork& w) {
+    w.put_manager(manager(1, "Head"));
+    w.put_client(client(10, "Acme", 1));
+    // Monday 2026-03-02 11:00 Berlin; the lead's limit is 20 business hours (09-17).
+    auto d = deal(7, 10, 1, "lead", at(2026, 3, 2, 10));
+    d.pipeline = "sales";
+    d.stage_entered = d.opened;
+    d.holds.push_back({at(2026, 3, 9, 12), at(2026, 3, 10, 12), "legal"});  // next week, a day on hold
+    w.put_deal(d);
+  });
+  auto config = bare_config();
+  business_sla(config);
+  Engine engine{config};
+  Watch watch{engine, s};
+  auto sla = [&] {
+    std::vector<std::int64_t> out;
+    for (const auto& h : watch.hits()) out.push_back(h.seconds / 3600);
+    return out;
+  };
+  auto check_full = [&] { CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits); };
+  watch.reset(at(2026, 3, 6, 12));  // Friday 13:00 Berlin: 6 + 3 * 8 + 4 = 34 business hours used
+  CHECK(sla() == std::vector<std::int64_t>{14, 14});
+  CHECK(watch.pending() == 1);  // the hold's start
+  auto c = watch.advance(at(2026, 3, 9, 10));  // Monday 11:00 Berlin: 4 + 2 more hours, the client is not tested
+  CHECK(c.clients_tested == 0);
+  CHECK(c.empty());
+  CHECK(sla() == std::vector<std::int64_t>{20, 20});
+  check_full();
+  c = watch.advance(at(2026, 3, 9, 12));  // the hold starts: tested again, nothing to report
+  CHECK(c.clients_tested == 1);
+  CHECK(c.empty());
+  CHECK(sla() == std::vector<std::int64_t>{22, 22});
+  c = watch.advance(at(2026, 3, 10, 9));  // on hold: stands still, not tested
+  CHECK(c.clients_tested == 0);
+  CHECK(sla() == std::vector<std::int64_t>{22, 22});
+  check_full();
+  // The hold ended on Tuesday 13:00 Berlin: tested once, then ageing again
+  // (4 + 8 + 1 more hours); its seconds grew, which is not a change.
+  c = watch.advance(at(2026, 3, 12, 9));
+  CHECK(c.clients_tested == 1);
+  CHECK(c.empty());
+  CHECK(sla() == std::vector<std::int64_t>{35, 35});
+  check_full();
+  c = watch.advance(at(2026, 4, 20, 9));  // weeks later, past Good Friday, Easter and DST: not tested
+  CHECK(c.clients_tested == 0);
+  check_full();
+  CHECK(watch.pending() == 0);
 }
 
 TEST_CASE("engine.watch: time may not go back") {
