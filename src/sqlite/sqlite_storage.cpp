@@ -8,11 +8,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <new>
 #include <type_traits>
 #include <unordered_map>
+#include <variant>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -161,35 +164,33 @@ constexpr const char* sql_set_client_label =
     "INSERT INTO client_labels(client_id, label, note) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(client_id, label) DO UPDATE SET note = excluded.note";
 constexpr const char* sql_clear_client_label = "DELETE FROM client_labels WHERE client_id = ?1 AND label = ?2";
-// One statement per summary slot (the column cannot be a parameter).
-constexpr std::array<const char*, activity_kind_count + 1> sql_summary_slot{
-    "UPDATE client_summary SET last_call_in = max(coalesce(last_call_in, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_call_out = max(coalesce(last_call_out, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_call_missed = max(coalesce(last_call_missed, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_email = max(coalesce(last_email, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_meeting = max(coalesce(last_meeting, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_message = max(coalesce(last_message, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_note = max(coalesce(last_note, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_document = max(coalesce(last_document, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_other = max(coalesce(last_other, ?2), ?2) WHERE client_id = ?1",
-    "UPDATE client_summary SET last_forced_contact = max(coalesce(last_forced_contact, ?2), ?2) WHERE client_id = ?1",
-};
 static_assert(activity_kind_count == 9, "client_summary has one column per ActivityKind");
+// The summary slot an activity moves: its kind's, or the forced contact's.
 constexpr std::size_t forced_slot = activity_kind_count;
-// The task facts of a summary, recomputed from the client's tasks (indexed);
-// the latest due date counts only tasks people made (no origin), as ClientSummary::add does.
-constexpr const char* sql_summary_tasks =
-    "UPDATE client_summary SET "
-    "open_tasks = (SELECT count(*) FROM tasks WHERE client_id = ?1 AND state IN ('attention', 'in_progress')), "
-    "latest_open_due = (SELECT max(due) FROM tasks WHERE client_id = ?1 AND state IN ('attention', 'in_progress') "
-    "AND origin = ''), "
-    "last_task_done = (SELECT max(closed) FROM tasks WHERE client_id = ?1 AND state = 'done') "
+// A unit of work keeps the summary changes of its writes in memory (see
+// Impl::Pending) and writes them with this, once per touched client: ?2..?11
+// the latest instants per slot (NULL: unchanged), ?12 whether the task facts
+// are to be recomputed. coalesce(max(slot, new), slot, new) is "the later of
+// the two, either may be NULL" (SQLite's max() of a NULL is NULL).
+#define NUDGE_SQL_SLOT(column, n) column " = coalesce(max(" column ", ?" #n "), " column ", ?" #n "), "
+constexpr const char* sql_summary_flush =
+    "UPDATE client_summary SET " NUDGE_SQL_SLOT("last_call_in", 2) NUDGE_SQL_SLOT("last_call_out", 3)
+        NUDGE_SQL_SLOT("last_call_missed", 4) NUDGE_SQL_SLOT("last_email", 5) NUDGE_SQL_SLOT("last_meeting", 6)
+            NUDGE_SQL_SLOT("last_message", 7) NUDGE_SQL_SLOT("last_note", 8) NUDGE_SQL_SLOT("last_document", 9)
+                NUDGE_SQL_SLOT("last_other", 10) NUDGE_SQL_SLOT("last_forced_contact", 11)
+    "open_tasks = CASE WHEN ?12 THEN (SELECT count(*) FROM tasks WHERE client_id = ?1 "
+    "AND state IN ('attention', 'in_progress')) ELSE open_tasks END, "
+    "latest_open_due = CASE WHEN ?12 THEN (SELECT max(due) FROM tasks WHERE client_id = ?1 "
+    "AND state IN ('attention', 'in_progress') AND origin = '') ELSE latest_open_due END, "
+    "last_task_done = CASE WHEN ?12 THEN (SELECT max(closed) FROM tasks WHERE client_id = ?1 AND state = 'done') "
+    "ELSE last_task_done END "
     "WHERE client_id = ?1";
+#undef NUDGE_SQL_SLOT
 
 #define NUDGE_SQL_ACTIVITY "id, client_id, manager_id, kind, custom_kind, at, outcome, contact, subject"
 constexpr const char* sql_activities_of =
     "SELECT " NUDGE_SQL_ACTIVITY " FROM activities WHERE client_id = ?1 AND at >= ?2 ORDER BY at, id";
-constexpr const char* sql_has_activity = "SELECT 1 FROM activities WHERE id = ?1";
+constexpr const char* sql_has_activity = "SELECT 1 FROM activities WHERE id = ?1 LIMIT 1";
 constexpr const char* sql_add_activity =
     "INSERT INTO activities(" NUDGE_SQL_ACTIVITY ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
@@ -286,7 +287,16 @@ constexpr const char* sql_has_client = "SELECT 1 FROM clients WHERE id = ?1 LIMI
 constexpr const char* sql_has_manager = "SELECT 1 FROM managers WHERE id = ?1 LIMIT 1";
 constexpr const char* sql_has_task = "SELECT 1 FROM tasks WHERE id = ?1 LIMIT 1";
 constexpr const char* sql_has_deal = "SELECT 1 FROM deals WHERE id = ?1 LIMIT 1";
+constexpr const char* sql_has_invoice = "SELECT 1 FROM invoices WHERE id = ?1 LIMIT 1";
 constexpr const char* sql_client_count = "SELECT count(*) FROM clients";
+// The largest id of each entity table when a unit of work first asks: every id
+// above it that the unit did not write is known to be absent, without a probe.
+constexpr const char* sql_max_manager = "SELECT max(id) FROM managers";
+constexpr const char* sql_max_client = "SELECT max(id) FROM clients";
+constexpr const char* sql_max_activity = "SELECT max(id) FROM activities";
+constexpr const char* sql_max_task = "SELECT max(id) FROM tasks";
+constexpr const char* sql_max_deal = "SELECT max(id) FROM deals";
+constexpr const char* sql_max_invoice = "SELECT max(id) FROM invoices";
 
 constexpr const char* sql_has_action = "SELECT 1 FROM actions WHERE key = ?1";
 constexpr const char* sql_claim_action = "INSERT INTO actions(key, at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING";
@@ -349,6 +359,152 @@ void merge_rows(Q& q, std::size_t n, IdOf id_of, Fill fill) {
   }
 }
 
+/// A set of ids kept as runs of consecutive ids: the ids a unit of work wrote
+/// usually ascend, so a million of them are one run.
+class IdRuns {
+public:
+  [[nodiscard]] bool contains(std::int64_t id) const {
+    auto it = runs_.upper_bound(id);  // first run starting after id
+    if (it == runs_.begin()) return false;
+    --it;
+    return id <= it->second;
+  }
+  void insert(std::int64_t id) {
+    if (!runs_.empty()) {  // the common case: one past the last run
+      auto& last = *runs_.rbegin();
+      if (id > last.first && id <= last.second) return;
+      if (last.second != std::numeric_limits<std::int64_t>::max() && id == last.second + 1) {
+        last.second = id;
+        return;
+      }
+    }
+    auto next = runs_.upper_bound(id);
+    if (next != runs_.begin()) {
+      auto prev = std::prev(next);
+      if (id <= prev->second) return;
+      if (prev->second + 1 == id) {
+        prev->second = id;
+        if (next != runs_.end() && next->first == id + 1) {
+          prev->second = next->second;
+          runs_.erase(next);
+        }
+        return;
+      }
+    }
+    if (next != runs_.end() && next->first == id + 1) {
+      const auto hi = next->second;
+      runs_.erase(next);
+      runs_.emplace(id, hi);
+      return;
+    }
+    runs_.emplace(id, id);
+  }
+  void clear() noexcept { runs_.clear(); }
+
+private:
+  std::map<std::int64_t, std::int64_t> runs_;  // first id -> last id
+};
+
+/// One value of a buffered row, converted as Query::bind converts it.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+
+template <class T>
+Value value_of(const T& v) {
+  if constexpr (is_optional<T>::value) {
+    return v ? value_of(*v) : Value{};
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return std::int64_t{v ? 1 : 0};
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<std::int64_t>(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<double>(v);
+  } else if constexpr (std::is_same_v<T, Instant>) {
+    return static_cast<std::int64_t>(to_unix(v));
+  } else if constexpr (is_id<T>::value) {
+    return static_cast<std::int64_t>(v.value());
+  } else {
+    static_assert(std::is_convertible_v<const T&, std::string_view>, "no SQLite binding for this type");
+    return std::string(std::string_view(v));
+  }
+}
+
+/// Inserts of rows a unit of work knows are new, gathered and written up to
+/// `rows_per_statement` to one INSERT: one statement (its cursors, its
+/// foreign-key and constraint set-up) for many rows. A remainder goes out in
+/// power-of-two pieces (32 + 8 + 1 ...), so a buffer needs at most seven
+/// statements. The SQL is built from the constant table and column list, never
+/// from values.
+class RowBuffer {
+public:
+  static constexpr std::size_t sizes = 7;  // statements of 1, 2, 4, ... 64 rows
+  static constexpr std::size_t rows_per_statement = std::size_t{1} << (sizes - 1);
+
+  /// `into`: "activities(id, client_id, ...)" with `columns` columns.
+  RowBuffer(const char* into, int columns) : into_(into), columns_(static_cast<std::size_t>(columns)) {
+    values_.reserve(rows_per_statement * columns_);
+  }
+
+  template <class... T>
+  void add(const T&... v) {
+    static_assert(sizeof...(T) > 0);
+    (values_.push_back(value_of(v)), ...);
+  }
+  [[nodiscard]] bool empty() const { return values_.empty(); }
+  [[nodiscard]] bool full() const { return values_.size() >= rows_per_statement * columns_; }
+
+  /// Writes the rows gathered so far. On failure the rows are dropped (the
+  /// caller marks the unit as failed).
+  void flush(SQLite::Database& db) {
+    std::size_t at = 0;
+    try {
+      for (std::size_t left = values_.size() / columns_; left > 0;) {
+        std::size_t k = sizes - 1;
+        while ((std::size_t{1} << k) > left) --k;
+        const std::size_t n = std::size_t{1} << k;
+        auto& st = statement(db, k);
+        for (std::size_t i = 0; i < n * columns_; ++i) bind(st, static_cast<int>(i) + 1, values_[at + i]);
+        st.exec();
+        st.reset();
+        at += n * columns_;
+        left -= n;
+      }
+    } catch (...) {
+      values_.clear();
+      throw;
+    }
+    values_.clear();
+  }
+  void clear() noexcept { values_.clear(); }
+
+private:
+  /// INSERT INTO <into> VALUES (?, ...), ... with 2^k rows.
+  SQLite::Statement& statement(SQLite::Database& db, std::size_t k) {
+    auto& s = statements_[k];
+    if (!s) {
+      std::string row = "(";
+      for (std::size_t c = 0; c < columns_; ++c) row += c ? ", ?" : "?";
+      row += ")";
+      auto sql = fmt::format("INSERT INTO {} VALUES {}", into_, row);
+      for (std::size_t r = 1; r < (std::size_t{1} << k); ++r) sql += ", " + row;
+      s = std::make_unique<SQLite::Statement>(db, sql);
+    }
+    return *s;
+  }
+  static void bind(SQLite::Statement& st, int i, const Value& v) {
+    switch (v.index()) {
+      case 0: st.bind(i); break;
+      case 1: st.bind(i, std::get<1>(v)); break;
+      case 2: st.bind(i, std::get<2>(v)); break;
+      default: st.bindNoCopy(i, std::get<3>(v)); break;  // values_ outlives the step
+    }
+  }
+
+  const char* into_;
+  std::size_t columns_;
+  std::array<std::unique_ptr<SQLite::Statement>, sizes> statements_;
+  std::vector<Value> values_;
+};
+
 }  // namespace
 
 // ---- the connection ------------------------------------------------------------------
@@ -360,6 +516,128 @@ struct SqliteStorage::Impl {
   SQLite::Database db;
   std::mutex mu;
   bool unit_open = false;
+
+  // ---- what the open unit of work knows (forgotten when it ends) ----------------
+  // While a unit is open this connection holds the file's write lock, so only
+  // the unit changes the tables, and entities are never deleted. Two facts
+  // then answer most existence checks without a statement: the ids the unit
+  // wrote (or a probe found), and the largest id each table held when the unit
+  // first asked -- an id above it that the unit did not write is absent.
+  enum class Table : std::size_t { managers, clients, activities, tasks, deals, invoices };
+  static constexpr std::size_t table_count = 6;
+  static constexpr std::array<const char*, table_count> sql_max{sql_max_manager, sql_max_client, sql_max_activity,
+                                                                 sql_max_task,    sql_max_deal,   sql_max_invoice};
+  static constexpr std::array<const char*, table_count> sql_has{sql_has_manager, sql_has_client, sql_has_activity,
+                                                                 sql_has_task,    sql_has_deal,   sql_has_invoice};
+  struct Known {
+    std::optional<std::int64_t> max_before;  // largest id stored before the unit's writes (nullopt: not read yet)
+    IdRuns present;                          // ids the unit wrote, or a probe found
+  };
+  std::array<Known, table_count> known{};
+  enum class Existence { yes, no, maybe };
+
+  // Summary changes of the unit's writes not yet in client_summary, per client:
+  // the latest instant per slot (activity kinds, then forced contact) and
+  // whether its task facts need recomputing. Written (flush_summaries) before
+  // any read, at commit, and when many clients are pending, so reads still see
+  // the unit's writes; an import then updates each client's summary row once
+  // instead of once per activity or task.
+  struct Pending {
+    std::array<std::optional<std::int64_t>, activity_kind_count + 1> last{};
+    bool tasks = false;
+  };
+  std::unordered_map<std::int64_t, Pending> pending;
+  static constexpr std::size_t pending_limit = 65536;
+
+  /// Forgets what the unit knew (after commit or rollback). Never throws.
+  void forget_unit() noexcept {
+    for (auto& k : known) {
+      k.max_before.reset();
+      k.present.clear();
+    }
+    pending.clear();
+    for (auto& b : buffers) b.clear();
+    rows_failed = false;
+  }
+  /// A write failed part-way: rows of it may be in the tables without being in
+  /// `present`, so "above the largest id" must be read again.
+  void distrust_max() noexcept {
+    for (auto& k : known) k.max_before.reset();
+  }
+  [[nodiscard]] bool unit_active() const { return unit_open && in_transaction(); }
+
+  Existence existence(Table t, std::int64_t id) {
+    auto& k = known[static_cast<std::size_t>(t)];
+    if (k.present.contains(id)) return Existence::yes;
+    if (!k.max_before) {
+      Query q(*this, sql_max[static_cast<std::size_t>(t)]);
+      q.step();
+      k.max_before = q.null(0) ? std::numeric_limits<std::int64_t>::min() : q.i64(0);
+    }
+    return id > *k.max_before ? Existence::no : Existence::maybe;
+  }
+  /// Whether the unit knows `id` is not stored yet: a put of it inserts and
+  /// need not clear child rows or look up what it replaces.
+  bool is_new(Table t, std::int64_t id) { return existence(t, id) == Existence::no; }
+  void wrote(Table t, std::int64_t id) { known[static_cast<std::size_t>(t)].present.insert(id); }
+
+  Pending& pending_of(ClientId c) { return pending[c.value()]; }
+  void flush_summaries();
+
+  // Inserts of new entities (is_new) and their child rows wait in these
+  // buffers and are written many rows to a statement. Any other statement of
+  // the unit -- a read, a replacing put, a label, a claim, the commit -- first
+  // writes them all, in this order (parents before children, so the foreign
+  // keys hold), so the file always sees the writes in an order that could have
+  // been issued one by one.
+  enum class Rows : std::size_t {
+    clients, client_summary, client_segments, client_labels, deals, deal_history, deal_holds, deal_labels, tasks,
+    invoices, invoice_payments, activities
+  };
+  std::array<RowBuffer, 12> buffers{
+      RowBuffer{"clients(id, name, owner, kind, created, release_locked, email, phone, time_zone, locale)", 10},
+      RowBuffer{"client_summary(client_id)", 1},
+      RowBuffer{"client_segments(client_id, seq, segment)", 3},
+      RowBuffer{"client_labels(client_id, label, note)", 3},
+      RowBuffer{"deals(id, client_id, owner, pipeline, stage, amount_cents, currency, probability, opened, "
+                "stage_entered, status, loss_reason, closed)",
+                13},
+      RowBuffer{"deal_history(deal_id, seq, stage, entered, left_at)", 5},
+      RowBuffer{"deal_holds(deal_id, seq, from_at, to_at, reason)", 5},
+      RowBuffer{"deal_labels(deal_id, label, note)", 3},
+      RowBuffer{"tasks(" NUDGE_SQL_TASK ")", 13},
+      RowBuffer{"invoices(id, client_id, deal_id, amount_cents, currency, issued, due, paid)", 8},
+      RowBuffer{"invoice_payments(invoice_id, seq, at, cents)", 4},
+      RowBuffer{"activities(" NUDGE_SQL_ACTIVITY ")", 9},
+  };
+  /// A buffered insert failed when it was written: rows the unit was told
+  /// were written are lost, so it must not commit.
+  bool rows_failed = false;
+
+  RowBuffer& buffer(Rows r) { return buffers[static_cast<std::size_t>(r)]; }
+  /// Writes every buffered row, in the order of `Rows`.
+  void flush_rows() {
+    for (auto& b : buffers) {
+      if (b.empty()) continue;
+      try {
+        b.flush(db);
+      } catch (...) {
+        rows_failed = true;
+        for (auto& other : buffers) other.clear();
+        throw;
+      }
+    }
+  }
+  /// After a buffered put: writes the buffers when one is full.
+  void buffered() {
+    for (const auto& b : buffers)
+      if (b.full()) return flush_rows();
+  }
+  /// Everything the unit holds back, written: buffered rows, then summaries.
+  void flush_all() {
+    flush_rows();
+    flush_summaries();
+  }
   // Declared after `db`: statements are finalized before the connection closes.
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> cache;
 
@@ -473,6 +751,7 @@ struct SqliteStorage::Impl {
   auto read(const Op& op, F&& f) -> decltype(f()) {
     std::lock_guard lock(mu);
     try {
+      if (unit_active()) flush_all();  // reads see the unit's writes
       ReadTx tx(*this);
       return f();
     } catch (...) {
@@ -480,27 +759,39 @@ struct SqliteStorage::Impl {
     }
   }
 
-  /// Whether `sql` (a "SELECT 1 ... WHERE id = ?1") finds a row: one probe,
-  /// no read transaction of its own (a single statement is its own snapshot).
-  bool exists(const Op& op, const char* sql, std::int64_t id) {
+  /// Whether table `t` holds `id`: inside a unit of work often known without
+  /// a statement (see `known`), else one primary-key probe, with no read
+  /// transaction of its own (a single statement is its own snapshot). Never
+  /// writes pending summaries: the importer asks this for every row.
+  bool exists(const Op& op, Table t, std::int64_t id) {
     std::lock_guard lock(mu);
     try {
-      Query q(*this, sql);
+      const bool unit = unit_active();
+      if (unit) {
+        if (const auto e = existence(t, id); e != Existence::maybe) return e == Existence::yes;
+      }
+      Query q(*this, sql_has[static_cast<std::size_t>(t)]);
       q.bind(1, id);
-      return q.step();
+      const bool found = q.step();
+      if (found && unit) wrote(t, id);
+      return found;
     } catch (...) {
       rethrow_translated(op, &path);
     }
   }
 
   /// A write of the open unit of work: locked, errors translated.
+  /// `buffers`: the write is a put that buffers what it can itself (else
+  /// the buffered rows are written first, keeping the order of writes).
   template <class F>
-  void write(const Op& op, F&& f) {
+  void write(const Op& op, F&& f, bool buffers = false) {
     std::lock_guard lock(mu);
     try {
       require_unit(op);
+      if (!buffers) flush_rows();
       f();
     } catch (...) {
+      distrust_max();
       rethrow_translated(op, &path);
     }
   }
@@ -513,6 +804,9 @@ struct SqliteStorage::Impl {
       throw storage_error(fmt::format(
           "sqlite storage: {}: the unit of work's transaction was rolled back by SQLite after an earlier error",
           describe(op)));
+    if (rows_failed)
+      throw storage_error(fmt::format(
+          "sqlite storage: {}: an earlier write of this unit of work failed when its rows were written", describe(op)));
   }
 
   void migrate();
@@ -839,7 +1133,11 @@ void SqliteStorage::Impl::migrate() {
 
 // ---- writes -------------------------------------------------------------------------
 
+// A put of an entity the unit knows is new (is_new) inserts it and its child
+// rows; only a put that may replace one clears the old child rows first.
+
 void SqliteStorage::Impl::put_manager(const Manager& m) {
+  const bool fresh = is_new(Table::managers, m.id.value());
   Query(*this, sql_put_manager)
       .bind(1, m.id)
       .bind(2, m.name)
@@ -850,7 +1148,7 @@ void SqliteStorage::Impl::put_manager(const Manager& m) {
       .bind(7, m.email)
       .bind(8, m.phone)
       .run();
-  Query(*this, sql_clear_manager_leave).bind(1, m.id).run();
+  if (!fresh) Query(*this, sql_clear_manager_leave).bind(1, m.id).run();
   for (std::size_t k = 0; k < m.leave.size(); ++k)
     Query(*this, sql_add_manager_leave)
         .bind(1, m.id)
@@ -858,12 +1156,24 @@ void SqliteStorage::Impl::put_manager(const Manager& m) {
         .bind(3, days_of(m.leave[k].first))
         .bind(4, days_of(m.leave[k].last))
         .run();
-  Query(*this, sql_clear_manager_segments).bind(1, m.id).run();
+  if (!fresh) Query(*this, sql_clear_manager_segments).bind(1, m.id).run();
   for (std::size_t k = 0; k < m.segments.size(); ++k)
     Query(*this, sql_add_manager_segment).bind(1, m.id).bind(2, k).bind(3, m.segments[k]).run();
+  wrote(Table::managers, m.id.value());
 }
 
 void SqliteStorage::Impl::put_client(const Client& c) {
+  if (is_new(Table::clients, c.id.value())) {
+    buffer(Rows::clients)
+        .add(c.id, c.name, c.owner, to_string(c.kind), c.created, c.release_locked, c.email, c.phone, c.time_zone,
+             c.locale);
+    buffer(Rows::client_summary).add(c.id);
+    for (std::size_t k = 0; k < c.segments.size(); ++k) buffer(Rows::client_segments).add(c.id, k, c.segments[k]);
+    for (const auto& [label, note] : c.labels) buffer(Rows::client_labels).add(c.id, label, note);
+    wrote(Table::clients, c.id.value());
+    return buffered();
+  }
+  flush_rows();
   Query(*this, sql_put_client)
       .bind(1, c.id)
       .bind(2, c.name)
@@ -883,28 +1193,41 @@ void SqliteStorage::Impl::put_client(const Client& c) {
   Query(*this, sql_clear_client_labels).bind(1, c.id).run();
   for (const auto& [label, note] : c.labels)
     Query(*this, sql_set_client_label).bind(1, c.id).bind(2, label).bind(3, note).run();
+  wrote(Table::clients, c.id.value());
 }
 
 void SqliteStorage::Impl::add_activity(const Activity& a) {
-  Query(*this, sql_add_activity)
-      .bind(1, a.id)
-      .bind(2, a.client)
-      .bind(3, a.manager.valid() ? std::optional<ManagerId>(a.manager) : std::nullopt)
-      .bind(4, to_string(a.kind))
-      .bind(5, a.custom_kind)
-      .bind(6, a.at)
-      .bind(7, to_string(a.outcome))
-      .bind(8, to_text(a.contact))
-      .bind(9, a.subject)
-      .run();
+  // The port checked that the id is new.
+  buffer(Rows::activities)
+      .add(a.id, a.client, a.manager.valid() ? std::optional<ManagerId>(a.manager) : std::nullopt, to_string(a.kind),
+           a.custom_kind, a.at, to_string(a.outcome), to_text(a.contact), a.subject);
+  wrote(Table::activities, a.id.value());
   // Activities are append-only, so the summary slot only ever moves forward.
-  if (a.contact == Contact::no) return;
-  const auto slot = a.contact == Contact::yes ? forced_slot : static_cast<std::size_t>(a.kind);
-  Query(*this, sql_summary_slot[slot]).bind(1, a.client).bind(2, a.at).run();
+  if (a.contact != Contact::no) {
+    const auto slot = a.contact == Contact::yes ? forced_slot : static_cast<std::size_t>(a.kind);
+    auto& last = pending_of(a.client).last[slot];
+    const auto at = to_unix(a.at);
+    if (!last || *last < at) last = at;
+  }
+  buffered();
+  if (pending.size() >= pending_limit) flush_summaries();
 }
 
 void SqliteStorage::Impl::put_task(const Task& t) {
-  auto before = one<ClientId>(sql_task_client, t.id.value(), [](const Query& q) { return q.id<ClientId>(0); });
+  if (is_new(Table::tasks, t.id.value())) {
+    buffer(Rows::tasks).add(t.id, t.client, t.deal, t.assignee, t.author, t.title, t.planned_start, t.due,
+                            to_string(t.state), t.created, t.closed, t.based_on, t.origin);
+    wrote(Table::tasks, t.id.value());
+    // A task changes its client's open count, latest due and last completion:
+    // recomputed from the client's own tasks (index tasks_by_client) when the
+    // summaries are flushed.
+    pending_of(t.client).tasks = true;
+    buffered();
+    if (pending.size() >= pending_limit) flush_summaries();
+    return;
+  }
+  flush_rows();
+  const auto before = one<ClientId>(sql_task_client, t.id.value(), [](const Query& q) { return q.id<ClientId>(0); });
   Query(*this, sql_put_task)
       .bind(1, t.id)
       .bind(2, t.client)
@@ -920,13 +1243,30 @@ void SqliteStorage::Impl::put_task(const Task& t) {
       .bind(12, t.based_on)
       .bind(13, t.origin)
       .run();
-  // A task changes its client's open count, latest due and last completion;
-  // recomputed from the client's own tasks (index tasks_by_client).
-  Query(*this, sql_summary_tasks).bind(1, t.client).run();
-  if (before && *before != t.client) Query(*this, sql_summary_tasks).bind(1, *before).run();
+  wrote(Table::tasks, t.id.value());
+  // ... for the old client too when the task moved.
+  pending_of(t.client).tasks = true;
+  if (before && *before != t.client) pending_of(*before).tasks = true;
+  if (pending.size() >= pending_limit) flush_summaries();
 }
 
 void SqliteStorage::Impl::put_deal(const Deal& d) {
+  if (is_new(Table::deals, d.id.value())) {
+    buffer(Rows::deals).add(d.id, d.client, d.owner, d.pipeline, d.stage, d.amount.cents, d.amount.currency,
+                            d.probability, d.opened, d.stage_entered, to_string(d.status), d.loss_reason, d.closed);
+    for (std::size_t k = 0; k < d.history.size(); ++k) {
+      const auto& h = d.history[k];
+      buffer(Rows::deal_history).add(d.id, k, h.stage, h.entered, h.left);
+    }
+    for (std::size_t k = 0; k < d.holds.size(); ++k) {
+      const auto& h = d.holds[k];
+      buffer(Rows::deal_holds).add(d.id, k, h.from, h.to, h.reason);
+    }
+    for (const auto& [label, note] : d.labels) buffer(Rows::deal_labels).add(d.id, label, note);
+    wrote(Table::deals, d.id.value());
+    return buffered();
+  }
+  flush_rows();
   Query(*this, sql_put_deal)
       .bind(1, d.id)
       .bind(2, d.client)
@@ -955,9 +1295,18 @@ void SqliteStorage::Impl::put_deal(const Deal& d) {
   Query(*this, sql_clear_deal_labels).bind(1, d.id).run();
   for (const auto& [label, note] : d.labels)
     Query(*this, sql_set_deal_label).bind(1, d.id).bind(2, label).bind(3, note).run();
+  wrote(Table::deals, d.id.value());
 }
 
 void SqliteStorage::Impl::put_invoice(const Invoice& i) {
+  if (is_new(Table::invoices, i.id.value())) {
+    buffer(Rows::invoices).add(i.id, i.client, i.deal, i.amount.cents, i.amount.currency, i.issued, i.due, i.paid);
+    for (std::size_t k = 0; k < i.payments.size(); ++k)
+      buffer(Rows::invoice_payments).add(i.id, k, i.payments[k].at, i.payments[k].cents);
+    wrote(Table::invoices, i.id.value());
+    return buffered();
+  }
+  flush_rows();
   Query(*this, sql_put_invoice)
       .bind(1, i.id)
       .bind(2, i.client)
@@ -971,6 +1320,25 @@ void SqliteStorage::Impl::put_invoice(const Invoice& i) {
   Query(*this, sql_clear_invoice_payments).bind(1, i.id).run();
   for (std::size_t k = 0; k < i.payments.size(); ++k)
     Query(*this, sql_add_invoice_payment).bind(1, i.id).bind(2, k).bind(3, i.payments[k].at).bind(4, i.payments[k].cents).run();
+  wrote(Table::invoices, i.id.value());
+}
+
+void SqliteStorage::Impl::flush_summaries() {
+  if (pending.empty()) return;
+  flush_rows();  // the summary rows, and the tasks the task facts are counted from
+  // In client order: neighbouring rows of client_summary share pages.
+  std::vector<std::int64_t> clients;
+  clients.reserve(pending.size());
+  for (const auto& [id, p] : pending) clients.push_back(id);
+  std::sort(clients.begin(), clients.end());
+  for (const auto id : clients) {
+    const auto& p = pending.at(id);
+    Query q(*this, sql_summary_flush);
+    q.bind(1, id);
+    for (std::size_t k = 0; k < p.last.size(); ++k) q.bind(static_cast<int>(k) + 2, p.last[k]);
+    q.bind(12, p.tasks).run();
+  }
+  pending.clear();
 }
 
 void SqliteStorage::Impl::append_audit(const AuditRecord& r) {
@@ -1031,6 +1399,7 @@ public:
     try {
       std::lock_guard lock(impl_.mu);
       impl_.rollback_noexcept();
+      impl_.forget_unit();
       impl_.unit_open = false;
     } catch (...) {  // a destructor never throws (locking can, in theory)
     }
@@ -1038,6 +1407,7 @@ public:
 
   /// Called by do_begin() with the lock held.
   void start() {
+    impl_.forget_unit();
     Impl::Query(impl_, sql_begin_immediate).run();
     started_ = true;
     impl_.unit_open = true;
@@ -1048,19 +1418,19 @@ protected:
     impl_.write({"put_manager", m.id.value()}, [&] { impl_.put_manager(m); });
   }
   void do_put_client(const Client& c) override {
-    impl_.write({"put_client", c.id.value()}, [&] { impl_.put_client(c); });
+    impl_.write({"put_client", c.id.value()}, [&] { impl_.put_client(c); }, true);
   }
   void do_add_activity(const Activity& a) override {
-    impl_.write({"add_activity", a.id.value()}, [&] { impl_.add_activity(a); });
+    impl_.write({"add_activity", a.id.value()}, [&] { impl_.add_activity(a); }, true);
   }
   void do_put_task(const Task& t) override {
-    impl_.write({"put_task", t.id.value()}, [&] { impl_.put_task(t); });
+    impl_.write({"put_task", t.id.value()}, [&] { impl_.put_task(t); }, true);
   }
   void do_put_deal(const Deal& d) override {
-    impl_.write({"put_deal", d.id.value()}, [&] { impl_.put_deal(d); });
+    impl_.write({"put_deal", d.id.value()}, [&] { impl_.put_deal(d); }, true);
   }
   void do_put_invoice(const Invoice& i) override {
-    impl_.write({"put_invoice", i.id.value()}, [&] { impl_.put_invoice(i); });
+    impl_.write({"put_invoice", i.id.value()}, [&] { impl_.put_invoice(i); }, true);
   }
   TaskId do_next_task_id() override {
     std::int64_t last = 0;
@@ -1113,8 +1483,10 @@ protected:
   }
   void do_commit() override {
     impl_.write({"commit", {}}, [&] {
+      impl_.flush_all();
       Impl::Query(impl_, sql_commit).run();
       done_ = true;
+      impl_.forget_unit();
       impl_.unit_open = false;
     });
   }
@@ -1190,12 +1562,18 @@ std::optional<Invoice> SqliteStorage::find_invoice(InvoiceId id) const {
   });
 }
 
-bool SqliteStorage::has_client(ClientId id) const { return impl_->exists({"has_client", id.value()}, sql_has_client, id.value()); }
-bool SqliteStorage::has_manager(ManagerId id) const {
-  return impl_->exists({"has_manager", id.value()}, sql_has_manager, id.value());
+bool SqliteStorage::has_client(ClientId id) const {
+  return impl_->exists({"has_client", id.value()}, Impl::Table::clients, id.value());
 }
-bool SqliteStorage::has_task(TaskId id) const { return impl_->exists({"has_task", id.value()}, sql_has_task, id.value()); }
-bool SqliteStorage::has_deal(DealId id) const { return impl_->exists({"has_deal", id.value()}, sql_has_deal, id.value()); }
+bool SqliteStorage::has_manager(ManagerId id) const {
+  return impl_->exists({"has_manager", id.value()}, Impl::Table::managers, id.value());
+}
+bool SqliteStorage::has_task(TaskId id) const {
+  return impl_->exists({"has_task", id.value()}, Impl::Table::tasks, id.value());
+}
+bool SqliteStorage::has_deal(DealId id) const {
+  return impl_->exists({"has_deal", id.value()}, Impl::Table::deals, id.value());
+}
 
 std::uint64_t SqliteStorage::client_count() const {
   auto& m = *impl_;
@@ -1207,12 +1585,7 @@ std::uint64_t SqliteStorage::client_count() const {
 }
 
 bool SqliteStorage::has_activity(ActivityId id) const {
-  auto& m = *impl_;
-  return m.read({"has_activity", id.value()}, [&] {
-    Impl::Query q(m, sql_has_activity);
-    q.bind(1, id);
-    return q.step();
-  });
+  return impl_->exists({"has_activity", id.value()}, Impl::Table::activities, id.value());
 }
 
 std::vector<Manager> SqliteStorage::managers() const {

@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sqlite3.h>
@@ -128,21 +130,72 @@ TEST_CASE("storage.sqlite.existence.one_primary_key_probe_each") {
     CHECK(plan.find("USING INTEGER PRIMARY KEY") != std::string::npos);
     CHECK(plan.find("SCAN") == std::string::npos);
   }
-  log.sql.clear();
-  // and so an activity costs three probes (its id is new, its client and
-  // manager exist), its insert and its summary slot: five statements, not two
-  // whole entities read with their child rows
+}
+
+TEST_CASE("storage.sqlite.existence.a_unit_of_work_knows_what_it_wrote") {
+  // Inside a unit of work the connection holds the write lock and entities are
+  // never deleted: an id the unit wrote exists, and an id above the largest
+  // stored when the unit first asked (and not written by it) does not. Only
+  // the rest costs a probe.
+  SqliteStorage s{":memory:"};
+  seed(s);  // client 10, manager 1, deal 7, task 5
+  StatementLog log{s.native_handle()};
   auto w = s.begin();
   log.sql.clear();
-  w->add_activity(activity(100, 10, 1, ActivityKind::call_out, at(2026, 3, 1)));
-  REQUIRE(log.sql.size() == 5);
-  std::vector<std::string> probes(log.sql.begin(), log.sql.begin() + 3);
-  std::sort(probes.begin(), probes.end());
-  CHECK(probes == std::vector<std::string>{"SELECT 1 FROM activities WHERE id = ?1",
-                                           "SELECT 1 FROM clients WHERE id = ?1 LIMIT 1",
-                                           "SELECT 1 FROM managers WHERE id = ?1 LIMIT 1"});
-  CHECK(log.sql[3].rfind("INSERT INTO activities", 0) == 0);
-  CHECK(log.sql[4].rfind("UPDATE client_summary", 0) == 0);
+  CHECK(s.has_client(ClientId{10}));        // max(id) of clients, then a probe (10 is not above it)
+  CHECK(s.has_client(ClientId{10}));        // known now
+  CHECK_FALSE(s.has_client(ClientId{11}));  // above the largest: no probe
+  CHECK_FALSE(s.has_activity(ActivityId{100}));  // an empty table: nothing is stored
+  CHECK(log.sql == std::vector<std::string>{"SELECT max(id) FROM clients", "SELECT 1 FROM clients WHERE id = ?1 LIMIT 1",
+                                            "SELECT max(id) FROM activities"});
+  w->put_client(client(11, "Globex", 1));
+  CHECK(s.has_client(ClientId{11}));  // written by the unit
+  log.sql.clear();
+  // Sixty activities of known clients by a known manager (probed when client
+  // 11 was put), with ids above the largest: no statement at all until the
+  // rows are written together.
+  for (int i = 0; i < 60; ++i)
+    w->add_activity(activity(100 + i, 10 + i % 2, 1, ActivityKind::call_out, at(2026, 3, 1) + std::chrono::hours{i}));
+  CHECK(log.sql.empty());
+  // A read sees them: the buffered rows (32 + 16 + 8 + 4 activities, the
+  // client and its rows) and the summaries are written first.
+  CHECK(s.activities_of(ClientId{11}, at(2026, 1, 1)).size() == 30);
+  auto count = [&](std::string_view prefix) {
+    return std::count_if(log.sql.begin(), log.sql.end(), [&](const std::string& q) { return q.rfind(prefix, 0) == 0; });
+  };
+  CHECK(count("INSERT INTO activities") == 4);
+  CHECK(count("INSERT INTO clients") == 1);
+  CHECK(count("UPDATE client_summary") == 2);  // once per client, not once per activity
   w->commit();
+  s.scan_clients([&](std::span<const ClientView> b) {
+    REQUIRE(b.size() == 2);
+    for (const auto& v : b) CHECK(*v.summary == s.summarize(v.client->id));
+    CHECK(b[1].summary->last_by_kind[static_cast<std::size_t>(ActivityKind::call_out)] ==
+          at(2026, 3, 1) + std::chrono::hours{59});
+  });
+}
+
+TEST_CASE("storage.sqlite.existence.a_failed_buffered_write_fails_the_unit") {
+  SqliteStorage s{":memory:"};
+  seed(s);
+  auto w = s.begin();
+  w->put_client(client(11, "Globex", 1));
+  w->add_activity(activity(100, 11, 1, ActivityKind::call_out, at(2026, 3, 1)));
+  // the rows wait; the table they go to disappears (inside the unit's transaction)
+  REQUIRE(sqlite3_exec(s.native_handle(), "DROP TABLE activities", nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK_THROWS_AS(w->commit(), storage_error);
+  // rows the unit was told were written are lost: it cannot go on, nor commit
+  CHECK_THROWS_WITH_AS(w->set_label(SubjectRef::of(ClientId{10}), "x"),
+                       "sqlite storage: set_label 10: an earlier write of this unit of work failed when its rows were "
+                       "written",
+                       storage_error);
+  CHECK_THROWS_AS(w->commit(), storage_error);
+  w.reset();  // rolled back: the table is back, without the unit's writes
+  CHECK_FALSE(s.has_client(ClientId{11}));
+  CHECK_FALSE(s.has_activity(ActivityId{100}));
+  auto again = s.begin();
+  again->put_client(client(11, "Globex", 1));
+  again->commit();
+  CHECK(s.has_client(ClientId{11}));
 }
 }  // namespace nudge_sqlite_test_existence
