@@ -1197,7 +1197,9 @@ void SqliteStorage::Impl::put_client(const Client& c) {
 }
 
 void SqliteStorage::Impl::add_activity(const Activity& a) {
-  // The port checked that the id is new.
+  // The port checked that the id is new; reading the largest stored id before
+  // the first buffered row keeps "above it and not written: absent" true.
+  (void)is_new(Table::activities, a.id.value());
   buffer(Rows::activities)
       .add(a.id, a.client, a.manager.valid() ? std::optional<ManagerId>(a.manager) : std::nullopt, to_string(a.kind),
            a.custom_kind, a.at, to_string(a.outcome), to_text(a.contact), a.subject);
