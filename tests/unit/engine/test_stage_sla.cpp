@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
+#include <unordered_map>
+
 #include <support/engine_support.hpp>
 #include <nudge/engine/explain.hpp>
 
@@ -254,4 +258,114 @@ TEST_CASE("engine.stage_sla.stages_without_a_limit_and_closed_deals_are_ignored"
   put(s, d);
   CHECK(e.plan(s, entered + Days{300}).findings_of("stage_sla").empty());
 }
+}  // namespace nudge_engine_test_stage_sla
+
+namespace nudge_engine_test_stage_sla {
+
+namespace {
+
+/// One breach tested at `t0` and again at a later `t1`.
+struct Tested {
+  bool holds = false;
+  Hit hit;
+  Aging aging;
+};
+
+Tested test_at(const StageSlaAssistant& a, const BusinessCalendar& cal,
+               const std::unordered_map<std::string, Pipeline>& pipelines, const Deal& d, Instant now) {
+  Tested out;
+  Context ctx;
+  ctx.now = now;
+  ctx.calendar = &cal;
+  ctx.pipelines = &pipelines;
+  ctx.aging = &out.aging;
+  const ClientInfo info{d.client, d.owner};
+  out.holds = a.test(ctx, info, DealView{&d, 0, std::nullopt}, out.hit);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("engine.stage_sla.a_breach_ages_exactly_as_a_fresh_test_finds_it") {
+  // Random deals, holds, visits and moments on a calendar with working hours,
+  // holidays and DST: wherever the test says how its hit ages, a test at any
+  // later moment before `until` gives the same hit with `seconds` grown by the
+  // clock's elapsed time (or standing still while on hold).
+  const auto cal = BusinessCalendar::weekdays("Europe/Berlin")
+                       .with_holiday(HolidayRule::fixed(12, 25, "Christmas Day"))
+                       .with_holiday(HolidayRule::easter(-2, "Good Friday"))
+                       .with_hours_all(hours{9}, hours{17});
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
+  const Instant base = at(2026, 3, 1);
+  auto when = [&](int max_hours) { return base + minutes{pick(max_hours * 60)}; };
+  int aged = 0, paused = 0, refused = 0;
+  for (const auto basis : {TimeBasis::business_hours, TimeBasis::business_days, TimeBasis::calendar}) {
+    auto p = sales_pipeline();
+    p.stages[0].limit = Period{Seconds{3600 * (1 + pick(30))}, basis};
+    std::unordered_map<std::string, Pipeline> pipelines{{p.id, p}};
+    for (int round = 0; round < 400; ++round) {
+      StageSlaConfig c;
+      if (pick(2)) c.pause_on = {"legal"};
+      c.restart_on_reentry = pick(2) == 0;
+      const StageSlaAssistant a{c};
+      Deal d = deal(7, 10, 3, "lead", base);
+      d.pipeline = "sales";
+      d.stage_entered = when(40 * 24);
+      if (pick(2)) d.history.push_back({"lead", base - Days{pick(10)}, base + hours{pick(24)}});
+      if (pick(5) == 0) d.history.push_back({"lead", when(60 * 24), when(60 * 24)});  // a visit that may lie ahead
+      for (int k = pick(4); k > 0; --k) {
+        Hold h{when(60 * 24), std::nullopt, pick(2) ? "client" : "legal"};
+        if (pick(4)) h.to = h.from + minutes{pick(10 * 24 * 60)};
+        d.holds.push_back(h);
+      }
+      const Instant t0 = when(60 * 24);
+      const auto first = test_at(a, cal, pipelines, d, t0);
+      if (!first.holds) continue;
+      if (!first.aging.known) {
+        ++refused;
+        continue;
+      }
+      const Instant end = std::min(first.aging.until, t0 + Days{90});
+      for (int k = 0; k < 8; ++k) {
+        const Instant t1 = t0 + Seconds{pick(static_cast<int>(std::min<std::int64_t>((end - t0).count(), 1 << 30)))};
+        const auto later = test_at(a, cal, pipelines, d, t1);
+        CAPTURE(iso_instant(t0));
+        CAPTURE(iso_instant(t1));
+        REQUIRE(later.holds);
+        Hit expect = first.hit;
+        if (first.aging.runs) expect.seconds += cal.elapsed(t0, t1, basis).count();
+        CHECK(later.hit == expect);
+        CHECK(later.aging.known);
+        CHECK(later.aging.until == first.aging.until);
+        CHECK(later.aging.runs == first.aging.runs);
+      }
+      ++(first.aging.runs ? aged : paused);
+    }
+  }
+  // Every path was taken.
+  CHECK(aged > 100);
+  CHECK(paused > 20);
+  CHECK(refused > 5);
+}
+
+TEST_CASE("engine.stage_sla.business_clocks_add_up") {
+  // Ageing relies on elapsed(a, c) == elapsed(a, b) + elapsed(b, c).
+  const auto cal = BusinessCalendar::weekdays("Europe/Berlin")
+                       .with_holiday(HolidayRule::easter(-2, "Good Friday"))
+                       .with_hours_all(hours{9}, hours{17});
+  std::mt19937 rng(3);
+  auto when = [&] { return at(2026, 1, 1) + Seconds{rng() % (400u * 86400u)}; };
+  for (int i = 0; i < 20000; ++i) {
+    Instant t[3] = {when(), when(), when()};
+    std::sort(t, t + 3);
+    for (const auto basis : {TimeBasis::business_hours, TimeBasis::business_days}) {
+      CAPTURE(iso_instant(t[0]));
+      CAPTURE(iso_instant(t[1]));
+      CAPTURE(iso_instant(t[2]));
+      CHECK(cal.elapsed(t[0], t[2], basis) == cal.elapsed(t[0], t[1], basis) + cal.elapsed(t[1], t[2], basis));
+    }
+  }
+}
+
 }  // namespace nudge_engine_test_stage_sla
