@@ -505,6 +505,43 @@ TEST_CASE("engine.watch: a breach ages without being tested again, and a hold is
   CHECK(watch.pending() == 0);
 }
 
+TEST_CASE("engine.watch: deadlines that keep moving leave stale entries, which are dropped") {
+  // Every client called every day: each move files a new deadline per client
+  // and leaves the old one behind, until the heap is rebuilt.
+  MemoryStorage s;
+  auto config = bare_config();
+  ForgottenConfig f;
+  f.after = Period::days(40);
+  config.forgotten.push_back(f);
+  constexpr int n = 1500;
+  edit(s, [&](UnitOfWork& w) {
+    w.put_manager(manager(1, "Head"));
+    for (int c = 1; c <= n; ++c) w.put_client(client(c, "Client " + std::to_string(c), 1, "smb", at(2026, 1, 1)));
+  });
+  Engine engine{config};
+  Watch watch{engine, s};
+  Instant now = at(2026, 1, 2);
+  watch.reset(now);
+  CHECK(watch.pending() == n);
+  std::int64_t next_id = 0;
+  for (int round = 0; round < 8; ++round) {
+    now += Days{1};
+    edit(s, [&](UnitOfWork& w) {
+      for (int c = 1; c <= n; ++c) w.add_activity(activity(++next_id, c, 1, ActivityKind::call_out, now));
+    });
+    for (int c = 1; c <= n; ++c) watch.touch(ClientId{c});
+    watch.touch(ClientId{1});  // twice: tested once
+    CHECK(watch.advance(now).clients_tested == n);
+    CHECK(watch.pending() == n);
+  }
+  CHECK(watch.advance(now + Days{39}).clients_tested == 0);  // quiet until the deadlines
+  const auto c = watch.advance(now + Days{40} + Seconds{1});  // all fall due at once, and hold
+  CHECK(c.clients_tested == n);
+  CHECK(c.started.size() == n);
+  CHECK(watch.pending() == 0);
+  CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits);
+}
+
 TEST_CASE("engine.watch: time may not go back") {
   MemoryStorage s;
   random_store(s, 5);
