@@ -8,9 +8,9 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
+#include <nudge/storage/flat_table.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge {
@@ -33,31 +33,62 @@ namespace nudge {
 /// @endcode
 class MemoryStorage final : public Storage {
 public:
-  /// Everything the store holds, comparable as a whole (a dry run must leave it equal).
+  /// An activity as the store keeps it: 32 bytes, the client implied by the
+  /// entry that holds it, texts (custom kind, subject) in a side table.
+  struct PackedActivity {
+    std::int64_t id = 0;
+    Instant at{};
+    std::int64_t manager = 0;
+    std::uint32_t text = 0;  ///< 1 + index into State::texts; 0 = no text
+    std::uint8_t kind = 0, outcome = 0, contact = 0;
+    friend bool operator==(const PackedActivity&, const PackedActivity&) = default;
+  };
+  /// A client with everything the store keeps about it.
   struct ClientEntry {
     Client client;
     ClientSummary summary;
-    std::vector<Activity> activities;  // ascending time, then id
-    std::vector<TaskId> tasks;
+    std::vector<PackedActivity> activities;  // ascending time, then id
+    std::vector<TaskId> tasks;               // ascending id
     std::vector<DealId> deals;
     std::vector<InvoiceId> invoices;
     friend bool operator==(const ClientEntry&, const ClientEntry&) = default;
   };
+  /// A deal with what its tasks say about it, kept on write.
+  struct DealEntry {
+    Deal deal;
+    std::vector<TaskId> tasks;  // ascending id
+    int open_tasks = 0;
+    std::optional<Instant> last_task_closed;
+    friend bool operator==(const DealEntry&, const DealEntry&) = default;
+  };
+  static constexpr ClientId client_key(const ClientEntry& e) { return e.client.id; }
+  static constexpr DealId deal_key(const DealEntry& e) { return e.deal.id; }
+  static constexpr TaskId task_key(const Task& t) { return t.id; }
+  static constexpr InvoiceId invoice_key(const Invoice& i) { return i.id; }
+  using Clients = detail::FlatTable<ClientId, ClientEntry, &client_key>;
+  using Deals = detail::FlatTable<DealId, DealEntry, &deal_key>;
+  using Tasks = detail::FlatTable<TaskId, Task, &task_key>;
+  using Invoices = detail::FlatTable<InvoiceId, Invoice, &invoice_key>;
+
+  /// Everything the store holds, comparable as a whole (a dry run must leave it
+  /// equal). Tables iterate in ascending id as (id, row) pairs.
   struct State {
     std::map<ManagerId, Manager> managers;
-    std::map<ClientId, ClientEntry> clients;
-    std::map<TaskId, Task> tasks;
-    std::map<DealId, Deal> deals;
-    std::map<InvoiceId, Invoice> invoices;
-    std::unordered_map<ActivityId, ClientId> activity_index;
-    std::unordered_map<DealId, int> deal_open_tasks;
-    std::unordered_map<DealId, std::vector<TaskId>> deal_tasks;
+    Clients clients;
+    Tasks tasks;
+    Deals deals;
+    Invoices invoices;
+    std::vector<std::pair<std::string, std::string>> texts;  // activities' (custom kind, subject)
     std::map<std::string, Instant, std::less<>> actions;
     std::vector<AuditRecord> audit;
     std::vector<OutboxEntry> outbox;  // enqueue order
     std::unordered_map<std::string, std::size_t> outbox_index;  // key -> position in outbox
     std::int64_t last_task_id = 0;
-    friend bool operator==(const State&, const State&) = default;
+    friend bool operator==(const State& a, const State& b) {
+      return a.managers == b.managers && a.clients == b.clients && a.tasks == b.tasks && a.deals == b.deals &&
+             a.invoices == b.invoices && a.texts == b.texts && a.actions == b.actions && a.audit == b.audit &&
+             a.outbox == b.outbox && a.outbox_index == b.outbox_index && a.last_task_id == b.last_task_id;
+    }
   };
 
   MemoryStorage() = default;
@@ -67,18 +98,24 @@ public:
 
   // ---- lookups -------------------------------------------------------------
   std::optional<Client> find_client(ClientId id) const override {
-    auto it = s_.clients.find(id);
-    return it == s_.clients.end() ? std::nullopt : std::optional<Client>(it->second.client);
+    const auto* e = s_.clients.find(id);
+    return e ? std::optional<Client>(e->client) : std::nullopt;
   }
-  std::optional<Manager> find_manager(ManagerId id) const override { return get(s_.managers, id); }
-  std::optional<Task> find_task(TaskId id) const override { return get(s_.tasks, id); }
-  std::optional<Deal> find_deal(DealId id) const override { return get(s_.deals, id); }
-  std::optional<Invoice> find_invoice(InvoiceId id) const override { return get(s_.invoices, id); }
-  bool has_activity(ActivityId id) const override { return s_.activity_index.count(id) != 0; }
-  bool has_client(ClientId id) const override { return s_.clients.count(id) != 0; }
+  std::optional<Manager> find_manager(ManagerId id) const override {
+    auto it = s_.managers.find(id);
+    return it == s_.managers.end() ? std::nullopt : std::optional<Manager>(it->second);
+  }
+  std::optional<Task> find_task(TaskId id) const override { return copy(s_.tasks.find(id)); }
+  std::optional<Deal> find_deal(DealId id) const override {
+    const auto* d = s_.deals.find(id);
+    return d ? std::optional<Deal>(d->deal) : std::nullopt;
+  }
+  std::optional<Invoice> find_invoice(InvoiceId id) const override { return copy(s_.invoices.find(id)); }
+  bool has_activity(ActivityId id) const override { return activity_ids_.contains(id.value()); }
+  bool has_client(ClientId id) const override { return s_.clients.find(id) != nullptr; }
   bool has_manager(ManagerId id) const override { return s_.managers.count(id) != 0; }
-  bool has_task(TaskId id) const override { return s_.tasks.count(id) != 0; }
-  bool has_deal(DealId id) const override { return s_.deals.count(id) != 0; }
+  bool has_task(TaskId id) const override { return s_.tasks.find(id) != nullptr; }
+  bool has_deal(DealId id) const override { return s_.deals.find(id) != nullptr; }
 
   std::vector<Manager> managers() const override {
     std::vector<Manager> out;
@@ -88,60 +125,62 @@ public:
   }
   std::vector<ClientId> clients_of(ManagerId m) const override {
     std::vector<ClientId> out;
-    for (const auto& [id, e] : s_.clients)
-      if (e.client.owner == m) out.push_back(id);
+    s_.clients.for_each([&](const ClientEntry& e) {
+      if (e.client.owner == m) out.push_back(e.client.id);
+    });
     return out;
   }
   std::vector<Activity> activities_of(ClientId c, Instant since) const override {
     std::vector<Activity> out;
-    if (auto* e = entry(c)) {
+    if (const auto* e = s_.clients.find(c)) {
       auto it = std::lower_bound(e->activities.begin(), e->activities.end(), since,
-                                 [](const Activity& a, Instant t) { return a.at < t; });
-      out.assign(it, e->activities.end());
+                                 [](const PackedActivity& a, Instant t) { return a.at < t; });
+      out.reserve(static_cast<std::size_t>(e->activities.end() - it));
+      for (; it != e->activities.end(); ++it) out.push_back(unpack(*it, c));
     }
     return out;
   }
   std::vector<Task> tasks_of(ClientId c, bool open_only) const override {
     std::vector<Task> out;
-    if (auto* e = entry(c))
+    if (const auto* e = s_.clients.find(c))
       for (auto id : e->tasks) {
-        const auto& t = s_.tasks.at(id);
+        const auto& t = *s_.tasks.find(id);
         if (!open_only || t.open()) out.push_back(t);
       }
     return out;
   }
   std::vector<Deal> deals_of(ClientId c) const override {
     std::vector<Deal> out;
-    if (auto* e = entry(c))
-      for (auto id : e->deals) out.push_back(s_.deals.at(id));
+    if (const auto* e = s_.clients.find(c))
+      for (auto id : e->deals) out.push_back(s_.deals.find(id)->deal);
     return out;
   }
   std::vector<Invoice> invoices_of(ClientId c) const override {
     std::vector<Invoice> out;
-    if (auto* e = entry(c))
-      for (auto id : e->invoices) out.push_back(s_.invoices.at(id));
+    if (const auto* e = s_.clients.find(c))
+      for (auto id : e->invoices) out.push_back(*s_.invoices.find(id));
     return out;
   }
 
   std::uint64_t client_count() const override { return s_.clients.size(); }
   /// A client's subjects without copies: pointers into the store.
   bool visit_client(ClientId id, const ClientSubjectsFn& fn) const override {
-    const auto* e = entry(id);
+    const auto* e = s_.clients.find(id);
     if (!e) return false;
     std::vector<DealView> deals;
     for (auto d : e->deals)
-      if (const auto& deal = s_.deals.at(d); deal.is_open()) deals.push_back(deal_view(deal));
+      if (const auto& de = *s_.deals.find(d); de.deal.is_open()) deals.push_back(view(de));
     std::vector<const Invoice*> invoices;
     for (auto i : e->invoices)
-      if (const auto& inv = s_.invoices.at(i); !inv.is_paid()) invoices.push_back(&inv);
+      if (const auto* inv = s_.invoices.find(i); !inv->is_paid()) invoices.push_back(inv);
     std::vector<const Task*> tasks;
     for (auto t : e->tasks)
-      if (const auto& task = s_.tasks.at(t); task.open()) tasks.push_back(&task);
+      if (const auto* task = s_.tasks.find(t); task->open()) tasks.push_back(task);
     fn({{&e->client, &e->summary}, deals, invoices, tasks});
     return true;
   }
   std::optional<ClientSummary> summary_of(ClientId id) const override {
-    const auto* e = entry(id);
+    const auto* e = s_.clients.find(id);
     return e ? std::optional<ClientSummary>(e->summary) : std::nullopt;
   }
   /// Views point into the store itself: valid until the next write.
@@ -151,37 +190,40 @@ public:
   void scan_clients(const ClientBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<ClientView> buf;
     buf.reserve(std::max<std::size_t>(batch, 1));
-    for (const auto& [id, e] : s_.clients) {
+    s_.clients.for_each([&](const ClientEntry& e) {
       buf.push_back({&e.client, &e.summary});
       flush_if_full(buf, batch, fn);
-    }
+    });
     if (!buf.empty()) fn(buf);
   }
   void scan_open_deals(const DealBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<DealView> buf;
-    for (const auto& [id, d] : s_.deals) {
-      if (!d.is_open()) continue;
-      buf.push_back(deal_view(d));
+    buf.reserve(std::max<std::size_t>(batch, 1));
+    s_.deals.for_each([&](const DealEntry& d) {
+      if (!d.deal.is_open()) return;
+      buf.push_back(view(d));
       flush_if_full(buf, batch, fn);
-    }
+    });
     if (!buf.empty()) fn(buf);
   }
   void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<Invoice> buf;
-    for (const auto& [id, i] : s_.invoices) {
-      if (i.is_paid()) continue;
+    buf.reserve(std::max<std::size_t>(batch, 1));
+    s_.invoices.for_each([&](const Invoice& i) {
+      if (i.is_paid()) return;
       buf.push_back(i);
       flush_if_full(buf, batch, fn);
-    }
+    });
     if (!buf.empty()) fn(buf);
   }
   void scan_open_tasks(const TaskBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<Task> buf;
-    for (const auto& [id, t] : s_.tasks) {
-      if (!t.open()) continue;
+    buf.reserve(std::max<std::size_t>(batch, 1));
+    s_.tasks.for_each([&](const Task& t) {
+      if (!t.open()) return;
       buf.push_back(t);
       flush_if_full(buf, batch, fn);
-    }
+    });
     if (!buf.empty()) fn(buf);
   }
 
@@ -221,10 +263,9 @@ protected:
   }
 
 private:
-  template <class Map, class Key>
-  static std::optional<typename Map::mapped_type> get(const Map& m, Key k) {
-    auto it = m.find(k);
-    return it == m.end() ? std::nullopt : std::optional<typename Map::mapped_type>(it->second);
+  template <class T>
+  static std::optional<T> copy(const T* p) {
+    return p ? std::optional<T>(*p) : std::nullopt;
   }
   template <class Buf, class Fn>
   static void flush_if_full(Buf& buf, std::size_t batch, const Fn& fn) {
@@ -233,38 +274,59 @@ private:
       buf.clear();
     }
   }
-  /// An open deal with its tasks: how many are open, when the last one closed.
-  DealView deal_view(const Deal& d) const {
-    auto it = s_.deal_open_tasks.find(d.id);
-    DealView v{&d, it == s_.deal_open_tasks.end() ? 0 : it->second, std::nullopt};
-    if (auto dt = s_.deal_tasks.find(d.id); dt != s_.deal_tasks.end())
-      for (auto tid : dt->second) {
-        const auto& t = s_.tasks.at(tid);
-        if (!t.open() && t.closed && (!v.last_task_closed || *t.closed > *v.last_task_closed))
-          v.last_task_closed = t.closed;
-      }
-    return v;
+  static DealView view(const DealEntry& d) { return {&d.deal, d.open_tasks, d.last_task_closed}; }
+
+  static bool before(const PackedActivity& x, const PackedActivity& y) {
+    return std::pair(x.at, x.id) < std::pair(y.at, y.id);
   }
-  const ClientEntry* entry(ClientId c) const {
-    auto it = s_.clients.find(c);
-    return it == s_.clients.end() ? nullptr : &it->second;
+  PackedActivity pack(const Activity& a) {
+    PackedActivity p{a.id.value(), a.at, a.manager.value(), 0, static_cast<std::uint8_t>(a.kind),
+                     static_cast<std::uint8_t>(a.outcome), static_cast<std::uint8_t>(a.contact)};
+    if (!a.custom_kind.empty() || !a.subject.empty()) {
+      s_.texts.emplace_back(a.custom_kind, a.subject);
+      p.text = static_cast<std::uint32_t>(s_.texts.size());
+    }
+    return p;
   }
-  ClientEntry* entry(ClientId c) {
-    auto it = s_.clients.find(c);
-    return it == s_.clients.end() ? nullptr : &it->second;
+  Activity unpack(const PackedActivity& p, ClientId client) const {
+    Activity a;
+    a.id = ActivityId{p.id};
+    a.client = client;
+    a.manager = ManagerId{p.manager};
+    a.kind = static_cast<ActivityKind>(p.kind);
+    a.at = p.at;
+    a.outcome = static_cast<Outcome>(p.outcome);
+    a.contact = static_cast<Contact>(p.contact);
+    if (p.text) std::tie(a.custom_kind, a.subject) = s_.texts[p.text - 1];
+    return a;
   }
+
   void rebuild_summary(ClientId c) {
-    auto* e = entry(c);
+    auto* e = s_.clients.find(c);
     if (!e) return;
     ClientSummary s;
-    for (const auto& a : e->activities) s.add(a);
-    for (auto id : e->tasks) s.add(s_.tasks.at(id));
-    for (auto id : e->deals) s.add(s_.deals.at(id));
-    for (auto id : e->invoices) s.add(s_.invoices.at(id));
+    for (const auto& a : e->activities)
+      s.add_contact(static_cast<ActivityKind>(a.kind), static_cast<Contact>(a.contact), a.at);
+    for (auto id : e->tasks) s.add(*s_.tasks.find(id));
+    for (auto id : e->deals) s.add(s_.deals.find(id)->deal);
+    for (auto id : e->invoices) s.add(*s_.invoices.find(id));
     e->summary = std::move(s);
+  }
+  /// A deal's open tasks and last closed task, from its task list.
+  void refresh_deal(DealId id) {
+    auto* d = s_.deals.find(id);
+    if (!d) return;
+    d->open_tasks = 0;
+    d->last_task_closed.reset();
+    for (auto tid : d->tasks) {
+      const auto& t = *s_.tasks.find(tid);
+      if (t.open()) ++d->open_tasks;
+      else if (t.closed && (!d->last_task_closed || *t.closed > *d->last_task_closed)) d->last_task_closed = t.closed;
+    }
   }
   template <class IdT>
   static void link(std::vector<IdT>& v, IdT id) {
+    if (v.empty() || v.back() < id) return v.push_back(id);
     auto it = std::lower_bound(v.begin(), v.end(), id);
     if (it == v.end() || *it != id) v.insert(it, id);
   }
@@ -273,43 +335,72 @@ private:
     auto it = std::lower_bound(v.begin(), v.end(), id);
     if (it != v.end() && *it == id) v.erase(it);
   }
-  void count_deal_task(const Task& t, int delta) {
-    if (t.deal) {
-      auto& v = s_.deal_tasks[*t.deal];
-      if (delta > 0) link(v, t.id);
-      else unlink(v, t.id);
-      if (v.empty()) s_.deal_tasks.erase(*t.deal);
+
+  // Entities with a client (tasks, deals, invoices): the row, the client's
+  // list of them, the client's summary, and for tasks their deal's figures.
+  static Task& value_of(Task& t) { return t; }
+  static Invoice& value_of(Invoice& i) { return i; }
+  static Deal& value_of(DealEntry& d) { return d.deal; }
+  static Task make_row(const Task& t) { return t; }
+  static Invoice make_row(const Invoice& i) { return i; }
+  static DealEntry make_row(const Deal& d) { return DealEntry{d, {}, 0, std::nullopt}; }
+
+  template <class T>
+  void attach(const T& v, std::vector<decltype(T::id)> ClientEntry::*links, int delta) {
+    if (auto* e = s_.clients.find(v.client)) {
+      if (delta > 0) link(e->*links, v.id);
+      else unlink(e->*links, v.id);
     }
-    if (t.open() && t.deal) {
-      auto& n = s_.deal_open_tasks[*t.deal];
-      n += delta;
-      if (n == 0) s_.deal_open_tasks.erase(*t.deal);
+    if constexpr (std::is_same_v<T, Task>) {
+      if (v.deal)
+        if (auto* d = s_.deals.find(*v.deal)) {
+          if (delta > 0) link(d->tasks, v.id);
+          else unlink(d->tasks, v.id);
+          refresh_deal(*v.deal);
+        }
     }
   }
 
-  // Replaces an entity in one of the id->entity maps with client back-links;
-  // returns an undo closure.
-  template <class IdT, class T>
-  std::function<void()> replace(std::map<IdT, T>& map, std::vector<IdT> ClientEntry::*links, const T& v) {
-    std::optional<T> old = get(map, v.id);
-    auto apply = [this, &map, links](const std::optional<T>& before, const std::optional<T>& after, IdT id) {
-      if (before)
-        if (auto* e = entry(before->client)) {
-          unlink(e->*links, id);
-          if constexpr (std::is_same_v<T, Task>) count_deal_task(*before, -1);
-        }
-      if (after) {
-        map[id] = *after;
-        if (auto* e = entry(after->client)) link(e->*links, id);
-        if constexpr (std::is_same_v<T, Task>) count_deal_task(*after, +1);
-      } else {
-        map.erase(id);
-      }
-      if (before) rebuild_summary(before->client);
-      if (after && (!before || before->client != after->client)) rebuild_summary(after->client);
-    };
-    apply(old, v, v.id);
-    return [apply, old, v]() { apply(std::optional<T>(v), old, v.id); };
+  /// Puts v (a Task, Deal or Invoice) into its table; returns the value it
+  /// replaced, if any.
+  template <class Table, class T>
+  std::optional<T> put(Table& table, std::vector<decltype(T::id)> ClientEntry::*links, const T& v) {
+    std::optional<T> old;
+    if (auto* row = table.find(v.id)) {
+      old = value_of(*row);
+      attach(*old, links, -1);
+      value_of(*row) = v;
+    } else {
+      table.insert(make_row(v));
+    }
+    attach(v, links, +1);
+    if (!old) {
+      s_.clients.find(v.client)->summary.add(v);  // a new row only adds to the summary
+    } else {
+      rebuild_summary(old->client);
+      if (old->client != v.client) rebuild_summary(v.client);
+    }
+    return old;
+  }
+  /// Undoes put: restores `old`, or removes v's row when it was new.
+  template <class Table, class T>
+  void unput(Table& table, std::vector<decltype(T::id)> ClientEntry::*links, const T& v, const std::optional<T>& old) {
+    attach(v, links, -1);
+    if (old) {
+      value_of(*table.find(v.id)) = *old;
+      attach(*old, links, +1);
+      rebuild_summary(old->client);
+    } else {
+      table.pop(v.id);
+    }
+    if (!old || old->client != v.client) rebuild_summary(v.client);
+  }
+
+  void normalize() {
+    s_.clients.normalize();
+    s_.tasks.normalize();
+    s_.deals.normalize();
+    s_.invoices.normalize();
   }
 
   class Work final : public UnitOfWork {
@@ -317,64 +408,70 @@ private:
     explicit Work(MemoryStorage& s) : UnitOfWork(s), s_(s) { s_.open_ = true; }
     ~Work() override {
       if (done_) return;
-      for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
+      for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+        if (it->fn) {
+          it->fn();
+        } else {
+          // An added activity, kept sorted by (time, id): found by binary
+          // search (undoing a big import must not cost a pass per row).
+          auto* en = s_.s_.clients.find(it->client);
+          auto pos = std::lower_bound(en->activities.begin(), en->activities.end(), it->activity, &MemoryStorage::before);
+          if (pos != en->activities.end() && pos->id == it->activity.id) en->activities.erase(pos);
+          if (it->activity.text && it->activity.text == s_.s_.texts.size()) s_.s_.texts.pop_back();
+          s_.activity_ids_.erase(it->activity.id);
+          stale_.insert(it->client);
+        }
+      }
       for (auto c : stale_) s_.rebuild_summary(c);  // once per client, not once per undone activity
+      s_.normalize();
       s_.open_ = false;
     }
 
   protected:
     void do_put_manager(const Manager& m) override {
-      auto old = get(s_.s_.managers, m.id);
-      s_.s_.managers[m.id] = m;
-      undo_.push_back([this, old, id = m.id] {
+      auto& managers = s_.s_.managers;
+      std::optional<Manager> old;
+      if (auto it = managers.find(m.id); it != managers.end()) old = it->second;
+      managers[m.id] = m;
+      undo([this, old, id = m.id] {
         if (old) s_.s_.managers[id] = *old;
         else s_.s_.managers.erase(id);
       });
     }
     void do_put_client(const Client& c) override {
-      auto& clients = s_.s_.clients;
-      auto it = clients.find(c.id);
-      if (it == clients.end()) {
-        clients.emplace(c.id, ClientEntry{c, {}, {}, {}, {}, {}});
-        undo_.push_back([this, id = c.id] { s_.s_.clients.erase(id); });
+      if (auto* e = s_.s_.clients.find(c.id)) {
+        Client old = std::exchange(e->client, c);
+        undo([this, old = std::move(old)] { s_.s_.clients.find(old.id)->client = old; });
       } else {
-        Client old = it->second.client;
-        it->second.client = c;
-        undo_.push_back([this, old] { s_.s_.clients.at(old.id).client = old; });
+        s_.s_.clients.insert(ClientEntry{c, {}, {}, {}, {}, {}});
+        undo([this, id = c.id] { s_.s_.clients.pop(id); });
       }
     }
     void do_add_activity(const Activity& a) override {
-      auto* e = s_.entry(a.client);
-      auto pos = std::upper_bound(e->activities.begin(), e->activities.end(), a, [](const Activity& x, const Activity& y) {
-        return std::pair(x.at, x.id) < std::pair(y.at, y.id);
-      });
-      e->activities.insert(pos, a);
-      e->summary.add(a);
-      s_.s_.activity_index.emplace(a.id, a.client);
-      undo_.push_back([this, a] {
-        // Kept sorted by (time, id): find it by binary search (undoing a big
-        // import must not cost a pass over the client's activities per row).
-        auto* en = s_.entry(a.client);
-        auto it = std::lower_bound(en->activities.begin(), en->activities.end(), a,
-                                   [](const Activity& x, const Activity& y) {
-                                     return std::pair(x.at, x.id) < std::pair(y.at, y.id);
-                                   });
-        if (it != en->activities.end() && it->id == a.id) en->activities.erase(it);
-        s_.s_.activity_index.erase(a.id);
-        stale_.insert(a.client);
-      });
+      auto* e = s_.s_.clients.find(a.client);
+      const auto p = s_.pack(a);
+      auto& v = e->activities;
+      if (v.empty() || before(v.back(), p)) v.push_back(p);
+      else v.insert(std::upper_bound(v.begin(), v.end(), p, &MemoryStorage::before), p);
+      e->summary.add_contact(a.kind, a.contact, a.at);
+      s_.activity_ids_.insert(a.id.value());
+      undo_.push_back({{}, a.client, p});
     }
     void do_put_task(const Task& t) override {
-      undo_.push_back(s_.replace(s_.s_.tasks, &ClientEntry::tasks, t));
+      auto old = s_.put(s_.s_.tasks, &ClientEntry::tasks, t);
+      undo([this, t, old = std::move(old)] { s_.unput(s_.s_.tasks, &ClientEntry::tasks, t, old); });
       if (t.id.value() > s_.s_.last_task_id) {
-        auto old = s_.s_.last_task_id;
-        s_.s_.last_task_id = t.id.value();
-        undo_.push_back([this, old] { s_.s_.last_task_id = old; });
+        auto before = std::exchange(s_.s_.last_task_id, t.id.value());
+        undo([this, before] { s_.s_.last_task_id = before; });
       }
     }
-    void do_put_deal(const Deal& d) override { undo_.push_back(s_.replace(s_.s_.deals, &ClientEntry::deals, d)); }
+    void do_put_deal(const Deal& d) override {
+      auto old = s_.put(s_.s_.deals, &ClientEntry::deals, d);
+      undo([this, d, old = std::move(old)] { s_.unput(s_.s_.deals, &ClientEntry::deals, d, old); });
+    }
     void do_put_invoice(const Invoice& i) override {
-      undo_.push_back(s_.replace(s_.s_.invoices, &ClientEntry::invoices, i));
+      auto old = s_.put(s_.s_.invoices, &ClientEntry::invoices, i);
+      undo([this, i, old = std::move(old)] { s_.unput(s_.s_.invoices, &ClientEntry::invoices, i, old); });
     }
     TaskId do_next_task_id() override { return TaskId{s_.s_.last_task_id + 1}; }
     void do_set_label(SubjectRef subject, const std::string& label, const std::string& note) override {
@@ -382,32 +479,32 @@ private:
       std::optional<std::string> old;
       if (auto it = labels.find(label); it != labels.end()) old = it->second;
       labels[label] = note;
-      undo_.push_back([this, subject, label, old] { restore_label(subject, label, old); });
+      undo([this, subject, label, old] { restore_label(subject, label, old); });
     }
     void do_clear_label(SubjectRef subject, const std::string& label) override {
-      if (subject.kind == SubjectKind::client ? !s_.entry(ClientId{subject.id})
-                                              : !s_.s_.deals.count(DealId{subject.id}))
+      if (subject.kind == SubjectKind::client ? !s_.s_.clients.find(ClientId{subject.id})
+                                              : !s_.s_.deals.find(DealId{subject.id}))
         return;
       auto& labels = labels_of(subject);
       auto it = labels.find(label);
       if (it == labels.end()) return;
       std::optional<std::string> old = it->second;
       labels.erase(it);
-      undo_.push_back([this, subject, label, old] { restore_label(subject, label, old); });
+      undo([this, subject, label, old] { restore_label(subject, label, old); });
     }
     bool do_claim_action(std::string_view key, Instant at) override {
       auto [it, inserted] = s_.s_.actions.emplace(std::string(key), at);
-      if (inserted) undo_.push_back([this, k = std::string(key)] { s_.s_.actions.erase(k); });
+      if (inserted) undo([this, k = std::string(key)] { s_.s_.actions.erase(k); });
       return inserted;
     }
     void do_append_audit(const AuditRecord& r) override {
       s_.s_.audit.push_back(r);
-      undo_.push_back([this] { s_.s_.audit.pop_back(); });
+      undo([this] { s_.s_.audit.pop_back(); });
     }
     void do_enqueue(const Message& m) override {
       s_.s_.outbox.push_back({m, {}});
       s_.s_.outbox_index.emplace(m.key, s_.s_.outbox.size() - 1);
-      undo_.push_back([this, key = m.key] {
+      undo([this, key = m.key] {
         s_.s_.outbox_index.erase(key);
         s_.s_.outbox.pop_back();
       });
@@ -416,18 +513,31 @@ private:
       const std::size_t i = s_.s_.outbox_index.at(std::string(key));
       DeliveryState old = std::exchange(s_.s_.outbox[i].state, state);
       // by position: a later enqueue in this unit may move the vector's elements
-      undo_.push_back([this, i, old] { s_.s_.outbox[i].state = old; });
+      undo([this, i, old] { s_.s_.outbox[i].state = old; });
     }
     void do_commit() override {
       done_ = true;
       undo_.clear();
+      s_.normalize();
       s_.open_ = false;  // a committed unit is finished; the next may begin
     }
 
   private:
+    /// One step to undo: a closure, or (without one, the common case of an
+    /// import or a live feed, kept allocation-free) an added activity.
+    struct Step {
+      std::function<void()> fn;
+      ClientId client{};
+      PackedActivity activity{};
+    };
+    template <class Fn>
+    void undo(Fn&& fn) {
+      undo_.push_back({std::forward<Fn>(fn), {}, {}});
+    }
+
     std::map<std::string, std::string>& labels_of(SubjectRef s) {
-      if (s.kind == SubjectKind::client) return s_.entry(ClientId{s.id})->client.labels;
-      return s_.s_.deals.at(DealId{s.id}).labels;
+      if (s.kind == SubjectKind::client) return s_.s_.clients.find(ClientId{s.id})->client.labels;
+      return s_.s_.deals.find(DealId{s.id})->deal.labels;
     }
     void restore_label(SubjectRef subject, const std::string& label, const std::optional<std::string>& old) {
       auto& labels = labels_of(subject);
@@ -436,12 +546,13 @@ private:
     }
 
     MemoryStorage& s_;
-    std::vector<std::function<void()>> undo_;
+    std::vector<Step> undo_;
     std::set<ClientId> stale_;  ///< clients whose summary a rollback must rebuild
     bool done_ = false;
   };
 
   State s_;
+  detail::IdSet activity_ids_;  ///< derived from the clients' activities (has_activity)
   bool open_ = false;
 };
 

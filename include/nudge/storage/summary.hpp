@@ -67,10 +67,12 @@ struct ClientSummary {
   [[nodiscard]] bool has_future_task(Instant now) const { return latest_open_due && *latest_open_due >= now; }
 
   /// Folds one activity in.
-  void add(const Activity& a) {
-    if (a.contact == Contact::no) return;
-    auto& slot = a.contact == Contact::yes ? last_forced_contact : last_by_kind[static_cast<std::size_t>(a.kind)];
-    if (!slot || a.at > *slot) slot = a.at;
+  void add(const Activity& a) { add_contact(a.kind, a.contact, a.at); }
+  /// What an activity adds: its kind, whether it counts as contact, its time.
+  void add_contact(ActivityKind kind, Contact contact, Instant at) {
+    if (contact == Contact::no) return;
+    auto& slot = contact == Contact::yes ? last_forced_contact : last_by_kind[static_cast<std::size_t>(kind)];
+    if (!slot || at > *slot) slot = at;
   }
   void add(const Task& t) {
     if (t.open()) {

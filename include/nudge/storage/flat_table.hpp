@@ -1,0 +1,285 @@
+#pragma once
+/// @file
+/// Flat containers behind MemoryStorage: an open-addressing id index, a set of
+/// ids that is a bitmap while ids are dense, and a table of rows kept in one
+/// vector with its ascending-id order beside it. What a store of a million
+/// clients needs to scan at memory speed and to find a row with one probe,
+/// where a std::map costs a node, a pointer chase and a cache miss per row.
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <limits>
+#include <utility>
+#include <vector>
+
+namespace nudge::detail {
+
+/// Maps 64-bit ids to 32-bit row numbers. Linear probing, power-of-two
+/// capacity, at most half full; erase shifts the following run back (no
+/// tombstones). 16 bytes a slot, so about 32 bytes an id.
+class IdIndex {
+public:
+  static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
+
+  [[nodiscard]] std::size_t size() const { return size_; }
+
+  [[nodiscard]] std::uint32_t find(std::int64_t key) const {
+    if (slots_.empty()) return npos;
+    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+      const auto& s = slots_[i];
+      if (s.key == key) return s.row;
+      if (s.key == empty) return npos;
+    }
+  }
+
+  /// Inserts or overwrites.
+  void put(std::int64_t key, std::uint32_t row) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+      auto& s = slots_[i];
+      if (s.key == key) {
+        s.row = row;
+        return;
+      }
+      if (s.key == empty) {
+        s = {key, row};
+        ++size_;
+        return;
+      }
+    }
+  }
+
+  bool erase(std::int64_t key) {
+    if (slots_.empty()) return false;
+    std::size_t i = home(key);
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) break;
+      if (slots_[i].key == empty) return false;
+    }
+    // Backward-shift deletion: move each later entry of the run into the gap
+    // when the gap lies between its home and its slot.
+    for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+      if (slots_[j].key == empty) break;
+      const std::size_t h = home(slots_[j].key);
+      if (((j - h) & mask_) >= ((j - i) & mask_)) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = {empty, 0};
+    --size_;
+    return true;
+  }
+
+  void clear() {
+    slots_.clear();
+    size_ = 0;
+    mask_ = 0;
+  }
+  void reserve(std::size_t n) {
+    while (slots_.size() < n * 2) grow();
+  }
+
+private:
+  static constexpr std::int64_t empty = std::numeric_limits<std::int64_t>::min();
+  struct Slot {
+    std::int64_t key = empty;
+    std::uint32_t row = 0;
+  };
+
+  [[nodiscard]] std::size_t home(std::int64_t key) const {
+    // Fibonacci hashing: consecutive ids spread over the table.
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >> shift_) & mask_;
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    const std::size_t cap = old.empty() ? 16 : old.size() * 2;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+    shift_ = static_cast<unsigned>(64 - std::countr_zero(cap));
+    size_ = 0;
+    for (const auto& s : old)
+      if (s.key != empty) put(s.key, s.row);
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+};
+
+/// A set of 64-bit ids: a bitmap over [0, n) while the ids are dense (it
+/// grows to cover a new id only while that costs at most 64 bits per id
+/// held), an IdIndex for the others. An id is in the set when its bit is set
+/// or the sparse index holds it.
+class IdSet {
+public:
+  [[nodiscard]] bool contains(std::int64_t id) const {
+    if (in_bitmap(id) && ((bits_[word(id)] >> bit(id)) & 1u)) return true;
+    return sparse_.size() != 0 && sparse_.find(id) != IdIndex::npos;
+  }
+  /// False when already present.
+  bool insert(std::int64_t id) {
+    if (contains(id)) return false;
+    if (id >= 0 && !in_bitmap(id) && static_cast<std::uint64_t>(id) / 64 < size_ + 65536)
+      bits_.resize(std::max(word(id) + 1, std::min(bits_.size() * 2, size_ + 65536)), 0);
+    if (in_bitmap(id)) bits_[word(id)] |= std::uint64_t{1} << bit(id);
+    else sparse_.put(id, 0);
+    ++size_;
+    return true;
+  }
+  bool erase(std::int64_t id) {
+    bool removed = false;
+    if (in_bitmap(id) && ((bits_[word(id)] >> bit(id)) & 1u)) {
+      bits_[word(id)] &= ~(std::uint64_t{1} << bit(id));
+      removed = true;
+    } else {
+      removed = sparse_.erase(id);
+    }
+    if (removed) --size_;
+    return removed;
+  }
+  [[nodiscard]] std::size_t size() const { return size_; }
+
+private:
+  [[nodiscard]] bool in_bitmap(std::int64_t id) const {
+    return id >= 0 && static_cast<std::uint64_t>(id) / 64 < bits_.size();
+  }
+  static std::size_t word(std::int64_t id) { return static_cast<std::size_t>(id) / 64; }
+  static unsigned bit(std::int64_t id) { return static_cast<unsigned>(id % 64); }
+
+  std::vector<std::uint64_t> bits_;
+  IdIndex sparse_;
+  std::size_t size_ = 0;
+};
+
+/// Rows of one entity in one vector (insertion order), found by id through
+/// an IdIndex, listed in ascending id through `order` (row numbers). Rows are
+/// only ever removed from the end (a rolled-back insertion). Appending
+/// ascending ids keeps the order by push_back; a few out-of-order ids are
+/// placed by insertion, many are appended and sorted once by normalize().
+template <class Id, class Row, auto KeyOf>
+class FlatTable {
+public:
+  [[nodiscard]] std::size_t size() const { return rows_.size(); }
+  [[nodiscard]] bool empty() const { return rows_.empty(); }
+
+  [[nodiscard]] const Row* find(Id id) const {
+    const auto r = index_.find(id.value());
+    return r == IdIndex::npos ? nullptr : &rows_[r];
+  }
+  [[nodiscard]] Row* find(Id id) {
+    const auto r = index_.find(id.value());
+    return r == IdIndex::npos ? nullptr : &rows_[r];
+  }
+
+  /// Adds a row whose id is not in the table yet.
+  Row& insert(Row row) {
+    const auto id = KeyOf(row).value();
+    const auto r = static_cast<std::uint32_t>(rows_.size());
+    rows_.push_back(std::move(row));
+    index_.put(id, r);
+    if (order_.empty() || key(order_.back()) < id) {
+      order_.push_back(r);
+    } else if (!unsorted_ && ++placed_ <= max_placed) {
+      auto at = std::lower_bound(order_.begin(), order_.end(), id,
+                                 [&](std::uint32_t x, std::int64_t k) { return key(x) < k; });
+      order_.insert(at, r);
+    } else {
+      order_.push_back(r);
+      unsorted_ = true;
+    }
+    return rows_.back();
+  }
+
+  /// Removes the row inserted last (rollback).
+  void pop(Id id) {
+    const auto r = static_cast<std::uint32_t>(rows_.size() - 1);
+    index_.erase(id.value());
+    if (!order_.empty() && order_.back() == r) order_.pop_back();
+    else order_.erase(std::find(order_.begin(), order_.end(), r));
+    rows_.pop_back();
+  }
+
+  /// Restores the ascending order after a unit of work appended many ids out
+  /// of order.
+  void normalize() {
+    placed_ = 0;
+    if (!unsorted_) return;
+    std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
+    unsorted_ = false;
+  }
+
+  /// Calls fn(row) in ascending id order.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    if (!unsorted_) {
+      for (auto r : order_) fn(rows_[r]);
+      return;
+    }
+    auto sorted = order_;
+    std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
+    for (auto r : sorted) fn(rows_[r]);
+  }
+
+  /// Ascending-id iteration as (id, row) pairs, like a std::map (outside a
+  /// unit of work, where the order is normalized).
+  class const_iterator {
+  public:
+    using value_type = std::pair<Id, const Row&>;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::forward_iterator_tag;
+    struct Arrow {
+      value_type p;
+      const value_type* operator->() const { return &p; }
+    };
+    const_iterator() = default;
+    const_iterator(const FlatTable* t, std::size_t i) : t_(t), i_(i) {}
+    value_type operator*() const {
+      const Row& r = t_->rows_[t_->order_[i_]];
+      return {KeyOf(r), r};
+    }
+    Arrow operator->() const { return {**this}; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      auto c = *this;
+      ++i_;
+      return c;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.i_ == b.i_; }
+
+  private:
+    const FlatTable* t_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  [[nodiscard]] const_iterator begin() const { return {this, 0}; }
+  [[nodiscard]] const_iterator end() const { return {this, order_.size()}; }
+
+  /// Equal when both hold the same rows (order of insertion aside).
+  friend bool operator==(const FlatTable& a, const FlatTable& b) {
+    if (a.rows_.size() != b.rows_.size()) return false;
+    if (a.rows_ == b.rows_) return true;
+    std::vector<const Row*> x, y;
+    a.for_each([&](const Row& r) { x.push_back(&r); });
+    b.for_each([&](const Row& r) { y.push_back(&r); });
+    return std::equal(x.begin(), x.end(), y.begin(), [](const Row* p, const Row* q) { return *p == *q; });
+  }
+
+private:
+  static constexpr std::size_t max_placed = 64;  ///< out-of-order ids placed one by one per unit of work
+  [[nodiscard]] std::int64_t key(std::uint32_t r) const { return KeyOf(rows_[r]).value(); }
+
+  std::vector<Row> rows_;
+  IdIndex index_;
+  std::vector<std::uint32_t> order_;
+  std::size_t placed_ = 0;
+  bool unsorted_ = false;
+};
+
+}  // namespace nudge::detail

@@ -1,0 +1,157 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include <support/fixtures.hpp>
+#include <nudge/storage/flat_table.hpp>
+#include <nudge/storage/memory_storage.hpp>
+
+// Own namespace: the tests build as a unity build.
+namespace nudge_storage_test_flat_table {
+
+using namespace nudge;
+using namespace nudge::test;
+using nudge::detail::IdIndex;
+using nudge::detail::IdSet;
+
+TEST_CASE("storage.flat.id_index_agrees_with_a_map_under_random_puts_and_erases") {
+  std::mt19937_64 rng(7);
+  IdIndex index;
+  std::map<std::int64_t, std::uint32_t> model;
+  // Small key ranges collide often (long probe runs, wrapped runs); wide ones
+  // exercise growth; negative and extreme keys are ids like any other.
+  for (const std::int64_t range : {std::int64_t{50}, std::int64_t{5000}, std::int64_t{1} << 40}) {
+    std::uniform_int_distribution<std::int64_t> key(-range, range);
+    for (int step = 0; step < 40000; ++step) {
+      const auto k = key(rng);
+      switch (rng() % 3) {
+        case 0:
+        case 1: {
+          const auto row = static_cast<std::uint32_t>(rng() % 1000);
+          index.put(k, row);
+          model[k] = row;
+          break;
+        }
+        default: CHECK(index.erase(k) == (model.erase(k) == 1)); break;
+      }
+      if (step % 1000 == 0) {
+        REQUIRE(index.size() == model.size());
+        for (const auto& [mk, mv] : model) REQUIRE(index.find(mk) == mv);
+      }
+      const auto probe = key(rng);
+      auto it = model.find(probe);
+      REQUIRE(index.find(probe) == (it == model.end() ? IdIndex::npos : it->second));
+    }
+  }
+  index.put(std::numeric_limits<std::int64_t>::max(), 3);
+  CHECK(index.find(std::numeric_limits<std::int64_t>::max()) == 3);
+}
+
+TEST_CASE("storage.flat.id_set_is_a_set_of_dense_and_sparse_ids") {
+  std::mt19937_64 rng(11);
+  IdSet set;
+  std::set<std::int64_t> model;
+  // Dense ascending ids (the bitmap), then far and negative ones (the hash),
+  // then dense ids again below ids first held sparsely.
+  for (std::int64_t i = 1; i <= 100000; ++i) {
+    CHECK(set.insert(i));
+    model.insert(i);
+  }
+  std::uniform_int_distribution<std::int64_t> far(-(std::int64_t{1} << 50), std::int64_t{1} << 50);
+  for (int i = 0; i < 20000; ++i) {
+    const auto k = far(rng);
+    CHECK(set.insert(k) == model.insert(k).second);
+  }
+  for (std::int64_t i = 100001; i <= 3000000; i += 3) {
+    set.insert(i);
+    model.insert(i);
+  }
+  CHECK_FALSE(set.insert(50));
+  for (int i = 0; i < 50000; ++i) {
+    const std::int64_t k = rng() % 2 ? far(rng) : static_cast<std::int64_t>(rng() % 3100000);
+    REQUIRE(set.contains(k) == (model.count(k) == 1));
+    if (rng() % 4 == 0) REQUIRE(set.erase(k) == (model.erase(k) == 1));
+  }
+  CHECK(set.size() == model.size());
+}
+
+TEST_CASE("storage.memory.clients_in_any_order_scan_in_ascending_id_and_roll_back") {
+  // Ids arrive shuffled: a few in one unit (placed one by one), many in
+  // another (appended, then sorted once at the commit), and a rolled-back unit
+  // in between leaves the store as it was.
+  std::mt19937_64 rng(3);
+  std::vector<std::int64_t> ids(3000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i * 7 + 1);
+  std::shuffle(ids.begin(), ids.end(), rng);
+
+  MemoryStorage s;
+  {
+    auto w = s.begin();
+    w->put_manager(manager(1, "Ivanova"));
+    for (std::size_t i = 0; i < 20; ++i) w->put_client(client(ids[i], "c", 1));
+    w->commit();
+  }
+  const auto before = s.state();
+  {
+    auto w = s.begin();
+    for (std::size_t i = 20; i < ids.size(); ++i) w->put_client(client(ids[i], "c", 1));
+    w->add_activity(activity(1, ids[25], 1, ActivityKind::call_out, at(2026, 3, 1)));
+    // Reads inside the unit see the unit's clients in ascending id.
+    std::vector<ClientId> seen;
+    s.scan_clients([&](std::span<const ClientView> b) {
+      for (const auto& v : b) seen.push_back(v.client->id);
+    });
+    CHECK(seen.size() == ids.size());
+    CHECK(std::is_sorted(seen.begin(), seen.end()));
+  }  // rolled back
+  CHECK(s.state() == before);
+  CHECK_FALSE(s.has_activity(ActivityId{1}));
+  CHECK(s.client_count() == 20);
+  {
+    auto w = s.begin();
+    for (std::size_t i = 20; i < ids.size(); ++i) w->put_client(client(ids[i], "c", 1));
+    w->commit();
+  }
+  std::vector<ClientId> seen;
+  s.scan_clients(
+      [&](std::span<const ClientView> b) {
+        for (const auto& v : b) seen.push_back(v.client->id);
+      },
+      128);
+  REQUIRE(seen.size() == ids.size());
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  std::vector<ClientId> in_state;
+  for (const auto& [id, e] : s.state().clients) in_state.push_back(id);
+  CHECK(in_state == seen);
+  for (auto id : ids) CHECK(s.has_client(ClientId{id}));
+  CHECK_FALSE(s.has_client(ClientId{2}));
+}
+
+TEST_CASE("storage.memory.activities_keep_their_texts_and_order") {
+  MemoryStorage s;
+  auto w = s.begin();
+  w->put_manager(manager(1, "Ivanova"));
+  w->put_client(client(10, "Acme", 1));
+  Activity late = activity(5, 10, 1, ActivityKind::other, at(2026, 5, 2));
+  late.custom_kind = "site_visit";
+  late.subject = "Walked the plant with the buyer";
+  late.outcome = Outcome::reached;
+  late.contact = Contact::yes;
+  w->add_activity(late);
+  Activity early = activity(6, 10, 1, ActivityKind::email, at(2026, 5, 1));
+  w->add_activity(early);
+  Activity same_time = activity(4, 10, 1, ActivityKind::call_missed, at(2026, 5, 2));
+  same_time.contact = Contact::no;
+  w->add_activity(same_time);
+  w->commit();
+  const auto all = s.activities_of(ClientId{10}, at(2026, 1, 1));
+  REQUIRE(all.size() == 3);
+  CHECK(all[0] == early);
+  CHECK(all[1] == same_time);  // same time: ascending id
+  CHECK(all[2] == late);
+  CHECK(s.summary_of(ClientId{10})->last_forced_contact == at(2026, 5, 2));
+}
+
+}  // namespace nudge_storage_test_flat_table
