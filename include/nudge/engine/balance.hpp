@@ -14,8 +14,32 @@
 #include <nudge/domain/client.hpp>
 #include <nudge/domain/manager.hpp>
 #include <nudge/rules/assistant.hpp>
+#include <nudge/storage/flat_table.hpp>
 
 namespace nudge::detail {
+
+/// A count per manager: one hash probe into a flat index, the counts side by
+/// side (what a pass over a million clients bumps once per client).
+class ManagerCounts {
+public:
+  int& operator[](ManagerId m) {
+    auto r = slots_.find(m.value());
+    if (r == IdIndex::npos) {
+      r = static_cast<std::uint32_t>(counts_.size());
+      slots_.put(m.value(), r);
+      counts_.push_back(0);
+    }
+    return counts_[r];
+  }
+  [[nodiscard]] int get(ManagerId m) const {
+    const auto r = slots_.find(m.value());
+    return r == IdIndex::npos ? 0 : counts_[r];
+  }
+
+private:
+  IdIndex slots_;
+  std::vector<int> counts_;
+};
 
 /// Managers' loads (clients owned, in total and per segment) and the picks of
 /// release policies, kept current as clients are handed over.
@@ -33,7 +57,7 @@ public:
   /// Counts a client's load (call once per client, before any pick).
   void count(const Client& c) {
     ++total_load_[c.owner];
-    for (const auto& s : c.segments) ++segment_load_[s][c.owner];
+    for (const auto& s : c.segments) ++loads_of(s)[c.owner];
   }
 
   /// The result of a pick: the manager (nullptr when nobody is eligible), how
@@ -53,6 +77,7 @@ public:
     auto ok = [&](const Manager* m) { return m->id != from && !pool.blocked.at(m->id); };
     switch (p.kind) {
       case ReleasePolicy::Kind::least_loaded:
+        // by_load holds only the managers not blocked: at most two steps.
         for (const auto& [load, id] : pool.by_load) {
           const Manager* m = &managers_.at(ManagerId{id});
           if (ok(m)) {
@@ -103,25 +128,22 @@ public:
     refresh_blocked(from);
   }
 
-  [[nodiscard]] int total_load(ManagerId m) const {
-    auto it = total_load_.find(m);
-    return it == total_load_.end() ? 0 : it->second;
-  }
+  [[nodiscard]] int total_load(ManagerId m) const { return total_load_.get(m); }
 
 private:
   struct Pool {
     const ReleasePolicy* policy = nullptr;
     std::string segment;
     std::vector<const Manager*> base;
-    std::set<std::pair<int, std::int64_t>> by_load;  ///< (clients in the segment, id)
+    std::set<std::pair<int, std::int64_t>> by_load;  ///< (clients in the segment, id) of those not blocked
     std::unordered_map<ManagerId, bool> blocked;
     std::size_t blocked_count = 0;
   };
 
   [[nodiscard]] bool blocked_under(const ReleasePolicy& p, const Manager& m) {
-    const int load = total_load_[m.id] + (p.update_loads ? 0 : assigned_[m.id]);
+    const int load = total_load_.get(m.id) + (p.update_loads ? 0 : assigned_.get(m.id));
     return (p.respect_capacity && m.capacity > 0 && load >= m.capacity) ||
-           (p.max_new_per_run > 0 && assigned_[m.id] >= p.max_new_per_run);
+           (p.max_new_per_run > 0 && assigned_.get(m.id) >= p.max_new_per_run);
   }
 
   Pool& pool_for(const ReleasePolicy& p, const std::string& segment) {
@@ -133,13 +155,12 @@ private:
     std::vector<const Manager*> all;
     for (const auto& [id, m] : managers_) all.push_back(&m);
     std::sort(all.begin(), all.end(), [](const Manager* a, const Manager* b) { return a->id < b->id; });
-    const auto& loads = segment_load_[segment];
+    const auto& loads = loads_of(segment);
     for (const auto* m : all) {
       if (!m->available(today_) || !m->serves(segment)) continue;
       pool.base.push_back(m);
-      auto l = loads.find(m->id);
-      pool.by_load.emplace(l == loads.end() ? 0 : l->second, m->id.value());
       const bool b = blocked_under(p, *m);
+      if (!b) pool.by_load.emplace(loads.get(m->id), m->id.value());
       pool.blocked.emplace(m->id, b);
       pool.blocked_count += b ? 1 : 0;
       pools_of_[m->id].push_back(&pool);
@@ -147,14 +168,23 @@ private:
     return pool;
   }
 
+  [[nodiscard]] int segment_load(const std::string& segment, ManagerId m) {
+    return loads_of(segment).get(m);
+  }
+  /// The loads in one segment (the last one asked for is remembered: clients
+  /// come with few distinct segments).
+  ManagerCounts& loads_of(const std::string& segment) {
+    if (last_segment_ && last_segment_->first == segment) return last_segment_->second;
+    last_segment_ = &*segment_load_.try_emplace(segment).first;
+    return last_segment_->second;
+  }
+
   void move_segment_load(const std::string& segment, ManagerId m, int by) {
-    int& load = segment_load_[segment][m];
+    int& load = loads_of(segment)[m];
     if (auto it = pools_of_.find(m); it != pools_of_.end())
       for (Pool* pool : it->second)
-        if (pool->segment == segment) {
-          pool->by_load.erase({load, m.value()});
+        if (pool->segment == segment && pool->by_load.erase({load, m.value()}))
           pool->by_load.emplace(load + by, m.value());
-        }
     load += by;
   }
 
@@ -168,15 +198,19 @@ private:
         pool->blocked_count += now_blocked ? 1 : 0;
         pool->blocked_count -= now_blocked ? 0 : 1;
         flag = now_blocked;
+        const int load = segment_load(pool->segment, m);
+        if (now_blocked) pool->by_load.erase({load, m.value()});
+        else pool->by_load.emplace(load, m.value());
       }
     }
   }
 
   const std::unordered_map<ManagerId, Manager>& managers_;
   const Date& today_;
-  std::unordered_map<ManagerId, int> total_load_;
-  std::unordered_map<std::string, std::unordered_map<ManagerId, int>> segment_load_;
-  std::unordered_map<ManagerId, int> assigned_;
+  ManagerCounts total_load_;
+  std::unordered_map<std::string, ManagerCounts> segment_load_;  // node-based: references stay valid
+  std::pair<const std::string, ManagerCounts>* last_segment_ = nullptr;
+  ManagerCounts assigned_;
   std::map<std::string, ManagerId> cursor_;
   std::map<std::pair<const ReleasePolicy*, std::string>, Pool> pools_;
   std::unordered_map<ManagerId, std::vector<Pool*>> pools_of_;

@@ -14,6 +14,7 @@
 
 #include <nudge/engine/plan.hpp>
 #include <nudge/rules/assistant.hpp>
+#include <nudge/storage/flat_table.hpp>
 
 namespace nudge::detail {
 
@@ -23,10 +24,23 @@ public:
   [[nodiscard]] std::vector<ClientInfo>& rows() { return rows_; }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
 
+  /// One hash probe once seal() indexed the rows; a binary search before.
   [[nodiscard]] const ClientInfo* find(ClientId id) const {
+    if (ids_.size() == rows_.size()) {
+      const auto r = ids_.find(id.value());
+      return r == IdIndex::npos ? nullptr : &rows_[r];
+    }
     auto it = std::lower_bound(rows_.begin(), rows_.end(), id,
                                [](const ClientInfo& c, ClientId x) { return c.id < x; });
     return it != rows_.end() && it->id == id ? &*it : nullptr;
+  }
+
+  /// Indexes the rows by id (after the scan of the clients, before lookups
+  /// from several threads).
+  void seal() {
+    ids_.reserve(rows_.size());
+    for (std::size_t r = ids_.size(); r < rows_.size(); ++r)
+      ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
   }
 
   /// A copy of the client's kind, segments and labels, one per distinct set
@@ -49,14 +63,25 @@ public:
 
 private:
   std::vector<ClientInfo> rows_;
+  IdIndex ids_;
   std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
 };
 
 /// The open pipeline per owner and currency, in the order deals are added.
+/// One hash probe per deal (per currency, an owner -> row index).
 class ForecastTally {
 public:
   void add(const Deal& d) {
-    auto& row = rows_[{d.owner, d.amount.currency}];
+    auto& c = currency(d.amount.currency);
+    auto r = c.owners.find(d.owner.value());
+    if (r == IdIndex::npos) {
+      r = static_cast<std::uint32_t>(c.rows.size());
+      c.owners.put(d.owner.value(), r);
+      c.rows.emplace_back();
+      c.rows.back().owner = d.owner;
+      c.rows.back().currency = d.amount.currency;
+    }
+    auto& row = c.rows[r];
     ++row.open_deals;
     row.amount_cents += d.amount.cents;
     row.weighted += d.amount.to_decimal() * d.probability;
@@ -64,16 +89,28 @@ public:
   /// Ascending owner, then currency.
   [[nodiscard]] std::vector<ForecastRow> rows() const {
     std::vector<ForecastRow> out;
-    for (const auto& [k, row] : rows_) {
-      out.push_back(row);
-      out.back().owner = k.first;
-      out.back().currency = k.second;
-    }
+    for (const auto& c : currencies_) out.insert(out.end(), c.rows.begin(), c.rows.end());
+    std::sort(out.begin(), out.end(), [](const ForecastRow& a, const ForecastRow& b) {
+      return std::tie(a.owner, a.currency) < std::tie(b.owner, b.currency);
+    });
     return out;
   }
 
 private:
-  std::map<std::pair<ManagerId, std::string>, ForecastRow> rows_;
+  struct Currency {
+    std::string code;
+    IdIndex owners;
+    std::vector<ForecastRow> rows;
+  };
+  Currency& currency(const std::string& code) {
+    if (last_ < currencies_.size() && currencies_[last_].code == code) return currencies_[last_];
+    for (last_ = 0; last_ < currencies_.size(); ++last_)
+      if (currencies_[last_].code == code) return currencies_[last_];
+    currencies_.push_back({code, {}, {}});
+    return currencies_.back();
+  }
+  std::vector<Currency> currencies_;
+  std::size_t last_ = 0;
 };
 
 }  // namespace nudge::detail

@@ -185,7 +185,8 @@ private:
           tick("clients", views.size(), total);
           for (const auto& v : views) {
             const Client& c = *v.client;
-            index_.rows().push_back({c.id, c.owner, c.kind, index_.profile(c), stable_ ? v.summary : nullptr});
+            index_.rows().push_back(
+                {c.id, c.owner, c.kind, stable_ ? &c : index_.profile(c), stable_ ? v.summary : nullptr});
             balancer_.count(c);
             for (const auto& [l, note] : c.labels)
               if (engine_labels_.count(l)) present_labels_.push_back({c.id, l, note});
@@ -194,6 +195,7 @@ private:
           }
         },
         batch);
+    index_.seal();
     tick("clients", 0, total);
     seen = 0;
     store_.scan_open_deals(

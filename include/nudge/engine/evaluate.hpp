@@ -234,6 +234,7 @@ private:
           }
         },
         options_.batch);
+    index_.seal();
     tick("clients", index_.size(), total);
   }
 
