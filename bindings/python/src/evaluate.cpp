@@ -280,7 +280,7 @@ void bind_evaluate(py::module_& m, py::class_<Engine>& engine) {
                                        "What Watch.advance changed: hits that started, hits that ended, and how many "
                                        "clients it tested. False when nothing started or ended.");
   changes.def_readonly("started", &WatchChangesData::started,
-                       "Hits that hold now and did not before (or hold with other figures): list of Hit.")
+                       "Hits that hold now and did not before (or hold with other figures than seconds): list of Hit.")
       .def_readonly("ended", &WatchChangesData::ended, "Hits that held before and no longer do: list of Hit.")
       .def_readonly("clients_tested", &WatchChangesData::clients_tested,
                     "Clients tested again: touched, due by their deadline, or with hits that vary with time.")
