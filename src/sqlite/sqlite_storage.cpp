@@ -170,7 +170,10 @@ constexpr std::size_t forced_slot = activity_kind_count;
 // A unit of work keeps the summary changes of its writes in memory (see
 // Impl::Pending) and writes them with this, once per touched client: ?2..?11
 // the latest instants per slot (NULL: unchanged), ?12 whether the task facts
-// are to be recomputed. coalesce(max(slot, new), slot, new) is "the later of
+// are to be recomputed from the client's tasks (a task was replaced), else
+// ?13..?15 what new tasks add: open ones, their latest due (origin ''), the
+// latest completion. (A client new in the unit gets its row inserted with the
+// values instead, see summary_rows.) coalesce(max(slot, new), slot, new) is "the later of
 // the two, either may be NULL" (SQLite's max() of a NULL is NULL).
 #define NUDGE_SQL_SLOT(column, n) column " = coalesce(max(" column ", ?" #n "), " column ", ?" #n "), "
 constexpr const char* sql_summary_flush =
@@ -179,11 +182,12 @@ constexpr const char* sql_summary_flush =
             NUDGE_SQL_SLOT("last_message", 7) NUDGE_SQL_SLOT("last_note", 8) NUDGE_SQL_SLOT("last_document", 9)
                 NUDGE_SQL_SLOT("last_other", 10) NUDGE_SQL_SLOT("last_forced_contact", 11)
     "open_tasks = CASE WHEN ?12 THEN (SELECT count(*) FROM tasks WHERE client_id = ?1 "
-    "AND state IN ('attention', 'in_progress')) ELSE open_tasks END, "
+    "AND state IN ('attention', 'in_progress')) ELSE open_tasks + ?13 END, "
     "latest_open_due = CASE WHEN ?12 THEN (SELECT max(due) FROM tasks WHERE client_id = ?1 "
-    "AND state IN ('attention', 'in_progress') AND origin = '') ELSE latest_open_due END, "
+    "AND state IN ('attention', 'in_progress') AND origin = '') "
+    "ELSE coalesce(max(latest_open_due, ?14), latest_open_due, ?14) END, "
     "last_task_done = CASE WHEN ?12 THEN (SELECT max(closed) FROM tasks WHERE client_id = ?1 AND state = 'done') "
-    "ELSE last_task_done END "
+    "ELSE coalesce(max(last_task_done, ?15), last_task_done, ?15) END "
     "WHERE client_id = ?1";
 #undef NUDGE_SQL_SLOT
 
@@ -297,6 +301,12 @@ constexpr const char* sql_max_activity = "SELECT max(id) FROM activities";
 constexpr const char* sql_max_task = "SELECT max(id) FROM tasks";
 constexpr const char* sql_max_deal = "SELECT max(id) FROM deals";
 constexpr const char* sql_max_invoice = "SELECT max(id) FROM invoices";
+
+// The secondary indexes a bulk insert drops and recreates (Impl::drop_indexes):
+// those made by CREATE INDEX (origin 'c'), never one that enforces uniqueness.
+constexpr const char* sql_droppable_indexes =
+    "SELECT l.name, m.sql FROM pragma_index_list(?1) l JOIN sqlite_schema m ON m.type = 'index' AND m.name = l.name "
+    "WHERE l.origin = 'c' AND l.\"unique\" = 0 AND m.sql IS NOT NULL ORDER BY l.name";
 
 constexpr const char* sql_has_action = "SELECT 1 FROM actions WHERE key = ?1";
 constexpr const char* sql_claim_action = "INSERT INTO actions(key, at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING";
@@ -527,6 +537,8 @@ struct SqliteStorage::Impl {
   static constexpr std::size_t table_count = 6;
   static constexpr std::array<const char*, table_count> sql_max{sql_max_manager, sql_max_client, sql_max_activity,
                                                                  sql_max_task,    sql_max_deal,   sql_max_invoice};
+  static constexpr std::array<const char*, table_count> table_names{"managers", "clients", "activities",
+                                                                     "tasks",    "deals",   "invoices"};
   static constexpr std::array<const char*, table_count> sql_has{sql_has_manager, sql_has_client, sql_has_activity,
                                                                  sql_has_task,    sql_has_deal,   sql_has_invoice};
   struct Known {
@@ -542,12 +554,32 @@ struct SqliteStorage::Impl {
   // any read, at commit, and when many clients are pending, so reads still see
   // the unit's writes; an import then updates each client's summary row once
   // instead of once per activity or task.
+  //
+  // A client new in the unit (`insert`) has no summary row yet: it is inserted
+  // once with its values (many rows to a statement), not inserted empty and then
+  // updated. New tasks add to the task facts (`open_tasks`, `open_due`,
+  // `done`); a replaced task makes them be recounted from the tasks (`tasks`).
+  // Instants as Unix seconds, `none` for none.
+  static constexpr std::int64_t none = std::numeric_limits<std::int64_t>::min();
   struct Pending {
-    std::array<std::optional<std::int64_t>, activity_kind_count + 1> last{};
+    std::array<std::int64_t, activity_kind_count + 1> last;
+    std::int64_t open_due = none;
+    std::int64_t done = none;
+    std::int32_t open_tasks = 0;
     bool tasks = false;
+    bool insert = false;
+    Pending() { last.fill(none); }
   };
   std::unordered_map<std::int64_t, Pending> pending;
-  static constexpr std::size_t pending_limit = 65536;
+  // About 130 bytes each: an import keeps every new client's summary until the
+  // commit up to this many clients (34 MiB), later ones are written earlier.
+  static constexpr std::size_t pending_limit = std::size_t{1} << 18;
+  static std::optional<std::int64_t> opt(std::int64_t v) { return v == none ? std::nullopt : std::optional(v); }
+  static void later(std::int64_t& slot, std::int64_t v) { slot = std::max(slot, v); }
+  RowBuffer summary_rows{"client_summary(client_id, last_call_in, last_call_out, last_call_missed, last_email, "
+                         "last_meeting, last_message, last_note, last_document, last_other, last_forced_contact, "
+                         "last_task_done, open_tasks, latest_open_due)",
+                         14};
 
   /// Forgets what the unit knew (after commit or rollback). Never throws.
   void forget_unit() noexcept {
@@ -556,8 +588,11 @@ struct SqliteStorage::Impl {
       k.present.clear();
     }
     pending.clear();
+    summary_rows.clear();
     for (auto& b : buffers) b.clear();
     rows_failed = false;
+    dropped.clear();
+    bulk_seen = {};
   }
   /// A write failed part-way: rows of it may be in the tables without being in
   /// `present`, so "above the largest id" must be read again.
@@ -591,12 +626,11 @@ struct SqliteStorage::Impl {
   // keys hold), so the file always sees the writes in an order that could have
   // been issued one by one.
   enum class Rows : std::size_t {
-    clients, client_summary, client_segments, client_labels, deals, deal_history, deal_holds, deal_labels, tasks,
+    clients, client_segments, client_labels, deals, deal_history, deal_holds, deal_labels, tasks,
     invoices, invoice_payments, activities
   };
-  std::array<RowBuffer, 12> buffers{
+  std::array<RowBuffer, 11> buffers{
       RowBuffer{"clients(id, name, owner, kind, created, release_locked, email, phone, time_zone, locale)", 10},
-      RowBuffer{"client_summary(client_id)", 1},
       RowBuffer{"client_segments(client_id, seq, segment)", 3},
       RowBuffer{"client_labels(client_id, label, note)", 3},
       RowBuffer{"deals(id, client_id, owner, pipeline, stage, amount_cents, currency, probability, opened, "
@@ -631,12 +665,84 @@ struct SqliteStorage::Impl {
   /// After a buffered put: writes the buffers when one is full.
   void buffered() {
     for (const auto& b : buffers)
-      if (b.full()) return flush_rows();
+      if (b.full()) {
+        drop_indexes();
+        return flush_rows();
+      }
   }
-  /// Everything the unit holds back, written: buffered rows, then summaries.
+  /// Everything the unit holds back, written: buffered rows, the dropped
+  /// indexes, then summaries.
   void flush_all() {
     flush_rows();
+    restore_indexes();
     flush_summaries();
+  }
+
+  // ---- bulk inserts into tables that were empty ----------------------------------
+  // Keeping a secondary index in step with rows inserted in id order costs a
+  // random b-tree insert per row (activities_by_client: 1.1M of them at M); one
+  // CREATE INDEX over the finished table sorts once. So when the unit has a
+  // full buffer of new rows for an entity table that held no rows when the unit
+  // first looked, it drops that table's secondary indexes (not a UNIQUE one)
+  // and recreates them from their own CREATE INDEX text before any other
+  // statement than a buffered insert (a read, a replacing put, a summary
+  // recount, the commit). DROP and CREATE are part of the unit's transaction:
+  // a rollback leaves the file as it was, and a commit always has them back.
+  struct DroppedIndex {
+    std::string name, sql;
+  };
+  std::vector<DroppedIndex> dropped;
+  std::array<bool, table_count> bulk_seen{};  // the table's indexes were considered in this unit
+
+  void drop_indexes() {
+    static constexpr std::array<std::pair<Rows, Table>, 5> entity_rows{
+        {{Rows::clients, Table::clients},
+         {Rows::deals, Table::deals},
+         {Rows::tasks, Table::tasks},
+         {Rows::invoices, Table::invoices},
+         {Rows::activities, Table::activities}}};
+    for (const auto& [r, t] : entity_rows) {
+      const auto ti = static_cast<std::size_t>(t);
+      const auto& k = known[ti];
+      if (bulk_seen[ti] || !buffer(r).full() || !k.max_before) continue;
+      bulk_seen[ti] = true;
+      if (*k.max_before != std::numeric_limits<std::int64_t>::min()) continue;  // not empty: keep its indexes
+      std::vector<DroppedIndex> found;
+      {
+        Query q(*this, sql_droppable_indexes);
+        q.bind(1, std::string_view(table_names[ti]));
+        while (q.step()) found.push_back({q.text(0), q.text(1)});
+      }
+      for (auto& d : found) {
+        std::string quoted = "\"";
+        for (const char c : d.name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        quoted += '"';
+        // The name comes from sqlite_schema, quoted as an identifier.
+        try {
+          db.exec("DROP INDEX main." + quoted);
+        } catch (...) {
+          rows_failed = true;  // the unit must not commit without it
+          throw;
+        }
+        dropped.push_back(std::move(d));
+      }
+    }
+  }
+  /// Recreates the indexes drop_indexes() dropped, in the unit's transaction.
+  /// A failure leaves the unit unable to commit.
+  void restore_indexes() {
+    if (dropped.empty()) return;
+    for (auto& d : dropped) {
+      if (d.sql.empty()) continue;
+      try {
+        db.exec(d.sql);
+      } catch (...) {
+        rows_failed = true;
+        throw;
+      }
+      d.sql.clear();
+    }
+    dropped.clear();
   }
   // Declared after `db`: statements are finalized before the connection closes.
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> cache;
@@ -788,7 +894,10 @@ struct SqliteStorage::Impl {
     std::lock_guard lock(mu);
     try {
       require_unit(op);
-      if (!buffers) flush_rows();
+      if (!buffers) {
+        flush_rows();
+        restore_indexes();
+      }
       f();
     } catch (...) {
       distrust_max();
@@ -1167,11 +1276,13 @@ void SqliteStorage::Impl::put_client(const Client& c) {
     buffer(Rows::clients)
         .add(c.id, c.name, c.owner, to_string(c.kind), c.created, c.release_locked, c.email, c.phone, c.time_zone,
              c.locale);
-    buffer(Rows::client_summary).add(c.id);
+    pending_of(c.id).insert = true;  // its summary row: at the flush, with its values
     for (std::size_t k = 0; k < c.segments.size(); ++k) buffer(Rows::client_segments).add(c.id, k, c.segments[k]);
     for (const auto& [label, note] : c.labels) buffer(Rows::client_labels).add(c.id, label, note);
     wrote(Table::clients, c.id.value());
-    return buffered();
+    buffered();
+    if (pending.size() >= pending_limit) flush_summaries();
+    return;
   }
   flush_rows();
   Query(*this, sql_put_client)
@@ -1186,7 +1297,9 @@ void SqliteStorage::Impl::put_client(const Client& c) {
       .bind(9, c.time_zone)
       .bind(10, c.locale)
       .run();
-  Query(*this, sql_add_client_summary).bind(1, c.id).run();
+  // (A client put new earlier in this unit gets its row when summaries are flushed.)
+  if (const auto it = pending.find(c.id.value()); it == pending.end() || !it->second.insert)
+    Query(*this, sql_add_client_summary).bind(1, c.id).run();
   Query(*this, sql_clear_client_segments).bind(1, c.id).run();
   for (std::size_t k = 0; k < c.segments.size(); ++k)
     Query(*this, sql_add_client_segment).bind(1, c.id).bind(2, k).bind(3, c.segments[k]).run();
@@ -1207,9 +1320,7 @@ void SqliteStorage::Impl::add_activity(const Activity& a) {
   // Activities are append-only, so the summary slot only ever moves forward.
   if (a.contact != Contact::no) {
     const auto slot = a.contact == Contact::yes ? forced_slot : static_cast<std::size_t>(a.kind);
-    auto& last = pending_of(a.client).last[slot];
-    const auto at = to_unix(a.at);
-    if (!last || *last < at) last = at;
+    later(pending_of(a.client).last[slot], to_unix(a.at));
   }
   buffered();
   if (pending.size() >= pending_limit) flush_summaries();
@@ -1220,10 +1331,14 @@ void SqliteStorage::Impl::put_task(const Task& t) {
     buffer(Rows::tasks).add(t.id, t.client, t.deal, t.assignee, t.author, t.title, t.planned_start, t.due,
                             to_string(t.state), t.created, t.closed, t.based_on, t.origin);
     wrote(Table::tasks, t.id.value());
-    // A task changes its client's open count, latest due and last completion:
-    // recomputed from the client's own tasks (index tasks_by_client) when the
-    // summaries are flushed.
-    pending_of(t.client).tasks = true;
+    // A new task adds to its client's open count, latest due and last completion.
+    auto& p = pending_of(t.client);
+    if (t.state == TaskState::attention || t.state == TaskState::in_progress) {
+      ++p.open_tasks;
+      if (t.origin.empty()) later(p.open_due, to_unix(t.due));
+    } else if (t.state == TaskState::done && t.closed) {
+      later(p.done, to_unix(*t.closed));
+    }
     buffered();
     if (pending.size() >= pending_limit) flush_summaries();
     return;
@@ -1246,6 +1361,8 @@ void SqliteStorage::Impl::put_task(const Task& t) {
       .bind(13, t.origin)
       .run();
   wrote(Table::tasks, t.id.value());
+  // A replaced task: its client's task facts are recomputed from the client's
+  // own tasks (index tasks_by_client) when the summaries are flushed ...
   // ... for the old client too when the task moved.
   pending_of(t.client).tasks = true;
   if (before && *before != t.client) pending_of(*before).tasks = true;
@@ -1327,18 +1444,44 @@ void SqliteStorage::Impl::put_invoice(const Invoice& i) {
 
 void SqliteStorage::Impl::flush_summaries() {
   if (pending.empty()) return;
-  flush_rows();  // the summary rows, and the tasks the task facts are counted from
-  // In client order: neighbouring rows of client_summary share pages.
-  std::vector<std::int64_t> clients;
-  clients.reserve(pending.size());
-  for (const auto& [id, p] : pending) clients.push_back(id);
-  std::sort(clients.begin(), clients.end());
-  for (const auto id : clients) {
-    const auto& p = pending.at(id);
-    Query q(*this, sql_summary_flush);
-    q.bind(1, id);
-    for (std::size_t k = 0; k < p.last.size(); ++k) q.bind(static_cast<int>(k) + 2, p.last[k]);
-    q.bind(12, p.tasks).run();
+  // A failure part-way leaves some clients written and some not (and task
+  // counts are added): the unit must not commit.
+  try {
+    flush_rows();  // the clients, and the tasks the task facts are counted from
+    // A recount of task facts reads tasks_by_client.
+    if (std::any_of(pending.begin(), pending.end(), [](const auto& e) { return e.second.tasks; })) restore_indexes();
+    // In client order: neighbouring rows of client_summary share pages.
+    std::vector<std::int64_t> clients;
+    clients.reserve(pending.size());
+    for (const auto& [id, p] : pending) clients.push_back(id);
+    std::sort(clients.begin(), clients.end());
+    std::vector<std::int64_t> recount;  // new clients whose tasks were replaced
+    for (const auto id : clients) {
+      const auto& p = pending.at(id);
+      const auto& l = p.last;
+      if (p.insert) {
+        summary_rows.add(id, opt(l[0]), opt(l[1]), opt(l[2]), opt(l[3]), opt(l[4]), opt(l[5]), opt(l[6]), opt(l[7]),
+                         opt(l[8]), opt(l[9]), opt(p.done), std::int64_t{p.open_tasks}, opt(p.open_due));
+        if (summary_rows.full()) summary_rows.flush(db);
+        if (p.tasks) recount.push_back(id);
+        continue;
+      }
+      Query q(*this, sql_summary_flush);
+      q.bind(1, id);
+      for (std::size_t k = 0; k < l.size(); ++k) q.bind(static_cast<int>(k) + 2, opt(l[k]));
+      q.bind(12, p.tasks).bind(13, p.open_tasks).bind(14, opt(p.open_due)).bind(15, opt(p.done)).run();
+    }
+    summary_rows.flush(db);
+    for (const auto id : recount) {
+      Query q(*this, sql_summary_flush);
+      q.bind(1, id);
+      for (int k = 2; k <= 11; ++k) q.bind_null(k);
+      q.bind(12, true).bind(13, 0).bind_null(14).bind_null(15).run();
+    }
+  } catch (...) {
+    rows_failed = true;
+    summary_rows.clear();
+    throw;
   }
   pending.clear();
 }
