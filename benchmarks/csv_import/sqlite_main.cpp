@@ -1,4 +1,4 @@
-// csv_import_sqlite DIR [--db FILE] [--repeat N] [--profile]
+// csv_import_sqlite DIR [--db FILE] [--repeat N] [--profile] [--keep]
 //
 // The CSV import into a new SQLite file, as the baseline comparison times it
 // (benchmarks/baseline, section sqlite_import): open a new SqliteStorage
@@ -6,6 +6,7 @@
 // Prints wall and CPU time per run, rows per second and the SQL statements run
 // per client and per row (SQLITE_TRACE_STMT). --profile also lists the
 // statements by total time (SQLITE_TRACE_PROFILE; adds a little overhead).
+// --keep leaves the last file in place (for a look with the sqlite3 shell).
 //
 //   nudge_bench_csv_sqlite /tmp/crmperf/M --repeat 3
 
@@ -62,18 +63,20 @@ void remove_db(const fs::path& db) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s DIR [--db FILE] [--repeat N] [--profile]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DIR [--db FILE] [--repeat N] [--profile] [--keep]\n", argv[0]);
     return 2;
   }
   const fs::path dir = argv[1];
   fs::path db = fs::temp_directory_path() / "nudge-csv-import.db";
   int repeat = 1;
   bool profile = false;
+  bool keep = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
     else if (a == "--db" && i + 1 < argc) db = argv[++i];
     else if (a == "--profile") profile = true;
+    else if (a == "--keep") keep = true;
   }
   try {
     std::vector<double> walls;
@@ -109,7 +112,7 @@ int main(int argc, char** argv) {
     }
     std::sort(walls.begin(), walls.end());
     fmt::print("median {:.2f} s, min {:.2f} s\n", walls[walls.size() / 2], walls.front());
-    remove_db(db);
+    if (!keep) remove_db(db);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "csv_import_sqlite: %s\n", e.what());
     return 1;
