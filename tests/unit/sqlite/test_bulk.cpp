@@ -190,3 +190,43 @@ TEST_CASE("storage.sqlite.bulk.a_rollback_leaves_the_file_as_it_was") {
 }
 
 }  // namespace nudge_sqlite_test_bulk
+
+namespace nudge_sqlite_test_bulk {
+
+TEST_CASE("storage.sqlite.bulk.a_unit_on_a_file_without_entities_checks_references_at_its_commit") {
+  TempDir dir;
+  const auto file = dir.file("crm.db");
+  SqliteStorage s{file};
+  sqlite3* db = s.native_handle();
+  const char* dangling = "INSERT INTO client_labels(client_id, label, note) VALUES (999, 'x', '')";
+  {
+    auto w = s.begin();
+    // no entities: SQLite's enforcement is off for this unit ...
+    CHECK(rows_of(db, "PRAGMA foreign_keys") == std::vector<std::string>{"0"});
+    bulk(*w);
+    REQUIRE(sqlite3_exec(db, dangling, nullptr, nullptr, nullptr) == SQLITE_OK);  // past the port's checks
+    // ... and the commit checks every reference: nothing is written
+    CHECK_THROWS_WITH_AS(w->commit(),
+                         "sqlite storage: commit: FOREIGN KEY constraint failed: client_labels row ? refers to a "
+                         "missing clients row",
+                         not_found);
+    CHECK_THROWS_AS(w->commit(), storage_error);
+  }
+  CHECK(rows_of(db, "PRAGMA foreign_keys") == std::vector<std::string>{"1"});
+  CHECK(s.client_count() == 0);
+  CHECK(rows_of(db, "SELECT count(*) FROM client_labels") == std::vector<std::string>{"0"});
+  {
+    auto w = s.begin();
+    bulk(*w);
+    w->commit();  // references that hold commit
+  }
+  CHECK(rows_of(db, "PRAGMA foreign_keys") == std::vector<std::string>{"1"});
+  CHECK(s.client_count() == clients);
+  // with entities stored, enforcement stays on inside a unit: the raw insert fails at once
+  auto w = s.begin();
+  CHECK(rows_of(db, "PRAGMA foreign_keys") == std::vector<std::string>{"1"});
+  CHECK(sqlite3_exec(db, dangling, nullptr, nullptr, nullptr) == SQLITE_CONSTRAINT);
+  w->commit();
+}
+
+}  // namespace nudge_sqlite_test_bulk
