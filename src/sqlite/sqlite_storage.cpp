@@ -317,7 +317,14 @@ constexpr const char* sql_no_entities =
     "AND NOT EXISTS (SELECT 1 FROM deals) AND NOT EXISTS (SELECT 1 FROM invoices)";
 constexpr const char* sql_foreign_keys_on = "PRAGMA foreign_keys = ON";
 constexpr const char* sql_foreign_keys_off = "PRAGMA foreign_keys = OFF";
-constexpr const char* sql_foreign_key_check = "PRAGMA foreign_key_check";
+// Per table: only Nudge's own (a host's tables in the same file are not ours to judge).
+constexpr const char* sql_foreign_key_check =
+    "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check(?1) LIMIT 1";
+// Nudge's tables with foreign keys.
+constexpr std::array<const char*, 16> tables_with_references{
+    "managers",   "manager_leave", "manager_segments", "clients",    "client_segments", "client_labels",
+    "client_summary", "activities", "deals",            "deal_history", "deal_holds",   "deal_labels",
+    "tasks",      "invoices",      "invoice_payments", "audit_facts"};
 
 constexpr const char* sql_has_action = "SELECT 1 FROM actions WHERE key = ?1";
 constexpr const char* sql_claim_action = "INSERT INTO actions(key, at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING";
@@ -618,8 +625,8 @@ struct SqliteStorage::Impl {
   // reference before the adapter sees a write; on a file without entities a
   // unit runs with SQLite's enforcement off and runs foreign_key_check over
   // the whole file before its commit instead (it holds only what the unit
-  // wrote): a dangling reference still fails the commit, and nothing is
-  // written. PRAGMA foreign_keys can only change outside a transaction, so the
+  // wrote; a host's own tables are left alone): a dangling reference still
+  // fails the commit, and nothing is written. PRAGMA foreign_keys can only change outside a transaction, so the
   // file is looked at before BEGIN and again under the write lock; when it
   // gained entities in between, the unit begins again with enforcement on.
   bool foreign_keys_off = false;  // the connection's enforcement is off (only while such a unit is open)
@@ -657,12 +664,15 @@ struct SqliteStorage::Impl {
   /// holds, else the unit fails (not_found) and cannot commit.
   void check_references() {
     if (!check_at_commit) return;
-    Query q(*this, sql_foreign_key_check);
-    if (!q.step()) return;
-    rows_failed = true;
-    throw not_found(fmt::format("sqlite storage: commit: FOREIGN KEY constraint failed: {} row {} refers to a "
-                                "missing {} row",
-                                q.text(0), q.null(1) ? std::string("?") : std::to_string(q.i64(1)), q.text(2)));
+    for (const char* table : tables_with_references) {
+      Query q(*this, sql_foreign_key_check);
+      q.bind(1, std::string_view(table));
+      if (!q.step()) continue;
+      rows_failed = true;
+      throw not_found(fmt::format("sqlite storage: commit: FOREIGN KEY constraint failed: {} row {} refers to a "
+                                  "missing {} row",
+                                  q.text(0), q.null(1) ? std::string("?") : std::to_string(q.i64(1)), q.text(2)));
+    }
   }
   /// A write failed part-way: rows of it may be in the tables without being in
   /// `present`, so "above the largest id" must be read again.

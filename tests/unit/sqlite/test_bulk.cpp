@@ -229,4 +229,25 @@ TEST_CASE("storage.sqlite.bulk.a_unit_on_a_file_without_entities_checks_referenc
   w->commit();
 }
 
+
+TEST_CASE("storage.sqlite.bulk.a_host_table_is_not_judged_at_the_commit") {
+  // A host keeps its own tables in the file, with a dangling reference of its
+  // own (its connection never enforced foreign keys): Nudge's check at the
+  // commit looks at Nudge's tables only.
+  TempDir dir;
+  const auto file = dir.file("crm.db");
+  SqliteStorage s{file};
+  sqlite3* db = s.native_handle();
+  REQUIRE(sqlite3_exec(db,
+                       "PRAGMA foreign_keys = OFF; CREATE TABLE host_parent(id INTEGER PRIMARY KEY); "
+                       "CREATE TABLE host_child(parent INTEGER REFERENCES host_parent(id)); "
+                       "INSERT INTO host_child VALUES (42); PRAGMA foreign_keys = ON;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto w = s.begin();
+  bulk(*w);
+  w->commit();
+  CHECK(s.client_count() == clients);
+  CHECK(rows_of(db, "SELECT count(*) FROM host_child") == std::vector<std::string>{"1"});
+}
+
 }  // namespace nudge_sqlite_test_bulk
