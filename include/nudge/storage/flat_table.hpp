@@ -156,7 +156,7 @@ private:
   std::size_t size_ = 0;
 };
 
-/// Rows of one entity in one vector (insertion order), found by id through
+/// Rows of one entity in insertion order (chunked), found by id through
 /// an IdIndex, listed in ascending id through `order` (row numbers). Rows are
 /// only ever removed from the end (a rolled-back insertion). Appending
 /// ascending ids keeps the order by push_back; a few out-of-order ids are
@@ -165,7 +165,7 @@ template <class Id, class Row, auto KeyOf>
 class FlatTable {
 public:
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
-  [[nodiscard]] bool empty() const { return rows_.empty(); }
+  [[nodiscard]] bool empty() const { return rows_.size() == 0; }
 
   [[nodiscard]] const Row* find(Id id) const {
     const auto r = index_.find(id.value());
@@ -180,7 +180,7 @@ public:
   Row& insert(Row row) {
     const auto id = KeyOf(row).value();
     const auto r = static_cast<std::uint32_t>(rows_.size());
-    rows_.push_back(std::move(row));
+    Row& added = rows_.push_back(std::move(row));
     index_.put(id, r);
     if (order_.empty() || key(order_.back()) < id) {
       order_.push_back(r);
@@ -192,7 +192,7 @@ public:
       order_.push_back(r);
       unsorted_ = true;
     }
-    return rows_.back();
+    return added;
   }
 
   /// Removes the row inserted last (rollback).
@@ -264,7 +264,7 @@ public:
   /// Equal when both hold the same rows (order of insertion aside).
   friend bool operator==(const FlatTable& a, const FlatTable& b) {
     if (a.rows_.size() != b.rows_.size()) return false;
-    if (a.rows_ == b.rows_) return true;
+    if (a.rows_.chunks == b.rows_.chunks) return true;
     std::vector<const Row*> x, y;
     a.for_each([&](const Row& r) { x.push_back(&r); });
     b.for_each([&](const Row& r) { y.push_back(&r); });
@@ -275,7 +275,30 @@ private:
   static constexpr std::size_t max_placed = 64;  ///< out-of-order ids placed one by one per unit of work
   [[nodiscard]] std::int64_t key(std::uint32_t r) const { return KeyOf(rows_[r]).value(); }
 
-  std::vector<Row> rows_;
+  /// Rows in chunks of `chunk` that never move once full: no copy of the
+  /// whole table (and no second table at the peak) when it grows.
+  struct Rows {
+    static constexpr std::size_t chunk = 4096;
+    std::vector<std::vector<Row>> chunks;
+    std::size_t n = 0;
+    [[nodiscard]] std::size_t size() const { return n; }
+    Row& operator[](std::size_t r) { return chunks[r / chunk][r % chunk]; }
+    const Row& operator[](std::size_t r) const { return chunks[r / chunk][r % chunk]; }
+    Row& push_back(Row row) {
+      if (chunks.empty() || chunks.back().size() == chunk) {
+        chunks.emplace_back();
+        if (chunks.size() > 1) chunks.back().reserve(chunk);  // the first grows as a vector does
+      }
+      ++n;
+      return chunks.back().emplace_back(std::move(row));
+    }
+    void pop_back() {
+      chunks.back().pop_back();
+      if (chunks.back().empty()) chunks.pop_back();
+      --n;
+    }
+  };
+  Rows rows_;
   IdIndex index_;
   std::vector<std::uint32_t> order_;
   std::size_t placed_ = 0;
