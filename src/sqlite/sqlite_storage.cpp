@@ -611,10 +611,11 @@ struct SqliteStorage::Impl {
     rows_failed = false;
     dropped.clear();
     bulk_seen = {};
-    if (foreign_keys_off) {  // outside the transaction now (else a no-op: begin_unit sets it again)
-      if (auto& on = prepare_noexcept(sql_foreign_keys_on); on && on->tryExecuteStep() == SQLITE_DONE)
-        foreign_keys_off = false;
-      if (auto& on = prepare_noexcept(sql_foreign_keys_on); on) on->tryReset();
+    // Enforcement back on, outside the transaction now (if that fails,
+    // begin_unit turns it on before the next unit).
+    if (auto& on = prepare_noexcept(sql_foreign_keys_on); foreign_keys_off && on) {
+      if (on->tryExecuteStep() == SQLITE_DONE) foreign_keys_off = false;
+      on->tryReset();
     }
     check_at_commit = false;
   }
@@ -624,11 +625,12 @@ struct SqliteStorage::Impl {
   // activity: 18 % of an import at M). UnitOfWork already checks every
   // reference before the adapter sees a write; on a file without entities a
   // unit runs with SQLite's enforcement off and runs foreign_key_check over
-  // the whole file before its commit instead (it holds only what the unit
+  // Nudge's tables before its commit instead (they hold only what the unit
   // wrote; a host's own tables are left alone): a dangling reference still
-  // fails the commit, and nothing is written. PRAGMA foreign_keys can only change outside a transaction, so the
-  // file is looked at before BEGIN and again under the write lock; when it
-  // gained entities in between, the unit begins again with enforcement on.
+  // fails the commit, and nothing is written. PRAGMA foreign_keys can only
+  // change outside a transaction, so the file is looked at before BEGIN and
+  // again under the write lock; when it gained entities in between, the unit
+  // begins again with enforcement on.
   bool foreign_keys_off = false;  // the connection's enforcement is off (only while such a unit is open)
   bool check_at_commit = false;   // the open unit checks references before its commit
 
