@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <span>
 #include <type_traits>
 #include <unordered_map>
 #include <variant>
@@ -829,18 +830,42 @@ struct SqliteStorage::Impl {
   // Declared after `db`: statements are finalized before the connection closes.
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> cache;
 
+  // The sqlite3_stmt under each cached statement: Query reads columns
+  // through it (SQLiteCpp's getColumn builds a Column holding a shared_ptr
+  // per value, a fifth of a scan's time).
+  std::unordered_map<const SQLite::Statement*, sqlite3_stmt*> raw;
+
   SQLite::Statement& prepare(const char* sql) {
     auto& s = cache[sql];
-    if (!s) s = std::make_unique<SQLite::Statement>(db, sql);
+    if (!s) {
+      auto made = std::make_unique<SQLite::Statement>(db, sql);
+      raw[made.get()] = find_raw(*made);
+      s = std::move(made);
+    }
     return *s;
   }
+  /// SQLiteCpp does not hand out its sqlite3_stmt; SQLite lists a
+  /// connection's statements newest first, so it is the first one with this
+  /// text that no other cached statement owns.
+  sqlite3_stmt* find_raw(const SQLite::Statement& st) {
+    const std::string& text = st.getQuery();
+    for (sqlite3_stmt* p = sqlite3_next_stmt(db.getHandle(), nullptr); p; p = sqlite3_next_stmt(db.getHandle(), p)) {
+      const char* t = sqlite3_sql(p);
+      if (!t || text != t) continue;
+      bool owned = false;
+      for (const auto& [k, v] : raw) owned = owned || v == p;
+      if (!owned) return p;
+    }
+    throw storage_error("sqlite storage: a prepared statement is not among the connection's statements");
+  }
+  sqlite3_stmt* raw_of(const SQLite::Statement& st) const { return raw.at(&st); }
   [[nodiscard]] bool in_transaction() const { return sqlite3_get_autocommit(db.getHandle()) == 0; }
 
   /// One use of a cached statement: bind, step, read; reset on scope exit so a
   /// callback (or a nested read) can use the same statement again.
   class Query {
   public:
-    Query(Impl& impl, const char* sql) : s_(impl.prepare(sql)) {}
+    Query(Impl& impl, const char* sql) : s_(impl.prepare(sql)), r_(impl.raw_of(s_)) {}
     Query(const Query&) = delete;
     Query& operator=(const Query&) = delete;
     ~Query() { s_.tryReset(); }
@@ -877,10 +902,23 @@ struct SqliteStorage::Impl {
     /// Runs a statement that returns no rows; the number of rows it changed.
     int run() { return s_.exec(); }
 
-    [[nodiscard]] bool null(int c) const { return s_.isColumnNull(c); }
-    [[nodiscard]] std::int64_t i64(int c) const { return s_.getColumn(c).getInt64(); }
-    [[nodiscard]] double f64(int c) const { return s_.getColumn(c).getDouble(); }
-    [[nodiscard]] std::string text(int c) const { return s_.getColumn(c).getString(); }
+    // Columns by index straight from SQLite (the statements are constants,
+    // their column indexes checked by the tests); valid after step() gave a row.
+    [[nodiscard]] bool null(int c) const { return sqlite3_column_type(r_, c) == SQLITE_NULL; }
+    [[nodiscard]] std::int64_t i64(int c) const { return sqlite3_column_int64(r_, c); }
+    [[nodiscard]] double f64(int c) const { return sqlite3_column_double(r_, c); }
+    /// Valid until the next step (or a read of the same column as another type).
+    [[nodiscard]] std::string_view view(int c) const {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(r_, c));
+      if (!p) return {};
+      return {p, static_cast<std::size_t>(sqlite3_column_bytes(r_, c))};
+    }
+    [[nodiscard]] std::string text(int c) const { return std::string(view(c)); }
+    /// Into `out`, reusing its storage.
+    void text_to(int c, std::string& out) const {
+      const auto v = view(c);
+      out.assign(v.data(), v.size());
+    }
     [[nodiscard]] Instant instant(int c) const { return from_unix(i64(c)); }
     [[nodiscard]] std::optional<Instant> opt_instant(int c) const {
       return null(c) ? std::nullopt : std::optional<Instant>(instant(c));
@@ -896,6 +934,7 @@ struct SqliteStorage::Impl {
 
   private:
     SQLite::Statement& s_;
+    sqlite3_stmt* r_;
   };
 
   /// Several statements read as one snapshot: a read transaction, unless a
@@ -1016,21 +1055,28 @@ struct SqliteStorage::Impl {
     m.segments.clear();  // the rows say which (the default is {"*"})
     return m;
   }
-  static Client client_row(const Query& q) {
-    Client c;
+  /// Overwrites every field of `c` (a scan reuses its clients' storage from
+  /// batch to batch); the child rows are left empty.
+  static void client_into(const Query& q, Client& c) {
     c.id = q.id<ClientId>(0);
-    c.name = q.text(1);
+    q.text_to(1, c.name);
     c.owner = q.id<ManagerId>(2);
-    const auto kind = q.text(3);
+    const auto kind = q.view(3);
     if (kind == "B2B") c.kind = ClientKind::b2b;
     else if (kind == "B2C") c.kind = ClientKind::b2c;
     else corrupt("client kind", kind);
     c.created = q.instant(4);
     c.release_locked = q.i64(5) != 0;
-    c.email = q.text(6);
-    c.phone = q.text(7);
-    c.time_zone = q.text(8);
-    c.locale = q.text(9);
+    q.text_to(6, c.email);
+    q.text_to(7, c.phone);
+    q.text_to(8, c.time_zone);
+    q.text_to(9, c.locale);
+    c.segments.clear();
+    c.labels.clear();
+  }
+  static Client client_row(const Query& q) {
+    Client c;
+    client_into(q, c);
     return c;
   }
   static Activity activity_row(const Query& q) {
@@ -1038,11 +1084,11 @@ struct SqliteStorage::Impl {
     a.id = q.id<ActivityId>(0);
     a.client = q.id<ClientId>(1);
     a.manager = q.opt_id<ManagerId>(2).value_or(ManagerId{});
-    a.kind = parse_enum<ActivityKind>(q.text(3), static_cast<int>(activity_kind_count), "activity kind");
+    a.kind = parse_enum<ActivityKind>(q.view(3), static_cast<int>(activity_kind_count), "activity kind");
     a.custom_kind = q.text(4);
     a.at = q.instant(5);
-    a.outcome = parse_enum<Outcome>(q.text(6), 5, "outcome");
-    a.contact = parse_contact(q.text(7));
+    a.outcome = parse_enum<Outcome>(q.view(6), 5, "outcome");
+    a.contact = parse_contact(q.view(7));
     a.subject = q.text(8);
     return a;
   }
@@ -1056,35 +1102,43 @@ struct SqliteStorage::Impl {
     t.title = q.text(5);
     t.planned_start = q.opt_instant(6);
     t.due = q.instant(7);
-    t.state = parse_enum<TaskState>(q.text(8), 4, "task state");
+    t.state = parse_enum<TaskState>(q.view(8), 4, "task state");
     t.created = q.instant(9);
     t.closed = q.opt_instant(10);
     t.based_on = q.opt_id<TaskId>(11);
     t.origin = q.text(12);
     return t;
   }
-  static Deal deal_row(const Query& q) {
-    Deal d;
+  /// Overwrites every field of `d`, as client_into.
+  static void deal_into(const Query& q, Deal& d) {
     d.id = q.id<DealId>(0);
     d.client = q.id<ClientId>(1);
     d.owner = q.id<ManagerId>(2);
-    d.pipeline = q.text(3);
-    d.stage = q.text(4);
-    d.amount = Money{q.i64(5), q.text(6)};
+    q.text_to(3, d.pipeline);
+    q.text_to(4, d.stage);
+    d.amount.cents = q.i64(5);
+    q.text_to(6, d.amount.currency);
     d.probability = q.f64(7);
     d.opened = q.instant(8);
     d.stage_entered = q.instant(9);
-    d.status = parse_enum<DealStatus>(q.text(10), 3, "deal status");
-    d.loss_reason = q.text(11);
+    d.status = parse_enum<DealStatus>(q.view(10), 3, "deal status");
+    q.text_to(11, d.loss_reason);
     d.closed = q.opt_instant(12);
+    d.history.clear();
+    d.holds.clear();
+    d.labels.clear();
+  }
+  static Deal deal_row(const Query& q) {
+    Deal d;
+    deal_into(q, d);
     return d;
   }
   static Message message_row(const Query& r) {
     Message msg;
     msg.key = r.text(0);
-    msg.channel = parse_enum<Channel>(r.text(1), 6, "channel");
+    msg.channel = parse_enum<Channel>(r.view(1), 6, "channel");
     msg.custom_channel = r.text(2);
-    msg.to.who = {parse_enum<SubjectKind>(r.text(3), 5, "subject kind"), r.i64(4)};
+    msg.to.who = {parse_enum<SubjectKind>(r.view(3), 5, "subject kind"), r.i64(4)};
     msg.to.address = r.text(5);
     msg.to.name = r.text(6);
     msg.template_id = r.text(7);
@@ -1097,7 +1151,7 @@ struct SqliteStorage::Impl {
   }
   static OutboxEntry entry_row(const Query& r) {
     OutboxEntry e{message_row(r), {}};
-    e.state.status = parse_enum<DeliveryStatus>(r.text(13), 3, "delivery status");
+    e.state.status = parse_enum<DeliveryStatus>(r.view(13), 3, "delivery status");
     e.state.attempts = static_cast<int>(r.i64(14));
     e.state.last_error = r.text(15);
     e.state.next_attempt = r.opt_instant(16);
@@ -1132,8 +1186,8 @@ struct SqliteStorage::Impl {
 
   // ---- children: by a range of parent ids, or by the parents' client ----------------
   // `items` is in ascending id order; a "range" query reads [first id, last id].
-  template <class T>
-  Query& range(Query& q, const std::vector<T>& items) {
+  template <class Items>
+  Query& range(Query& q, const Items& items) {
     return q.bind(1, items.front().id.value()).bind(2, items.back().id.value());
   }
 
@@ -1150,7 +1204,7 @@ struct SqliteStorage::Impl {
     merge_rows(range(q, ms), ms.size(), id_of, [&](std::size_t i, const Query& r) { ms[i].segments.push_back(r.text(1)); });
   }
 
-  void attach_client_children(std::vector<Client>& cs) {
+  void attach_client_children(std::span<Client> cs) {
     if (cs.empty()) return;
     auto id_of = [&](std::size_t i) { return cs[i].id.value(); };
     {
@@ -1163,7 +1217,7 @@ struct SqliteStorage::Impl {
   }
 
   /// `by_client`: the deals are all deals of that client (else a range).
-  void attach_deal_children(std::vector<Deal>& ds, std::optional<ClientId> by_client) {
+  void attach_deal_children(std::span<Deal> ds, std::optional<ClientId> by_client) {
     if (ds.empty()) return;
     auto id_of = [&](std::size_t i) { return ds[i].id.value(); };
     auto open = [&](Query& q) -> Query& { return by_client ? q.bind(1, *by_client) : range(q, ds); };
@@ -1886,15 +1940,18 @@ std::vector<Invoice> SqliteStorage::invoices_of(ClientId id) const {
 // Keyset pagination: each batch is one short read (`id >= from ORDER BY id
 // LIMIT n`), fully materialized and its statements reset before the callback
 // runs, so the callback may read (or write) through this storage, and no more
-// than one batch is ever in memory.
+// than one batch is ever in memory. A scan keeps one batch and refills it in
+// place: the entities' strings and vectors keep their storage from batch to
+// batch (no allocation per row once the first batch is read).
 
 namespace {
+/// `read_batch(from, n)` refills the scan's batch and returns it.
 template <class ReadBatch, class IdOf, class Deliver>
 void paginate(std::size_t batch, ReadBatch read_batch, IdOf last_id, Deliver deliver) {
   const std::size_t n = std::max<std::size_t>(batch, 1);
   std::int64_t from = std::numeric_limits<std::int64_t>::min();
   for (;;) {
-    auto b = read_batch(from, n);
+    auto& b = read_batch(from, n);
     const std::size_t got = b.size();
     if (got == 0) return;
     const std::int64_t last = last_id(b);
@@ -1910,28 +1967,45 @@ std::size_t room_for(std::size_t n) { return std::min<std::size_t>(n, 65536); }
 std::int64_t limit_of(std::size_t n) {
   return static_cast<std::int64_t>(std::min<std::size_t>(n, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
 }
+
+/// Rows of one batch kept across batches: the first `count` are this batch's;
+/// `next()` hands out the next slot, reusing an old element's storage.
+template <class T>
+struct Slots {
+  std::vector<T> items;
+  std::size_t count = 0;
+
+  T& next() {
+    if (count == items.size()) items.emplace_back();
+    return items[count++];
+  }
+  [[nodiscard]] std::span<T> used() { return {items.data(), count}; }
+  [[nodiscard]] std::span<const T> used() const { return {items.data(), count}; }
+};
 }  // namespace
 
 void SqliteStorage::scan_clients(const ClientBatchFn& fn, std::size_t batch) const {
   struct Batch {
-    std::vector<Client> clients;
-    std::vector<ClientSummary> summaries;
-    [[nodiscard]] std::size_t size() const { return clients.size(); }
+    Slots<Client> clients;
+    Slots<ClientSummary> summaries;
+    std::vector<ClientView> views;
+    [[nodiscard]] std::size_t size() const { return clients.count; }
   };
   auto& m = *impl_;
+  Batch b;
   paginate(
       batch,
-      [&](std::int64_t from, std::size_t n) {
-        return m.read({"scan_clients", {}}, [&] {
-          Batch b;
-          b.clients.reserve(room_for(n));
-          b.summaries.reserve(room_for(n));
+      [&](std::int64_t from, std::size_t n) -> Batch& {
+        return m.read({"scan_clients", {}}, [&]() -> Batch& {
+          b.clients.count = b.summaries.count = 0;
+          b.clients.items.reserve(room_for(n));
+          b.summaries.items.reserve(room_for(n));
           {
             Impl::Query q(m, sql_client_batch);
             q.bind(1, from).bind(2, limit_of(n));
             while (q.step()) {
-              b.clients.push_back(Impl::client_row(q));
-              ClientSummary s;
+              Impl::client_into(q, b.clients.next());
+              ClientSummary& s = b.summaries.next();
               int c = client_columns;
               for (auto& slot : s.last_by_kind) slot = q.opt_instant(c++);
               s.last_forced_contact = q.opt_instant(c++);
@@ -1939,81 +2013,88 @@ void SqliteStorage::scan_clients(const ClientBatchFn& fn, std::size_t batch) con
               s.open_tasks = q.null(c) ? 0 : static_cast<int>(q.i64(c));
               ++c;
               s.latest_open_due = q.opt_instant(c);
-              b.summaries.push_back(std::move(s));
+              s.won_deals.clear();
+              s.paid_invoices.clear();
             }
           }
-          if (b.clients.empty()) return b;
-          m.attach_client_children(b.clients);
-          auto id_of = [&](std::size_t i) { return b.clients[i].id.value(); };
+          if (b.size() == 0) return b;
+          const auto clients = b.clients.used();
+          const auto summaries = b.summaries.used();
+          m.attach_client_children(clients);
+          auto id_of = [&](std::size_t i) { return clients[i].id.value(); };
           {
             Impl::Query q(m, sql_won_deals);
-            merge_rows(m.range(q, b.clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
-              if (!r.null(1)) b.summaries[i].won_deals.push_back(r.instant(1));
+            merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
+              if (!r.null(1)) summaries[i].won_deals.push_back(r.instant(1));
             });
           }
           Impl::Query q(m, sql_paid_invoices);
-          merge_rows(m.range(q, b.clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
-            b.summaries[i].paid_invoices.push_back(r.instant(1));
+          merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
+            summaries[i].paid_invoices.push_back(r.instant(1));
           });
           return b;
         });
       },
-      [](const Batch& b) { return b.clients.back().id.value(); },
-      [&](const Batch& b) {
-        std::vector<ClientView> views;
-        views.reserve(b.size());
-        for (std::size_t i = 0; i < b.size(); ++i) views.push_back({&b.clients[i], &b.summaries[i]});
-        fn(views);
+      [](const Batch& b) { return b.clients.used().back().id.value(); },
+      [&](Batch& b) {
+        b.views.clear();
+        for (std::size_t i = 0; i < b.size(); ++i) b.views.push_back({&b.clients.items[i], &b.summaries.items[i]});
+        fn(b.views);
       });
 }
 
 void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) const {
   struct Batch {
-    std::vector<Deal> deals;
+    Slots<Deal> deals;
     std::vector<int> open_tasks;
     std::vector<std::optional<Instant>> last_closed;
-    [[nodiscard]] std::size_t size() const { return deals.size(); }
+    std::vector<DealView> views;
+    [[nodiscard]] std::size_t size() const { return deals.count; }
   };
   auto& m = *impl_;
+  Batch b;
   paginate(
       batch,
-      [&](std::int64_t from, std::size_t n) {
-        return m.read({"scan_open_deals", {}}, [&] {
-          Batch b;
-          b.deals.reserve(room_for(n));
+      [&](std::int64_t from, std::size_t n) -> Batch& {
+        return m.read({"scan_open_deals", {}}, [&]() -> Batch& {
+          b.deals.count = 0;
+          b.open_tasks.clear();
+          b.last_closed.clear();
+          b.deals.items.reserve(room_for(n));
           {
             Impl::Query q(m, sql_open_deal_batch);
             q.bind(1, from).bind(2, limit_of(n));
             while (q.step()) {
-              b.deals.push_back(Impl::deal_row(q));
+              Impl::deal_into(q, b.deals.next());
               b.open_tasks.push_back(static_cast<int>(q.i64(deal_columns)));
               b.last_closed.push_back(q.opt_instant(deal_columns + 1));
             }
           }
-          m.attach_deal_children(b.deals, {});
+          m.attach_deal_children(b.deals.used(), {});
           return b;
         });
       },
-      [](const Batch& b) { return b.deals.back().id.value(); },
-      [&](const Batch& b) {
-        std::vector<DealView> views;
-        views.reserve(b.size());
-        for (std::size_t i = 0; i < b.size(); ++i) views.push_back({&b.deals[i], b.open_tasks[i], b.last_closed[i]});
-        fn(views);
+      [](const Batch& b) { return b.deals.used().back().id.value(); },
+      [&](Batch& b) {
+        b.views.clear();
+        for (std::size_t i = 0; i < b.size(); ++i)
+          b.views.push_back({&b.deals.items[i], b.open_tasks[i], b.last_closed[i]});
+        fn(b.views);
       });
 }
 
 void SqliteStorage::scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const {
   auto& m = *impl_;
+  std::vector<Invoice> b;
   paginate(
       batch,
-      [&](std::int64_t from, std::size_t n) {
-        return m.read({"scan_unpaid_invoices", {}}, [&] {
-          std::vector<Invoice> b;
+      [&](std::int64_t from, std::size_t n) -> std::vector<Invoice>& {
+        return m.read({"scan_unpaid_invoices", {}}, [&]() -> std::vector<Invoice>& {
+          b.clear();
           {
             Impl::Query q(m, sql_unpaid_invoice_batch);
             q.bind(1, from).bind(2, limit_of(n));
-            b = m.rows<Invoice>(q, Impl::invoice_row);
+            while (q.step()) b.push_back(Impl::invoice_row(q));
           }
           m.attach_invoice_children(b, {});
           return b;
@@ -2025,13 +2106,16 @@ void SqliteStorage::scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t b
 
 void SqliteStorage::scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const {
   auto& m = *impl_;
+  std::vector<Task> b;
   paginate(
       batch,
-      [&](std::int64_t from, std::size_t n) {
-        return m.read({"scan_open_tasks", {}}, [&] {
+      [&](std::int64_t from, std::size_t n) -> std::vector<Task>& {
+        return m.read({"scan_open_tasks", {}}, [&]() -> std::vector<Task>& {
+          b.clear();
           Impl::Query q(m, sql_open_task_batch);
           q.bind(1, from).bind(2, limit_of(n));
-          return m.rows<Task>(q, Impl::task_row);
+          while (q.step()) b.push_back(Impl::task_row(q));
+          return b;
         });
       },
       [](const std::vector<Task>& b) { return b.back().id.value(); },
@@ -2066,7 +2150,7 @@ std::vector<AuditRecord> SqliteStorage::audit_log(std::optional<SubjectRef> subj
         r.at = q.instant(1);
         r.action_key = q.text(2);
         r.rule = q.text(3);
-        r.subject = {parse_enum<SubjectKind>(q.text(4), 5, "subject kind"), q.i64(5)};
+        r.subject = {parse_enum<SubjectKind>(q.view(4), 5, "subject kind"), q.i64(5)};
         r.action = q.text(6);
         r.explanation = q.text(7);
         out.push_back(std::move(r));
