@@ -143,10 +143,26 @@ public:
 
   Plan run() {
     scan();
-    std::stable_sort(raw_.begin(), raw_.end(), [](const Raw& a, const Raw& b) {
-      return std::tie(a.assistant, a.finding.subject) < std::tie(b.assistant, b.finding.subject);
+    // Findings in (assistant, subject) order, ties in scan order: sort small
+    // keys (the scan position breaks ties), not the findings themselves.
+    struct Order {
+      std::size_t assistant;
+      SubjectRef subject;
+      std::size_t at;
+    };
+    std::vector<Order> order;
+    order.reserve(raw_.size());
+    for (std::size_t i = 0; i < raw_.size(); ++i) order.push_back({raw_[i].assistant, raw_[i].finding.subject, i});
+    std::sort(order.begin(), order.end(), [](const Order& a, const Order& b) {
+      return std::tie(a.assistant, a.subject, a.at) < std::tie(b.assistant, b.subject, b.at);
     });
-    for (auto& r : raw_) ladder(r);
+    // Room for every action the ladders and labels could add: the vector never
+    // moves, and the pages of an unused tail are never touched.
+    plan_.findings.reserve(raw_.size());
+    plan_.actions.reserve(action_bound());
+    for (const auto& o : order) ladder(raw_[o.at]);
+    std::vector<Raw>().swap(raw_);
+    std::unordered_map<ClientId, Client>().swap(clients_);
     labels();
     forecast();
     return std::move(plan_);
@@ -159,6 +175,17 @@ private:
   };
 
   const ClientInfo* lookup(ClientId id) const { return index_.find(id); }
+
+  /// At most as many actions as the findings' ladders and labels can make: a
+  /// step one (a reassignment four), a label one, a present label one (clear).
+  std::size_t action_bound() const {
+    std::vector<std::size_t> per(assistants_.size());
+    for (std::size_t i = 0; i < assistants_.size(); ++i)
+      for (const auto& s : assistants_[i]->ladder()) per[i] += s.action == StepAction::reassign ? 4 : 1;
+    std::size_t n = present_labels_.size();
+    for (const auto& r : raw_) n += per[r.assistant] + (r.finding.label.empty() ? 0 : 1);
+    return n;
+  }
 
   void keep(std::size_t i, std::optional<Finding> f) {
     if (!f) return;
@@ -245,6 +272,9 @@ private:
   // ---- ladders -------------------------------------------------------------
 
   const Client& client_of(ClientId id) {
+    // Stable views: the index points at the store's own client.
+    if (stable_)
+      if (const auto* info = lookup(id)) return *info->profile;
     auto it = clients_.find(id);
     if (it == clients_.end()) {
       auto c = store_.find_client(id);
