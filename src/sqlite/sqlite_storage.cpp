@@ -889,7 +889,10 @@ struct SqliteStorage::Impl {
         s_.bind(i, v);
       } else {
         static_assert(std::is_convertible_v<const T&, std::string_view>, "no SQLite binding for this type");
-        s_.bind(i, std::string(std::string_view(v)));
+        const std::string_view text(v);  // copied by SQLite, without a std::string in between
+        if (const int rc = sqlite3_bind_text(r_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+            rc != SQLITE_OK)
+          throw SQLite::Exception(sqlite3_db_handle(r_), rc);
       }
       return *this;
     }
@@ -980,6 +983,20 @@ struct SqliteStorage::Impl {
     try {
       if (unit_active()) flush_all();  // reads see the unit's writes
       ReadTx tx(*this);
+      return f();
+    } catch (...) {
+      rethrow_translated(op, &path);
+    }
+  }
+
+  /// A read of one statement: locked, errors translated, and no read
+  /// transaction of its own (a single statement is its own snapshot; BEGIN
+  /// and COMMIT would be two more statements per call).
+  template <class F>
+  auto read_one(const Op& op, F&& f) -> decltype(f()) {
+    std::lock_guard lock(mu);
+    try {
+      if (unit_active()) flush_all();  // reads see the unit's writes
       return f();
     } catch (...) {
       rethrow_translated(op, &path);
@@ -2126,7 +2143,7 @@ void SqliteStorage::scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) co
 
 bool SqliteStorage::has_action(std::string_view key) const {
   auto& m = *impl_;
-  return m.read({"has_action", {}}, [&] {
+  return m.read_one({"has_action", {}}, [&] {
     Impl::Query q(m, sql_has_action);
     q.bind(1, key);
     return q.step();
