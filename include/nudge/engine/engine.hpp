@@ -294,27 +294,48 @@ private:
     return cur;
   }
 
-  /// Renders a text (template, task title) in `locale` (default: the configured default).
-  std::string render(const std::string& text, const Finding& f, const Client& c, std::string_view locale = {}) const {
-    auto fact = [&](std::string_view n) {
-      const auto* x = f.fact(n);
-      return x ? to_string(x->value) : std::string{};
-    };
-    TemplateArgs a;
+  /// A text parsed once per plan (nullptr when render_text must take it).
+  /// Template texts and ladder titles repeat; a finding's own summary as a
+  /// title does not, so at most a few hundred texts are kept.
+  const CompiledText* compiled(const std::string& text) {
+    if (auto it = compiled_.find(text); it != compiled_.end()) return it->second ? &*it->second : nullptr;
+    if (compiled_.size() >= 256) {
+      scratch_ = CompiledText::compile(text);
+      return scratch_ ? &*scratch_ : nullptr;
+    }
+    const auto& c = compiled_.emplace(text, CompiledText::compile(text)).first->second;
+    return c ? &*c : nullptr;
+  }
+
+  /// Renders a text (template, task title) in `locale` (default: the configured
+  /// default). `summary` stands in for the finding's own when given.
+  std::string render(const std::string& text, const Finding& f, const Client& c, std::string_view locale = {},
+                     const std::string* summary = nullptr) {
+    using F = CompiledText::Field;
+    const auto* t = compiled(text);
+    auto wants = [&](F x) { return !t || t->uses(x); };
+    TemplateView v;
     for (const char* n : {"days", "days_overdue", "days_open"})
-      if (const auto* x = f.fact(n); x && !a.days) {
-        if (const auto* i = std::get_if<std::int64_t>(&x->value)) a.days = *i;
+      if (const auto* x = f.fact(n); x && !v.days) {
+        if (const auto* i = std::get_if<std::int64_t>(&x->value)) v.days = *i;
       }
-    a.client = c.name;
-    a.owner = ctx_.manager_name(f.owner);
-    a.amount = f.cents ? to_string(Money{*f.cents, f.currency}) : std::string{};
-    a.deal = f.subject.kind == SubjectKind::deal ? std::to_string(f.subject.id) : std::string{};
-    a.invoice = f.subject.kind == SubjectKind::invoice ? std::to_string(f.subject.id) : std::string{};
-    a.stage = fact("stage");
-    a.summary = f.summary;
-    a.rule = f.rule;
+    v.client = c.name;
+    std::string owner, amount, deal, invoice, stage;
+    if (wants(F::owner)) {
+      if (const auto* m = ctx_.manager(f.owner)) v.owner = m->name;
+      else v.owner = owner = ctx_.manager_name(f.owner);
+    }
+    if (wants(F::amount) && f.cents) v.amount = amount = to_string(Money{*f.cents, f.currency});
+    if (wants(F::deal) && f.subject.kind == SubjectKind::deal) v.deal = deal = std::to_string(f.subject.id);
+    if (wants(F::invoice) && f.subject.kind == SubjectKind::invoice)
+      v.invoice = invoice = std::to_string(f.subject.id);
+    if (wants(F::stage))
+      if (const auto* x = f.fact("stage")) v.stage = stage = to_string(x->value);
+    v.summary = summary ? *summary : f.summary;
+    v.rule = f.rule;
+    const std::string_view loc = locale.empty() ? std::string_view(config_.default_locale) : locale;
     try {
-      return render_text(text, locale.empty() ? std::string_view(config_.default_locale) : locale, a);
+      return t ? t->render(loc, v) : render_text(text, loc, args_of(v));
     } catch (const fmt::format_error& e) {
       throw configuration_error(fmt::format("template '{}': {}", text, e.what()));
     }
@@ -356,8 +377,9 @@ private:
     plan_.actions.push_back(std::move(a));
   }
 
+  /// `summary` (optional) stands in for the finding's own (a release's notices).
   void add_notify(const Finding& f, const LadderStep& s, Action a, const Client& c, Recipient to,
-                  std::optional<ManagerId> manager, std::string who) {
+                  std::optional<ManagerId> manager, std::string who, const std::string* summary = nullptr) {
     Message m;
     m.key = a.key;
     m.channel = s.channel;
@@ -368,11 +390,11 @@ private:
     m.created = ctx_.now;
     if (auto tpl = find_template(config_.templates, s.template_id, m.locale, config_.default_locale); tpl.text) {
       m.locale = tpl.locale;
-      m.subject = render(tpl.text->subject, f, c, m.locale);
-      m.body = render(tpl.text->body, f, c, m.locale);
+      m.subject = render(tpl.text->subject, f, c, m.locale, summary);
+      m.body = render(tpl.text->body, f, c, m.locale, summary);
     } else {
       m.subject = fmt::format("[{}] {}", f.rule, c.name.empty() ? to_string(f.subject) : c.name);
-      m.body = f.summary;
+      m.body = summary ? *summary : f.summary;
     }
     a.kind = ActionKind::notify;
     a.to = manager;
@@ -476,11 +498,12 @@ private:
       up.level = 1;
       up.template_id = "release_failed";
       if (auto sup = supervisor(from, 1)) {
-        Finding g = f;
-        g.summary = fmt::format("{}; no eligible manager to take it over (segment '{}'): escalated", f.summary, segment);
-        add_notify(g, up, std::move(a), c, manager_recipient(*sup), *sup,
+        const auto summary =
+            fmt::format("{}; no eligible manager to take it over (segment '{}'): escalated", f.summary, segment);
+        add_notify(f, up, std::move(a), c, manager_recipient(*sup), *sup,
                    fmt::format("{} (supervisor, no eligible manager in segment '{}')", ctx_.manager_name(*sup),
-                               segment));
+                               segment),
+                   &summary);
       } else {
         plan_.notes.push_back(fmt::format("{} {}: no eligible manager in segment '{}' and no supervisor above {}",
                                           f.rule, to_string(f.subject), segment, ctx_.manager_name(from)));
@@ -524,17 +547,16 @@ private:
     LadderStep tell = s;
     tell.action = StepAction::notify;
     tell.template_id = "released";
-    Finding g = f;
-    g.summary = fmt::format("{} handed client '{}' to {}: {}", f.rule, c.name, best->name, f.summary);
+    const auto summary = fmt::format("{} handed client '{}' to {}: {}", f.rule, c.name, best->name, f.summary);
     Action n1 = a;
     n1.key = base_key + "/notify-owner";
-    add_notify(g, tell, std::move(n1), c, manager_recipient(from), from,
-               fmt::format("{} (previous owner)", ctx_.manager_name(from)));
+    add_notify(f, tell, std::move(n1), c, manager_recipient(from), from,
+               fmt::format("{} (previous owner)", ctx_.manager_name(from)), &summary);
     if (auto sup = supervisor(from, 1)) {
-      Action n2 = a;
+      Action n2 = std::move(a);
       n2.key = base_key + "/notify-supervisor";
-      add_notify(g, tell, std::move(n2), c, manager_recipient(*sup), *sup,
-                 fmt::format("{} (supervisor)", ctx_.manager_name(*sup)));
+      add_notify(f, tell, std::move(n2), c, manager_recipient(*sup), *sup,
+                 fmt::format("{} (supervisor)", ctx_.manager_name(*sup)), &summary);
     }
   }
 
@@ -613,6 +635,8 @@ private:
   std::vector<Raw> raw_;
   std::unordered_map<ClientId, Client> clients_;
   ForecastTally forecast_;
+  std::unordered_map<std::string, std::optional<CompiledText>> compiled_;
+  std::optional<CompiledText> scratch_;
 };
 
 }  // namespace detail

@@ -244,6 +244,200 @@ inline std::string render_text(std::string_view text, std::string_view locale, c
                      fmt::arg("due", a.due));
 }
 
+// ---- texts parsed once ---------------------------------------------------------
+
+/// The values of a text's placeholders as views: TemplateArgs without copies,
+/// for renderers that already hold the strings.
+struct TemplateView {
+  std::string_view client, owner, manager;
+  std::optional<std::int64_t> days, hours, minutes;
+  std::string_view amount, deal, invoice, stage, from_stage, summary, rule, due;
+};
+
+inline TemplateView view_of(const TemplateArgs& a) {
+  return {a.client, a.owner,  a.manager, a.days,  a.hours,      a.minutes, a.amount, a.deal,
+          a.invoice, a.stage, a.from_stage, a.summary, a.rule, a.due};
+}
+
+inline TemplateArgs args_of(const TemplateView& v) {
+  TemplateArgs a;
+  a.client = v.client;
+  a.owner = v.owner;
+  a.manager = v.manager;
+  a.days = v.days;
+  a.hours = v.hours;
+  a.minutes = v.minutes;
+  a.amount = v.amount;
+  a.deal = v.deal;
+  a.invoice = v.invoice;
+  a.stage = v.stage;
+  a.from_stage = v.from_stage;
+  a.summary = v.summary;
+  a.rule = v.rule;
+  a.due = v.due;
+  return a;
+}
+
+/// A text parsed once and rendered many times with the same result as
+/// render_text (which it defers to for anything unusual, and so for every
+/// error): literal runs, doubled braces, plain placeholders and plural specs
+/// on counts.
+///
+/// @code
+/// auto t = nudge::CompiledText::compile("{client}: {days:plural(# day|# days)}");
+/// nudge::TemplateView v;
+/// v.client = "Acme";
+/// v.days = 3;
+/// t->render("en", v);  // "Acme: 3 days"
+/// @endcode
+class CompiledText {
+public:
+  /// The placeholders, in the order of template_placeholders.
+  enum class Field : std::uint8_t {
+    client, owner, manager, days, days_text, hours, minutes, amount,
+    deal, invoice, stage, from_stage, summary, rule, due, literal
+  };
+
+  /// nullopt when the text has anything else (a spec on a text placeholder,
+  /// positional fields, an unknown name, a stray brace): render_text then.
+  static std::optional<CompiledText> compile(std::string_view text) {
+    CompiledText t;
+    t.source_ = std::string(text);
+    std::string lit;
+    auto flush = [&] {
+      if (lit.empty()) return;
+      t.parts_.push_back({Field::literal, static_cast<std::uint32_t>(t.literals_.size()),
+                          static_cast<std::uint32_t>(lit.size())});
+      t.literals_ += lit;
+      lit.clear();
+    };
+    auto name_start = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
+    auto name_char = [&](char ch) { return name_start(ch) || (ch >= '0' && ch <= '9'); };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char ch = text[i];
+      if (ch == '}') {
+        if (i + 1 < text.size() && text[i + 1] == '}') {
+          lit += '}';
+          ++i;
+          continue;
+        }
+        return std::nullopt;
+      }
+      if (ch != '{') {
+        lit += ch;
+        continue;
+      }
+      if (i + 1 < text.size() && text[i + 1] == '{') {
+        lit += '{';
+        ++i;
+        continue;
+      }
+      std::size_t j = i + 1;
+      if (j >= text.size() || !name_start(text[j])) return std::nullopt;
+      while (j < text.size() && name_char(text[j])) ++j;
+      const auto name = text.substr(i + 1, j - i - 1);
+      const auto at = std::find(template_placeholders.begin(), template_placeholders.end(), name);
+      if (at == template_placeholders.end() || j >= text.size()) return std::nullopt;
+      Part p{static_cast<Field>(at - template_placeholders.begin()), 0, 0};
+      if (text[j] == ':') {
+        const auto close = text.find('}', j);
+        if (close == std::string_view::npos) return std::nullopt;
+        const auto spec = text.substr(j + 1, close - j - 1);
+        j = close;
+        if (!spec.empty()) {
+          constexpr std::string_view open = "plural(";
+          if (!counts(p.field) || spec.find('{') != std::string_view::npos || spec.substr(0, open.size()) != open ||
+              spec.back() != ')')
+            return std::nullopt;
+          p.spec = true;
+          p.begin = static_cast<std::uint32_t>(t.literals_.size());
+          p.size = static_cast<std::uint32_t>(spec.size() - open.size() - 1);
+          t.literals_ += spec.substr(open.size(), p.size);
+        }
+      }
+      if (text[j] != '}') return std::nullopt;
+      i = j;
+      flush();
+      t.used_ |= 1u << static_cast<unsigned>(p.field);
+      t.parts_.push_back(p);
+    }
+    flush();
+    return t;
+  }
+
+  /// Whether the text prints a placeholder (a renderer may skip computing the others).
+  [[nodiscard]] bool uses(Field f) const { return (used_ >> static_cast<unsigned>(f)) & 1u; }
+  [[nodiscard]] const std::string& source() const { return source_; }
+
+  /// The text in `locale`: what render_text(source(), locale, args) gives.
+  /// Throws fmt::format_error when that does.
+  [[nodiscard]] std::string render(std::string_view locale, const TemplateView& v) const {
+    std::string out;
+    out.reserve(literals_.size() + 64);
+    std::optional<std::optional<PluralRules>> rules;
+    for (const auto& p : parts_) {
+      switch (p.field) {
+        case Field::literal: out.append(literals_, p.begin, p.size); break;
+        case Field::client: out += v.client; break;
+        case Field::owner: out += v.owner; break;
+        case Field::manager: out += v.manager; break;
+        case Field::amount: out += v.amount; break;
+        case Field::deal: out += v.deal; break;
+        case Field::invoice: out += v.invoice; break;
+        case Field::stage: out += v.stage; break;
+        case Field::from_stage: out += v.from_stage; break;
+        case Field::summary: out += v.summary; break;
+        case Field::rule: out += v.rule; break;
+        case Field::due: out += v.due; break;
+        case Field::days:
+        case Field::days_text:
+        case Field::hours:
+        case Field::minutes: {
+          const auto n = p.field == Field::hours ? v.hours : p.field == Field::minutes ? v.minutes : v.days;
+          const bool builtin = p.field == Field::days_text;
+          std::string_view forms;
+          if (p.spec) {
+            forms = std::string_view(literals_).substr(p.begin, p.size);
+          } else if (!builtin) {
+            if (n) out += fmt::format_int(*n).c_str();
+            break;
+          } else {
+            forms = detail::builtin_days_forms(language_of(locale));
+            if (forms.empty()) return render_text(source_, locale, args_of(v));
+          }
+          if (!rules) rules = PluralRules::for_locale(locale);
+          if (!*rules) return render_text(source_, locale, args_of(v));
+          const auto fs = detail::split_forms(forms);
+          if (fs.size() != (*rules)->categories().size()) return render_text(source_, locale, args_of(v));
+          if (!n) break;
+          const auto form = fs[(*rules)->form_index(*n)];
+          for (char ch : form) {
+            if (ch == '#') out += fmt::format_int(*n).c_str();
+            else out += ch;
+          }
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+private:
+  struct Part {
+    Field field;
+    std::uint32_t begin;  ///< literal text or plural forms, in literals_
+    std::uint32_t size;
+    bool spec = false;
+  };
+  static bool counts(Field f) {
+    return f == Field::days || f == Field::days_text || f == Field::hours || f == Field::minutes;
+  }
+  std::string source_;
+  std::string literals_;
+  std::vector<Part> parts_;
+  std::uint32_t used_ = 0;
+};
+
 /// Finds the text of `id` for `locale`: the locale itself ("pt-BR"), then its
 /// language ("pt"), then `default_locale`. `text` is null when there is none.
 struct TemplateChoice {
