@@ -15,6 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include <nudge/error.hpp>
+
 namespace nudge::detail {
 
 /// Maps 64-bit ids to 32-bit row numbers. Linear probing, power-of-two
@@ -27,7 +31,7 @@ public:
   [[nodiscard]] std::size_t size() const { return size_; }
 
   [[nodiscard]] std::uint32_t find(std::int64_t key) const {
-    if (slots_.empty()) return npos;
+    if (slots_.empty() || key == empty) return npos;
     for (std::size_t i = home(key);; i = (i + 1) & mask_) {
       const auto& s = slots_[i];
       if (s.key == key) return s.row;
@@ -37,6 +41,7 @@ public:
 
   /// Inserts or overwrites.
   void put(std::int64_t key, std::uint32_t row) {
+    if (key == empty) throw invalid_argument(fmt::format("id {}: cannot be indexed (the smallest 64-bit value)", key));
     if ((size_ + 1) * 2 > slots_.size()) grow();
     for (std::size_t i = home(key);; i = (i + 1) & mask_) {
       auto& s = slots_[i];
@@ -53,7 +58,7 @@ public:
   }
 
   bool erase(std::int64_t key) {
-    if (slots_.empty()) return false;
+    if (slots_.empty() || key == empty) return false;
     std::size_t i = home(key);
     for (;; i = (i + 1) & mask_) {
       if (slots_[i].key == key) break;

@@ -47,6 +47,15 @@ TEST_CASE("storage.flat.id_index_agrees_with_a_map_under_random_puts_and_erases"
   }
   index.put(std::numeric_limits<std::int64_t>::max(), 3);
   CHECK(index.find(std::numeric_limits<std::int64_t>::max()) == 3);
+  // The one value the index keeps for empty slots is never found, and is
+  // refused rather than stored.
+  constexpr auto lowest = std::numeric_limits<std::int64_t>::min();
+  CHECK(index.find(lowest) == IdIndex::npos);
+  CHECK_FALSE(index.erase(lowest));
+  CHECK_THROWS_AS(index.put(lowest, 1), nudge::invalid_argument);
+  MemoryStorage s;
+  CHECK_FALSE(s.has_client(ClientId{lowest}));
+  CHECK_FALSE(s.has_activity(ActivityId{lowest}));
 }
 
 TEST_CASE("storage.flat.id_set_is_a_set_of_dense_and_sparse_ids") {
