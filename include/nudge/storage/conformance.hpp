@@ -1198,6 +1198,101 @@ inline void summaries_equal_summarize(const Factory& make) {
   CHECK(two.open_tasks == 0);
 }
 
+namespace detail {
+/// For every client (and one that does not exist): summary_of() equals
+/// summarize(), and visit_client() shows the client, its summary and exactly
+/// the open deals (with their task figures), unpaid invoices and open tasks
+/// the scans show for it, each ascending id.
+inline void one_client_agrees_with_the_scans(const Storage& s, const std::string& where) {
+  const auto clients = scan_clients(s);
+  const auto deals = scan_open_deals(s);
+  const auto invoices = scan_unpaid_invoices(s).items;
+  const auto tasks = scan_open_tasks(s).items;
+  for (std::size_t i = 0; i < clients.clients.size(); ++i) {
+    const auto& c = clients.clients[i];
+    const std::string at = fmt::format("{}: client {}", where, c.id.value());
+    const auto summary = s.summary_of(c.id);
+    NUDGE_CONFORMANCE_CHECK(summary.has_value(), at + ": summary_of() found nothing");
+    if (summary) NUDGE_CONFORMANCE_CHECK(*summary == s.summarize(c.id), at + ": summary_of() differs from summarize()");
+    std::vector<std::int64_t> want_deals, want_invoices, want_tasks;
+    std::vector<int> want_open;
+    std::vector<std::optional<Instant>> want_closed;
+    for (std::size_t d = 0; d < deals.deals.size(); ++d)
+      if (deals.deals[d].client == c.id) {
+        want_deals.push_back(deals.deals[d].id.value());
+        want_open.push_back(deals.open_tasks[d]);
+        want_closed.push_back(deals.last_task_closed[d]);
+      }
+    for (const auto& inv : invoices)
+      if (inv.client == c.id) want_invoices.push_back(inv.id.value());
+    for (const auto& t : tasks)
+      if (t.client == c.id) want_tasks.push_back(t.id.value());
+    int calls = 0;
+    const bool found = s.visit_client(c.id, [&](const Storage::ClientSubjects& v) {
+      ++calls;
+      NUDGE_CONFORMANCE_REQUIRE((v.client.client != nullptr && v.client.summary != nullptr),
+                                at + ": visit_client gave a null pointer");
+      same(*v.client.client, c, at + ": visit_client's client");
+      NUDGE_CONFORMANCE_CHECK(*v.client.summary == clients.summaries[i], at + ": visit_client's summary");
+      std::vector<std::int64_t> got_deals, got_invoices, got_tasks;
+      std::vector<int> got_open;
+      std::vector<std::optional<Instant>> got_closed;
+      for (const auto& d : v.open_deals) {
+        got_deals.push_back(d.deal->id.value());
+        got_open.push_back(d.open_tasks);
+        got_closed.push_back(d.last_task_closed);
+      }
+      for (const auto* inv : v.unpaid_invoices) got_invoices.push_back(inv->id.value());
+      for (const auto* t : v.open_tasks) got_tasks.push_back(t->id.value());
+      NUDGE_CONFORMANCE_CHECK(got_deals == want_deals, at + ": visit_client's open deals");
+      NUDGE_CONFORMANCE_CHECK(got_open == want_open, at + ": visit_client's DealView.open_tasks");
+      NUDGE_CONFORMANCE_CHECK(got_closed == want_closed, at + ": visit_client's DealView.last_task_closed");
+      NUDGE_CONFORMANCE_CHECK(got_invoices == want_invoices, at + ": visit_client's unpaid invoices");
+      NUDGE_CONFORMANCE_CHECK(got_tasks == want_tasks, at + ": visit_client's open tasks");
+    });
+    NUDGE_CONFORMANCE_CHECK((found && calls == 1), at + ": visit_client must call back once and return true");
+  }
+  NUDGE_CONFORMANCE_CHECK(!s.summary_of(ClientId{987654}).has_value(), where + ": summary_of(unknown client)");
+  bool called = false;
+  const bool visited = s.visit_client(ClientId{987654}, [&](const Storage::ClientSubjects&) { called = true; });
+  NUDGE_CONFORMANCE_CHECK((!visited && !called), where + ": visit_client(unknown client) must return false without calling back");
+}
+}  // namespace detail
+
+/// One client's facts (summary_of, visit_client: what an incremental
+/// evaluation reads) agree with the scans, inside a unit of work and after,
+/// and after tasks move between deals and close.
+inline void one_client_reads_agree(const Factory& make) {
+  using namespace detail;
+  auto s = fresh(make);
+  auto on_deal = [](Task t, std::int64_t d) {
+    t.deal = DealId{d};
+    return t;
+  };
+  {
+    auto w = s->begin();
+    summary_world(*w);
+    w->put_deal(deal(5, 2));
+    w->put_invoice(invoice(6, 2));
+    w->put_task(on_deal(task(20, 1, day(2026, 12, 1)), 4));
+    w->put_task(on_deal(task(21, 1, day(2026, 12, 2), TaskState::done, day(2026, 8, 15)), 4));
+    w->put_task(on_deal(task(22, 2, day(2026, 12, 3)), 5));
+    one_client_agrees_with_the_scans(*s, "inside the unit of work");
+    w->commit();
+  }
+  one_client_agrees_with_the_scans(*s, "after commit");
+  {
+    auto w = s->begin();
+    w->put_task(on_deal(task(20, 1, day(2026, 12, 1), TaskState::done, day(2026, 9, 2)), 4));  // closes
+    w->put_task(task(22, 2, day(2026, 12, 3)));                                                 // leaves deal 5
+    auto paid = invoice(6, 2);
+    paid.paid = day(2026, 9, 3);
+    w->put_invoice(paid);
+    w->commit();
+  }
+  one_client_agrees_with_the_scans(*s, "after tasks closed and moved, an invoice paid");
+}
+
 /// Summaries follow updates both ways: tasks that close, reopen or move to
 /// another client, deals that stop being won, invoices that stop being paid.
 inline void summaries_follow_updates(const Factory& make) {
@@ -1913,6 +2008,7 @@ inline void create_task_fresh_ids(const Factory& make) {
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, scan_callbacks_may_read, __VA_ARGS__)                             \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, summaries_equal_summarize, __VA_ARGS__)                           \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, summaries_follow_updates, __VA_ARGS__)                            \
+  NUDGE_STORAGE_CONFORMANCE_CHECK(name, one_client_reads_agree, __VA_ARGS__)                              \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, reads_see_own_writes, __VA_ARGS__)                                \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, rollback_restores_everything, __VA_ARGS__)                        \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, rollback_after_failed_write, __VA_ARGS__)                         \
