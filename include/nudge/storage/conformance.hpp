@@ -126,6 +126,12 @@ inline Task task(std::int64_t id, std::int64_t client, Instant due, TaskState st
   return t;
 }
 
+/// The task, on deal `d`.
+inline Task on_deal(Task t, std::int64_t d) {
+  t.deal = DealId{d};
+  return t;
+}
+
 inline Deal deal(std::int64_t id, std::int64_t client, DealStatus status = DealStatus::open,
                  std::optional<Instant> closed = {}) {
   Deal d;
@@ -962,10 +968,6 @@ inline void scan_clients_batches_in_id_order(const Factory& make) {
 inline void scan_open_deals_counts_tasks(const Factory& make) {
   using namespace detail;
   auto s = fresh(make);
-  auto on_deal = [](Task t, std::int64_t d) {
-    t.deal = DealId{d};
-    return t;
-  };
   {
     auto w = s->begin();
     w->put_manager(manager(1));
@@ -1265,10 +1267,6 @@ inline void one_client_agrees_with_the_scans(const Storage& s, const std::string
 inline void one_client_reads_agree(const Factory& make) {
   using namespace detail;
   auto s = fresh(make);
-  auto on_deal = [](Task t, std::int64_t d) {
-    t.deal = DealId{d};
-    return t;
-  };
   {
     auto w = s->begin();
     summary_world(*w);
