@@ -79,11 +79,6 @@ public:
     return true;
   }
 
-  void clear() {
-    slots_.clear();
-    size_ = 0;
-    mask_ = 0;
-  }
   void reserve(std::size_t n) {
     while (slots_.size() < n * 2) grow();
   }
