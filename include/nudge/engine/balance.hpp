@@ -5,6 +5,7 @@
 /// Shared by Engine::plan and Engine::evaluate.
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <string>
@@ -140,6 +141,11 @@ private:
     std::size_t blocked_count = 0;
   };
 
+  /// Whether a policy can block anyone at all: without a capacity to respect
+  /// and without a cap per run, nobody is ever blocked and hand-overs need no
+  /// refresh of the flags.
+  [[nodiscard]] static bool can_block(const ReleasePolicy& p) { return p.respect_capacity || p.max_new_per_run > 0; }
+
   [[nodiscard]] bool blocked_under(const ReleasePolicy& p, const Manager& m) {
     const int load = total_load_.get(m.id) + (p.update_loads ? 0 : assigned_.get(m.id));
     return (p.respect_capacity && m.capacity > 0 && load >= m.capacity) ||
@@ -147,8 +153,14 @@ private:
   }
 
   Pool& pool_for(const ReleasePolicy& p, const std::string& segment) {
+    // Picks come in client order with few distinct segments: the pools asked
+    // for lately are remembered, a string comparison each.
+    for (Pool* recent : recent_pools_)
+      if (recent && recent->policy == &p && recent->segment == segment) return *recent;
     auto [it, inserted] = pools_.try_emplace({&p, segment});
     Pool& pool = it->second;
+    recent_pools_[next_recent_] = &pool;
+    next_recent_ = (next_recent_ + 1) % recent_pools_.size();
     if (!inserted) return pool;
     pool.policy = &p;
     pool.segment = segment;
@@ -192,6 +204,7 @@ private:
     auto it = pools_of_.find(m);
     if (it == pools_of_.end()) return;
     for (Pool* pool : it->second) {
+      if (!can_block(*pool->policy)) continue;
       bool& flag = pool->blocked.at(m);
       const bool now_blocked = blocked_under(*pool->policy, managers_.at(m));
       if (now_blocked != flag) {
@@ -212,7 +225,9 @@ private:
   std::pair<const std::string, ManagerCounts>* last_segment_ = nullptr;
   ManagerCounts assigned_;
   std::map<std::string, ManagerId> cursor_;
-  std::map<std::pair<const ReleasePolicy*, std::string>, Pool> pools_;
+  std::map<std::pair<const ReleasePolicy*, std::string>, Pool> pools_;  // node-based: pointers stay valid
+  std::array<Pool*, 8> recent_pools_{};
+  std::size_t next_recent_ = 0;
   std::unordered_map<ManagerId, std::vector<Pool*>> pools_of_;
 };
 

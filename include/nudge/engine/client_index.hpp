@@ -24,10 +24,18 @@ public:
   [[nodiscard]] std::vector<ClientInfo>& rows() { return rows_; }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
 
-  /// One hash probe once seal() indexed the rows; a binary search before.
+  /// Once seal() indexed the rows: one read of a dense table when the ids are
+  /// dense (at most four per row in their span), one hash probe otherwise; a
+  /// binary search before.
   [[nodiscard]] const ClientInfo* find(ClientId id) const {
-    if (ids_.size() == rows_.size()) {
-      const auto r = ids_.find(id.value());
+    if (sealed_ == rows_.size()) {
+      std::uint32_t r = IdIndex::npos;
+      if (dense_.empty()) {
+        r = ids_.find(id.value());
+      } else {
+        const auto off = static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(base_);
+        if (off < dense_.size()) r = dense_[off];
+      }
       return r == IdIndex::npos ? nullptr : &rows_[r];
     }
     auto it = std::lower_bound(rows_.begin(), rows_.end(), id,
@@ -36,11 +44,43 @@ public:
   }
 
   /// Indexes the rows by id (after the scan of the clients, before lookups
-  /// from several threads).
+  /// from several threads). The rows are in ascending id order.
   void seal() {
+    sealed_ = rows_.size();
+    dense_.clear();
+    ids_ = {};
+    if (rows_.empty()) return;
+    base_ = rows_.front().id.value();
+    const auto span = static_cast<std::uint64_t>(rows_.back().id.value()) - static_cast<std::uint64_t>(base_);
+    if (span < 4 * static_cast<std::uint64_t>(rows_.size())) {
+      // A table of 4 bytes per id in the span: 4 MB for a million clients,
+      // where the hash index takes 32 MB and a probe is a cache miss.
+      dense_.assign(span + 1, IdIndex::npos);
+      for (std::size_t r = 0; r < rows_.size(); ++r)
+        dense_[static_cast<std::uint64_t>(rows_[r].id.value()) - static_cast<std::uint64_t>(base_)] =
+            static_cast<std::uint32_t>(r);
+      return;
+    }
     ids_.reserve(rows_.size());
-    for (std::size_t r = ids_.size(); r < rows_.size(); ++r)
-      ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
+    for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
+  }
+
+  /// The primary segment of each row (what release picks are made by), as a
+  /// small code into segment_names(): read without going back to the client.
+  [[nodiscard]] std::vector<std::uint32_t>& segments() { return segment_of_; }
+  [[nodiscard]] const std::string& segment_name(std::uint32_t code) const { return segment_names_[code]; }
+  std::uint32_t segment_code(const std::string& name) {
+    if (last_segment_ < segment_names_.size() && segment_names_[last_segment_] == name) return last_segment_;
+    if (segment_names_.size() <= 16) {  // the usual few: a comparison each
+      for (last_segment_ = 0; last_segment_ < segment_names_.size(); ++last_segment_)
+        if (segment_names_[last_segment_] == name) return last_segment_;
+    } else if (auto it = segment_codes_.find(name); it != segment_codes_.end()) {
+      return last_segment_ = it->second;
+    }
+    last_segment_ = static_cast<std::uint32_t>(segment_names_.size());
+    segment_names_.push_back(name);
+    segment_codes_.emplace(name, last_segment_);
+    return last_segment_;
   }
 
   /// A copy of the client's kind, segments and labels, one per distinct set
@@ -63,7 +103,14 @@ public:
 
 private:
   std::vector<ClientInfo> rows_;
-  IdIndex ids_;
+  std::size_t sealed_ = static_cast<std::size_t>(-1);  ///< rows_.size() when seal() ran
+  std::int64_t base_ = 0;                               ///< dense_: the id of entry 0
+  std::vector<std::uint32_t> dense_;                    ///< row per id - base_, when the ids are dense
+  IdIndex ids_;                                         ///< row per id, when they are not
+  std::vector<std::uint32_t> segment_of_;
+  std::vector<std::string> segment_names_;
+  std::unordered_map<std::string, std::uint32_t> segment_codes_;
+  std::uint32_t last_segment_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Client>> profiles_;
 };
 

@@ -192,9 +192,14 @@ private:
       fn(buffers_[s], b, e);
     };
     pool_.run(job);
+    // Each slice's hits are kept as they are (a chunk each, in scan order) and
+    // placed once, by group(): no copy into a growing vector in between.
     for (auto& buf : buffers_) {
-      raw_.insert(raw_.end(), buf.begin(), buf.end());
-      buf.clear();
+      if (buf.empty()) continue;
+      const auto cap = buf.capacity();
+      chunks_.push_back(std::move(buf));
+      buf = {};
+      buf.reserve(cap);
     }
   }
 
@@ -227,10 +232,14 @@ private:
             }
           });
           // Profiles and loads: once per client, on this thread.
+          if (releases_) index_.segments().resize(base + views.size());
           for (std::size_t j = 0; j < views.size(); ++j) {
             const Client& c = *views[j].client;
             if (!stable_) rows[base + j].profile = index_.profile(c);
-            if (releases_) balancer_.count(c);
+            if (releases_) {
+              balancer_.count(c);
+              index_.segments()[base + j] = index_.segment_code(c.primary_segment());
+            }
           }
         },
         options_.batch);
@@ -311,27 +320,46 @@ private:
   /// counting sort: linear, and the same on any number of threads).
   void group() {
     std::vector<std::size_t> start(assistants_.size() + 1, 0);
-    for (const auto& h : raw_) ++start[h.assistant + 1];
+    for (const auto& chunk : chunks_)
+      for (const auto& h : chunk) ++start[h.assistant + 1];
     for (std::size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-    out_.hits.resize(raw_.size());
-    for (const auto& h : raw_) out_.hits[start[h.assistant]++] = h;
-    raw_ = {};
+    ranges_.assign(start.begin(), start.end());
+    out_.hits.resize(start.back());
+    for (auto& chunk : chunks_) {
+      for (const auto& h : chunk) out_.hits[start[h.assistant]++] = h;
+      chunk = {};
+    }
+    chunks_ = {};
   }
 
   /// Release hits get the manager a plan would hand the client to, in the
   /// order a plan hands them over (assistant, then client id).
   void propose_owners() {
     if (!releases_) return;
-    for (auto& h : out_.hits) {
-      const auto* policy = assistants_[h.assistant]->release_policy();
+    for (std::size_t a = 0; a < assistants_.size(); ++a) {
+      const auto* policy = assistants_[a]->release_policy();
       if (!policy) continue;
-      const auto* info = lookup(h.client);
-      if (!info || !info->profile) continue;
-      const ManagerId from = info->owner.valid() ? info->owner : h.owner;
-      const auto pick = balancer_.pick(*policy, info->profile->primary_segment(), from);
-      if (!pick.best) continue;
-      h.to = pick.best->id;
-      balancer_.assign(*policy, *info->profile, from, h.to);
+      // A client feed's hits come in ascending client order, as the rows do:
+      // a walk along the rows finds them (a lookup for any that do not).
+      const auto& rows = index_.rows();
+      std::size_t cursor = 0;
+      for (std::size_t k = ranges_[a]; k < ranges_[a + 1]; ++k) {
+        auto& h = out_.hits[k];
+        const ClientInfo* info = nullptr;
+        if (cursor < rows.size() && !(h.client < rows[cursor].id)) {
+          while (cursor < rows.size() && rows[cursor].id < h.client) ++cursor;
+          if (cursor < rows.size() && rows[cursor].id == h.client) info = &rows[cursor];
+        } else {
+          info = lookup(h.client);
+        }
+        if (!info || !info->profile) continue;
+        const auto row = static_cast<std::size_t>(info - rows.data());
+        const ManagerId from = info->owner.valid() ? info->owner : h.owner;
+        const auto pick = balancer_.pick(*policy, index_.segment_name(index_.segments()[row]), from);
+        if (!pick.best) continue;
+        h.to = pick.best->id;
+        balancer_.assign(*policy, *info->profile, from, h.to);
+      }
     }
   }
 
@@ -348,7 +376,8 @@ private:
   ClientIndex index_;
   std::vector<std::vector<Hit>> buffers_;
   std::vector<char> known_;  ///< per deal of the current batch: its client is in the index
-  std::vector<Hit> raw_;
+  std::vector<std::vector<Hit>> chunks_;  ///< the slices' hits, batch by batch, in scan order
+  std::vector<std::size_t> ranges_;       ///< after group(): assistant i's hits are [ranges_[i], ranges_[i+1])
   Balancer balancer_{managers_, today_};
   ForecastTally forecast_;
   Evaluation out_;

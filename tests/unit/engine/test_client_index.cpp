@@ -1,0 +1,88 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <set>
+#include <vector>
+
+#include <nudge/engine/client_index.hpp>
+
+// Own namespace: the tests build as a unity build.
+namespace nudge_engine_test_client_index {
+
+using namespace nudge;
+
+namespace {
+
+/// Fills an index with ascending ids (as a scan does), seals it and checks
+/// every id in and around the span against the set the rows came from.
+void check_against_set(const std::vector<std::int64_t>& ids, const std::vector<std::int64_t>& probes) {
+  detail::ClientIndex index;
+  for (auto id : ids) index.rows().push_back({ClientId{id}, ManagerId{id % 7 + 1}, ClientKind::b2b, nullptr, nullptr});
+  const std::set<std::int64_t> present(ids.begin(), ids.end());
+  auto check = [&](std::int64_t id) {
+    const auto* info = index.find(ClientId{id});
+    if (present.count(id)) {
+      REQUIRE(info != nullptr);
+      CHECK(info->id == ClientId{id});
+      CHECK(info->owner == ManagerId{id % 7 + 1});
+    } else {
+      CHECK(info == nullptr);
+    }
+  };
+  for (auto id : probes) check(id);  // before seal(): binary search
+  index.seal();
+  for (auto id : probes) check(id);  // after: the dense table or the hash index
+  for (auto id : ids) check(id);
+}
+
+}  // namespace
+
+TEST_CASE("ClientIndex: dense and sparse ids give the rows a scan appended, and nothing else") {
+  std::mt19937_64 rng(7);
+  SUBCASE("dense ids with gaps (the dense table)") {
+    std::vector<std::int64_t> ids;
+    for (std::int64_t id = 1000; id < 3000; ++id)
+      if (rng() % 3 != 0) ids.push_back(id);  // about two of three ids present
+    std::vector<std::int64_t> probes;
+    for (std::int64_t id = 900; id < 3100; ++id) probes.push_back(id);
+    check_against_set(ids, probes);
+  }
+  SUBCASE("sparse ids (the hash index)") {
+    std::vector<std::int64_t> ids;
+    std::int64_t id = -5'000'000;
+    for (int i = 0; i < 2000; ++i) ids.push_back(id += static_cast<std::int64_t>(1 + rng() % 10'000));
+    std::vector<std::int64_t> probes{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                                     0, -1};
+    for (int i = 0; i < 4000; ++i) probes.push_back(ids[static_cast<std::size_t>(i) % ids.size()] + (i % 3) - 1);
+    check_against_set(ids, probes);
+  }
+  SUBCASE("ids at both ends of the 64-bit range") {
+    const auto lo = std::numeric_limits<std::int64_t>::min() + 1, hi = std::numeric_limits<std::int64_t>::max();
+    check_against_set({lo, lo + 1, 0, hi - 1, hi},
+                      {std::numeric_limits<std::int64_t>::min(), lo, lo + 2, -1, 0, 1, hi - 2, hi - 1, hi});
+  }
+  SUBCASE("one client, and none") {
+    check_against_set({42}, {41, 42, 43, std::numeric_limits<std::int64_t>::min()});
+    check_against_set({}, {0, 1, std::numeric_limits<std::int64_t>::max()});
+  }
+}
+
+TEST_CASE("ClientIndex: segment codes name each distinct segment once, beyond the first sixteen too") {
+  detail::ClientIndex index;
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back("segment " + std::to_string(i));
+  std::vector<std::uint32_t> first(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) first[i] = index.segment_code(names[i]);
+  std::mt19937 rng(3);
+  for (int k = 0; k < 500; ++k) {
+    const auto i = rng() % names.size();
+    const auto code = index.segment_code(names[i]);
+    CHECK(code == first[i]);
+    CHECK(index.segment_name(code) == names[i]);
+  }
+  CHECK(std::set<std::uint32_t>(first.begin(), first.end()).size() == names.size());
+}
+
+}  // namespace nudge_engine_test_client_index
