@@ -645,6 +645,7 @@ struct SqliteStorage::Impl {
   }
   /// BEGIN IMMEDIATE of a unit of work (with the lock held).
   void begin_unit() {
+    end_scan_snapshot();  // a scan's callback begins a unit: its snapshot ends here
     if (no_entities()) {
       set_foreign_keys(false);
       try {
@@ -1000,6 +1001,73 @@ struct SqliteStorage::Impl {
       return f();
     } catch (...) {
       rethrow_translated(op, &path);
+    }
+  }
+
+  // ---- scans ------------------------------------------------------------------
+  // A scan reads each batch in a read transaction of its own (when none is
+  // open) and keeps it while the batch's callback runs: the batch and the
+  // reads its callback makes (the engine looks up a client's activities for
+  // some invoices) see one snapshot and share one transaction, instead of
+  // paying for a BEGIN, a COMMIT and SQLite's file locks on every call. It
+  // ends when the callback returns, or earlier when a unit of work begins on
+  // this connection (begin_unit ends it first): a callback may write.
+  std::uint64_t scan_snapshot = 0;  // the scan whose read transaction is open (0: none)
+  std::uint64_t scans_begun = 0;
+
+  /// Ends the open scan snapshot, if `owner` (0: whichever) owns it. Never throws.
+  void end_scan_snapshot(std::uint64_t owner = 0) noexcept {
+    if (scan_snapshot == 0 || (owner != 0 && scan_snapshot != owner)) return;
+    scan_snapshot = 0;
+    if (unit_open || !in_transaction()) return;
+    auto& end = prepare_noexcept(sql_commit);
+    if (!end || end->tryExecuteStep() != SQLITE_DONE) rollback_noexcept();
+    if (end) end->tryReset();
+  }
+
+  /// Keyset pagination: `read_batch(from, n)` (called locked, in a read
+  /// transaction, errors translated) refills the scan's batch and returns it;
+  /// `deliver(batch)` runs unlocked with the scan's snapshot open.
+  template <class ReadBatch, class IdOf, class Deliver>
+  void scan(const Op& op, std::size_t batch, ReadBatch read_batch, IdOf last_id, Deliver deliver) {
+    const std::size_t n = std::max<std::size_t>(batch, 1);
+    std::int64_t from = std::numeric_limits<std::int64_t>::min();
+    for (;;) {
+      std::uint64_t owner = 0;
+      struct End {
+        Impl& m;
+        std::uint64_t& owner;
+        ~End() {
+          if (owner == 0) return;
+          try {
+            std::lock_guard lock(m.mu);
+            m.end_scan_snapshot(owner);
+          } catch (...) {  // locking can throw, in theory; the next begin ends it
+          }
+        }
+      } end{*this, owner};
+      decltype(&read_batch(from, n)) b = nullptr;
+      {
+        std::lock_guard lock(mu);
+        try {
+          if (unit_active()) flush_all();  // reads see the unit's writes
+          if (!in_transaction()) {
+            Query(*this, sql_begin_read).run();
+            scan_snapshot = owner = ++scans_begun;
+          }
+          b = &read_batch(from, n);
+        } catch (...) {
+          if (owner != 0) end_scan_snapshot(owner);
+          owner = 0;
+          rethrow_translated(op, &path);
+        }
+      }
+      const std::size_t got = b->size();
+      if (got == 0) return;
+      const std::int64_t last = last_id(*b);
+      deliver(*b);
+      if (got < n || last == std::numeric_limits<std::int64_t>::max()) return;
+      from = last + 1;
     }
   }
 
@@ -1954,30 +2022,14 @@ std::vector<Invoice> SqliteStorage::invoices_of(ClientId id) const {
 }
 
 // ---- scans ----------------------------------------------------------------------------
-// Keyset pagination: each batch is one short read (`id >= from ORDER BY id
-// LIMIT n`), fully materialized and its statements reset before the callback
-// runs, so the callback may read (or write) through this storage, and no more
-// than one batch is ever in memory. A scan keeps one batch and refills it in
-// place: the entities' strings and vectors keep their storage from batch to
-// batch (no allocation per row once the first batch is read).
+// Keyset pagination (Impl::scan): each batch is one short read (`id >= from
+// ORDER BY id LIMIT n`), fully materialized and its statements reset before
+// the callback runs, so the callback may read (or write) through this storage,
+// and no more than one batch is ever in memory. A scan keeps one batch and
+// refills it in place: the entities' strings and vectors keep their storage
+// from batch to batch (no allocation per row once the first batch is read).
 
 namespace {
-/// `read_batch(from, n)` refills the scan's batch and returns it.
-template <class ReadBatch, class IdOf, class Deliver>
-void paginate(std::size_t batch, ReadBatch read_batch, IdOf last_id, Deliver deliver) {
-  const std::size_t n = std::max<std::size_t>(batch, 1);
-  std::int64_t from = std::numeric_limits<std::int64_t>::min();
-  for (;;) {
-    auto& b = read_batch(from, n);
-    const std::size_t got = b.size();
-    if (got == 0) return;
-    const std::int64_t last = last_id(b);
-    deliver(b);
-    if (got < n || last == std::numeric_limits<std::int64_t>::max()) return;
-    from = last + 1;
-  }
-}
-
 /// Room for a batch up front (but not for an absurd batch size nobody fills).
 std::size_t room_for(std::size_t n) { return std::min<std::size_t>(n, 65536); }
 
@@ -1998,6 +2050,7 @@ struct Slots {
   }
   [[nodiscard]] std::span<T> used() { return {items.data(), count}; }
   [[nodiscard]] std::span<const T> used() const { return {items.data(), count}; }
+  [[nodiscard]] std::size_t size() const { return count; }
 };
 }  // namespace
 
@@ -2010,47 +2063,45 @@ void SqliteStorage::scan_clients(const ClientBatchFn& fn, std::size_t batch) con
   };
   auto& m = *impl_;
   Batch b;
-  paginate(
-      batch,
+  m.scan(
+      {"scan_clients", {}}, batch,
       [&](std::int64_t from, std::size_t n) -> Batch& {
-        return m.read({"scan_clients", {}}, [&]() -> Batch& {
-          b.clients.count = b.summaries.count = 0;
-          b.clients.items.reserve(room_for(n));
-          b.summaries.items.reserve(room_for(n));
-          {
-            Impl::Query q(m, sql_client_batch);
-            q.bind(1, from).bind(2, limit_of(n));
-            while (q.step()) {
-              Impl::client_into(q, b.clients.next());
-              ClientSummary& s = b.summaries.next();
-              int c = client_columns;
-              for (auto& slot : s.last_by_kind) slot = q.opt_instant(c++);
-              s.last_forced_contact = q.opt_instant(c++);
-              s.last_task_done = q.opt_instant(c++);
-              s.open_tasks = q.null(c) ? 0 : static_cast<int>(q.i64(c));
-              ++c;
-              s.latest_open_due = q.opt_instant(c);
-              s.won_deals.clear();
-              s.paid_invoices.clear();
-            }
+        b.clients.count = b.summaries.count = 0;
+        b.clients.items.reserve(room_for(n));
+        b.summaries.items.reserve(room_for(n));
+        {
+          Impl::Query q(m, sql_client_batch);
+          q.bind(1, from).bind(2, limit_of(n));
+          while (q.step()) {
+            Impl::client_into(q, b.clients.next());
+            ClientSummary& s = b.summaries.next();
+            int c = client_columns;
+            for (auto& slot : s.last_by_kind) slot = q.opt_instant(c++);
+            s.last_forced_contact = q.opt_instant(c++);
+            s.last_task_done = q.opt_instant(c++);
+            s.open_tasks = q.null(c) ? 0 : static_cast<int>(q.i64(c));
+            ++c;
+            s.latest_open_due = q.opt_instant(c);
+            s.won_deals.clear();
+            s.paid_invoices.clear();
           }
-          if (b.size() == 0) return b;
-          const auto clients = b.clients.used();
-          const auto summaries = b.summaries.used();
-          m.attach_client_children(clients);
-          auto id_of = [&](std::size_t i) { return clients[i].id.value(); };
-          {
-            Impl::Query q(m, sql_won_deals);
-            merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
-              if (!r.null(1)) summaries[i].won_deals.push_back(r.instant(1));
-            });
-          }
-          Impl::Query q(m, sql_paid_invoices);
+        }
+        if (b.size() == 0) return b;
+        const auto clients = b.clients.used();
+        const auto summaries = b.summaries.used();
+        m.attach_client_children(clients);
+        auto id_of = [&](std::size_t i) { return clients[i].id.value(); };
+        {
+          Impl::Query q(m, sql_won_deals);
           merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
-            summaries[i].paid_invoices.push_back(r.instant(1));
+            if (!r.null(1)) summaries[i].won_deals.push_back(r.instant(1));
           });
-          return b;
+        }
+        Impl::Query q(m, sql_paid_invoices);
+        merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
+          summaries[i].paid_invoices.push_back(r.instant(1));
         });
+        return b;
       },
       [](const Batch& b) { return b.clients.used().back().id.value(); },
       [&](Batch& b) {
@@ -2070,26 +2121,24 @@ void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) co
   };
   auto& m = *impl_;
   Batch b;
-  paginate(
-      batch,
+  m.scan(
+      {"scan_open_deals", {}}, batch,
       [&](std::int64_t from, std::size_t n) -> Batch& {
-        return m.read({"scan_open_deals", {}}, [&]() -> Batch& {
-          b.deals.count = 0;
-          b.open_tasks.clear();
-          b.last_closed.clear();
-          b.deals.items.reserve(room_for(n));
-          {
-            Impl::Query q(m, sql_open_deal_batch);
-            q.bind(1, from).bind(2, limit_of(n));
-            while (q.step()) {
-              Impl::deal_into(q, b.deals.next());
-              b.open_tasks.push_back(static_cast<int>(q.i64(deal_columns)));
-              b.last_closed.push_back(q.opt_instant(deal_columns + 1));
-            }
+        b.deals.count = 0;
+        b.open_tasks.clear();
+        b.last_closed.clear();
+        b.deals.items.reserve(room_for(n));
+        {
+          Impl::Query q(m, sql_open_deal_batch);
+          q.bind(1, from).bind(2, limit_of(n));
+          while (q.step()) {
+            Impl::deal_into(q, b.deals.next());
+            b.open_tasks.push_back(static_cast<int>(q.i64(deal_columns)));
+            b.last_closed.push_back(q.opt_instant(deal_columns + 1));
           }
-          m.attach_deal_children(b.deals.used(), {});
-          return b;
-        });
+        }
+        m.attach_deal_children(b.deals.used(), {});
+        return b;
       },
       [](const Batch& b) { return b.deals.used().back().id.value(); },
       [&](Batch& b) {
@@ -2103,19 +2152,17 @@ void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) co
 void SqliteStorage::scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const {
   auto& m = *impl_;
   std::vector<Invoice> b;
-  paginate(
-      batch,
+  m.scan(
+      {"scan_unpaid_invoices", {}}, batch,
       [&](std::int64_t from, std::size_t n) -> std::vector<Invoice>& {
-        return m.read({"scan_unpaid_invoices", {}}, [&]() -> std::vector<Invoice>& {
-          b.clear();
-          {
-            Impl::Query q(m, sql_unpaid_invoice_batch);
-            q.bind(1, from).bind(2, limit_of(n));
-            while (q.step()) b.push_back(Impl::invoice_row(q));
-          }
-          m.attach_invoice_children(b, {});
-          return b;
-        });
+        b.clear();
+        {
+          Impl::Query q(m, sql_unpaid_invoice_batch);
+          q.bind(1, from).bind(2, limit_of(n));
+          while (q.step()) b.push_back(Impl::invoice_row(q));
+        }
+        m.attach_invoice_children(b, {});
+        return b;
       },
       [](const std::vector<Invoice>& b) { return b.back().id.value(); },
       [&](const std::vector<Invoice>& b) { fn(b); });
@@ -2124,16 +2171,14 @@ void SqliteStorage::scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t b
 void SqliteStorage::scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const {
   auto& m = *impl_;
   std::vector<Task> b;
-  paginate(
-      batch,
+  m.scan(
+      {"scan_open_tasks", {}}, batch,
       [&](std::int64_t from, std::size_t n) -> std::vector<Task>& {
-        return m.read({"scan_open_tasks", {}}, [&]() -> std::vector<Task>& {
-          b.clear();
-          Impl::Query q(m, sql_open_task_batch);
-          q.bind(1, from).bind(2, limit_of(n));
-          while (q.step()) b.push_back(Impl::task_row(q));
-          return b;
-        });
+        b.clear();
+        Impl::Query q(m, sql_open_task_batch);
+        q.bind(1, from).bind(2, limit_of(n));
+        while (q.step()) b.push_back(Impl::task_row(q));
+        return b;
       },
       [](const std::vector<Task>& b) { return b.back().id.value(); },
       [&](const std::vector<Task>& b) { fn(b); });

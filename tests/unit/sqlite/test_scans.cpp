@@ -1,0 +1,158 @@
+// How the SQLite adapter's scans behave around their callbacks: a batch's
+// callback reads inside one read transaction of the scan's, may begin and
+// commit a unit of work (which ends that transaction first), and may throw;
+// the connection is left without a transaction in every case.
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include <sqlite3.h>
+
+#include <nudge/sqlite/sqlite_storage.hpp>
+#include <support/fixtures.hpp>
+#include <support/temp_dir.hpp>
+
+// Own namespace: the tests build as a unity build.
+namespace nudge_sqlite_test_scans {
+
+using namespace nudge;
+using namespace nudge::test;
+
+namespace {
+
+/// Managers 1-2, clients 1..n (owner 1), one activity each, an open deal and
+/// an unpaid invoice for every third client, an open task for every other.
+void fill(Storage& s, int n) {
+  auto w = s.begin();
+  w->put_manager(manager(1, "A"));
+  w->put_manager(manager(2, "B"));
+  for (int i = 1; i <= n; ++i) {
+    w->put_client(client(i, "c", 1));
+    w->add_activity(activity(i, i, 1, ActivityKind::call_out, at(2026, 1, 1) + Seconds{i}));
+    if (i % 3 == 0) {
+      w->put_deal(deal(i, i, 1, "proposal", at(2026, 2, 1)));
+      w->put_invoice(invoice(i, i, 100.0, at(2026, 3, 1), at(2026, 3, 31)));
+    }
+    if (i % 2 == 0) w->put_task(task(i, i, 1, at(2026, 12, 1)));
+  }
+  w->commit();
+}
+
+bool in_transaction(const SqliteStorage& s) { return sqlite3_get_autocommit(s.native_handle()) == 0; }
+
+}  // namespace
+
+TEST_CASE("storage.sqlite.scans.callbacks_read_inside_the_scans_transaction") {
+  TempDir dir;
+  SqliteStorage s{dir.file("scan.db")};
+  fill(s, 40);
+  std::size_t seen = 0;
+  s.scan_clients(
+      [&](std::span<const ClientView> b) {
+        CHECK(in_transaction(s));  // the batch's read transaction, kept for the callback
+        for (const auto& v : b) {
+          CHECK(s.activities_of(v.client->id, at(2000, 1, 1)).size() == 1);
+          CHECK(s.find_client(v.client->id) == *v.client);
+        }
+        seen += b.size();
+      },
+      7);
+  CHECK(seen == 40);
+  CHECK_FALSE(in_transaction(s));  // ended with the last batch
+}
+
+TEST_CASE("storage.sqlite.scans.a_callback_may_write") {
+  TempDir dir;
+  SqliteStorage s{dir.file("scan.db")};
+  fill(s, 30);
+  SUBCASE("a unit begun and committed in a callback; later batches see it") {
+    std::vector<std::int64_t> ids;
+    s.scan_clients(
+        [&](std::span<const ClientView> b) {
+          for (const auto& v : b) {
+            ids.push_back(v.client->id.value());
+            if (v.client->id.value() == 5) CHECK(v.client->owner == ManagerId{1});
+          }
+          if (b.front().client->id.value() == 1) {
+            auto w = s.begin();
+            w->reassign_client(ClientId{5}, ManagerId{2});
+            w->reassign_client(ClientId{25}, ManagerId{2});
+            w->commit();
+            CHECK_FALSE(in_transaction(s));
+            CHECK(s.find_client(ClientId{5})->owner == ManagerId{2});
+          }
+          if (b.front().client->id.value() > 20) {
+            for (const auto& v : b)
+              if (v.client->id.value() == 25) CHECK(v.client->owner == ManagerId{2});
+          }
+        },
+        10);
+    CHECK(ids.size() == 30);
+    CHECK_FALSE(in_transaction(s));
+  }
+  SUBCASE("a unit begun in a callback and committed after the scan") {
+    std::unique_ptr<UnitOfWork> w;
+    std::size_t deals = 0;
+    s.scan_open_deals(
+        [&](std::span<const DealView> b) {
+          deals += b.size();
+          if (!w) {
+            w = s.begin();
+            w->put_client(client(100, "new", 2));
+          }
+        },
+        4);
+    CHECK(deals == 10);
+    REQUIRE(w);
+    CHECK(in_transaction(s));  // the unit's, untouched by the scan
+    w->commit();
+    CHECK_FALSE(in_transaction(s));
+    CHECK(s.find_client(ClientId{100}));
+  }
+  SUBCASE("a unit rolled back in a callback") {
+    std::size_t invoices = 0;
+    s.scan_unpaid_invoices(
+        [&](std::span<const Invoice> b) {
+          invoices += b.size();
+          auto w = s.begin();
+          w->put_client(client(200, "gone", 2));
+        },
+        3);
+    CHECK(invoices == 10);
+    CHECK_FALSE(in_transaction(s));
+    CHECK_FALSE(s.find_client(ClientId{200}));
+  }
+}
+
+TEST_CASE("storage.sqlite.scans.a_throwing_callback_ends_the_transaction") {
+  TempDir dir;
+  SqliteStorage s{dir.file("scan.db")};
+  fill(s, 20);
+  CHECK_THROWS_AS(s.scan_open_tasks([](std::span<const Task>) { throw std::runtime_error("stop"); }, 4),
+                  std::runtime_error);
+  CHECK_FALSE(in_transaction(s));
+  auto w = s.begin();  // nothing left open in the way
+  w->put_client(client(300, "after", 1));
+  w->commit();
+  CHECK(s.find_client(ClientId{300}));
+}
+
+TEST_CASE("storage.sqlite.scans.nested_scans_share_the_outer_transaction") {
+  TempDir dir;
+  SqliteStorage s{dir.file("scan.db")};
+  fill(s, 12);
+  std::size_t outer = 0, inner = 0;
+  s.scan_clients(
+      [&](std::span<const ClientView> b) {
+        outer += b.size();
+        s.scan_open_tasks([&](std::span<const Task> t) { inner += t.size(); }, 2);
+        CHECK(in_transaction(s));  // the inner scan left the outer one's open
+      },
+      5);
+  CHECK(outer == 12);
+  CHECK(inner == 3 * 6);
+  CHECK_FALSE(in_transaction(s));
+}
+
+}  // namespace nudge_sqlite_test_scans
