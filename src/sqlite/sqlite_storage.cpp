@@ -220,15 +220,17 @@ constexpr const char* sql_put_task =
 #define NUDGE_SQL_DEAL                                                                                            \
   "d.id, d.client_id, d.owner, d.pipeline, d.stage, d.amount_cents, d.currency, d.probability, d.opened, " \
   "d.stage_entered, d.status, d.loss_reason, d.closed"
-constexpr int deal_columns = 13;
 constexpr const char* sql_deal = "SELECT " NUDGE_SQL_DEAL " FROM deals d WHERE d.id = ?1";
 constexpr const char* sql_deals_of = "SELECT " NUDGE_SQL_DEAL " FROM deals d WHERE d.client_id = ?1 ORDER BY d.id";
-// The per-deal task facts come from tasks_by_deal (deal_id, state, closed).
 constexpr const char* sql_open_deal_batch =
-    "SELECT " NUDGE_SQL_DEAL ", "
-    "(SELECT count(*) FROM tasks t WHERE t.deal_id = d.id AND t.state IN ('attention', 'in_progress')), "
-    "(SELECT max(t.closed) FROM tasks t WHERE t.deal_id = d.id AND t.state IN ('done', 'cancelled')) "
-    "FROM deals d WHERE d.status = 'open' AND d.id >= ?1 ORDER BY d.id LIMIT ?2";
+    "SELECT " NUDGE_SQL_DEAL " FROM deals d WHERE d.status = 'open' AND d.id >= ?1 ORDER BY d.id LIMIT ?2";
+// The per-deal task facts of a batch of open deals: the tasks of every deal in
+// the batch's id range, from the covering index tasks_by_deal (deal_id, state,
+// closed), merged in order -- one range read per batch instead of two indexed
+// subqueries per deal.
+constexpr const char* sql_deal_tasks =
+    "SELECT deal_id, state, closed FROM tasks WHERE deal_id IS NOT NULL AND deal_id BETWEEN ?1 AND ?2 "
+    "ORDER BY deal_id";
 constexpr const char* sql_deal_history =
     "SELECT deal_id, stage, entered, left_at FROM deal_history WHERE deal_id BETWEEN ?1 AND ?2 ORDER BY deal_id, seq";
 constexpr const char* sql_deal_history_of =
@@ -2131,13 +2133,27 @@ void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) co
         {
           Impl::Query q(m, sql_open_deal_batch);
           q.bind(1, from).bind(2, limit_of(n));
-          while (q.step()) {
-            Impl::deal_into(q, b.deals.next());
-            b.open_tasks.push_back(static_cast<int>(q.i64(deal_columns)));
-            b.last_closed.push_back(q.opt_instant(deal_columns + 1));
-          }
+          while (q.step()) Impl::deal_into(q, b.deals.next());
         }
-        m.attach_deal_children(b.deals.used(), {});
+        const auto deals = b.deals.used();
+        if (deals.empty()) return b;
+        b.open_tasks.assign(deals.size(), 0);
+        b.last_closed.assign(deals.size(), std::nullopt);
+        {
+          Impl::Query q(m, sql_deal_tasks);
+          merge_rows(
+              m.range(q, deals), deals.size(), [&](std::size_t i) { return deals[i].id.value(); },
+              [&](std::size_t i, const Impl::Query& r) {
+                const auto state = r.view(1);
+                if (state == "attention" || state == "in_progress") {
+                  ++b.open_tasks[i];
+                } else if ((state == "done" || state == "cancelled") && !r.null(2)) {
+                  const auto closed = r.instant(2);
+                  if (!b.last_closed[i] || closed > *b.last_closed[i]) b.last_closed[i] = closed;
+                }
+              });
+        }
+        m.attach_deal_children(deals, {});
         return b;
       },
       [](const Batch& b) { return b.deals.used().back().id.value(); },
