@@ -4,11 +4,15 @@
 /// does a host that adds its own: the engine gives every assistant the same
 /// exactly-once actions, ladders, explanations and audit.
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nudge/calendar/business_calendar.hpp>
@@ -129,6 +133,61 @@ inline std::string_view to_string(ReleasePolicy::Kind k) {
 /// Which scan feeds an assistant.
 enum class Feed { clients, deals, invoices, tasks };
 
+/// Kinds of facts about a client, as a set of bits: what a host changed
+/// (Watch::touch) and what an assistant's test reads (Assistant::reads).
+/// `client` is the client's own record (owner, kind, segments, labels, release
+/// lock, creation); `activity`, `task`, `deal` and `invoice` are the client's
+/// activities, tasks (work items), deals and invoices, with what the store
+/// derives from them (ClientSummary, DealView's task figures).
+enum class Changed : std::uint8_t {
+  none = 0,
+  client = 1,
+  activity = 2,
+  task = 4,
+  deal = 8,
+  invoice = 16,
+  all = 31,
+};
+
+[[nodiscard]] constexpr Changed operator|(Changed a, Changed b) {
+  return static_cast<Changed>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
+}
+[[nodiscard]] constexpr Changed operator&(Changed a, Changed b) {
+  return static_cast<Changed>(static_cast<std::uint8_t>(a) & static_cast<std::uint8_t>(b));
+}
+constexpr Changed& operator|=(Changed& a, Changed b) { return a = a | b; }
+/// True when the two sets share a kind.
+[[nodiscard]] constexpr bool overlaps(Changed a, Changed b) { return (a & b) != Changed::none; }
+
+/// The names of the kinds, in bit order ("client", "activity", "task", "deal", "invoice").
+inline constexpr std::array<std::pair<std::string_view, Changed>, 5> changed_names{{{"client", Changed::client},
+                                                                                    {"activity", Changed::activity},
+                                                                                    {"task", Changed::task},
+                                                                                    {"deal", Changed::deal},
+                                                                                    {"invoice", Changed::invoice}}};
+
+/// "activity|task", "all", "none".
+inline std::string to_string(Changed c) {
+  if (c == Changed::all) return "all";
+  if (c == Changed::none) return "none";
+  std::string out;
+  for (const auto& [name, bit] : changed_names)
+    if (overlaps(c, bit)) out += (out.empty() ? "" : "|") + std::string(name);
+  if (static_cast<std::uint8_t>(c) & ~static_cast<std::uint8_t>(Changed::all))
+    out += fmt::format("{}0x{:x}", out.empty() ? "" : "|", static_cast<std::uint8_t>(c) & ~0x1fu);
+  return out;
+}
+
+/// The kind named `name` ("client", "activity", "task", "deal", "invoice",
+/// "all" or "none"); nullopt for any other name.
+[[nodiscard]] inline std::optional<Changed> changed_from_string(std::string_view name) {
+  if (name == "all") return Changed::all;
+  if (name == "none") return Changed::none;
+  for (const auto& [n, bit] : changed_names)
+    if (n == name) return bit;
+  return std::nullopt;
+}
+
 /// An assistant: a rule with a scope, thresholds and an escalation ladder.
 /// Implement `feed()` and the matching `inspect` overload; return a Finding
 /// when the condition holds at `ctx.now`. The engine decides which ladder steps
@@ -170,6 +229,17 @@ public:
   /// default (true) is safe; built-ins whose hits stay as they are once they
   /// hold say false.
   [[nodiscard]] virtual bool varies_with_time() const { return true; }
+  /// The kinds of facts `test` reads. An incremental evaluation (Watch) tests
+  /// the assistant again on a client touched with one of these kinds (or with
+  /// `client`: the scope reads the client's record for every assistant), and
+  /// skips it for the others. The default, every kind, is always right; an
+  /// assistant that reads less may say so, as the built-ins do. Saying less
+  /// than `test` reads makes a Watch miss changes.
+  ///
+  /// @code
+  /// nudge::Changed reads() const override { return nudge::Changed::client | nudge::Changed::activity; }
+  /// @endcode
+  [[nodiscard]] virtual Changed reads() const { return Changed::all; }
   [[nodiscard]] virtual std::optional<Finding> inspect(const Context&, const ClientInfo&, const Invoice&) const {
     return std::nullopt;
   }

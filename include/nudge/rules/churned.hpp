@@ -34,6 +34,11 @@ public:
   explicit ChurnedAssistant(ChurnedConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::clients; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The orders: won deals and/or paid invoices, as configured.
+  [[nodiscard]] Changed reads() const override {
+    return Changed::client | (c_.won_deals ? Changed::deal : Changed::none) |
+           (c_.paid_invoices ? Changed::invoice : Changed::none);
+  }
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const ChurnedConfig& config() const { return c_; }
 

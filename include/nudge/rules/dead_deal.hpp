@@ -26,6 +26,8 @@ public:
   explicit DeadDealAssistant(DeadDealConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The deal alone.
+  [[nodiscard]] Changed reads() const override { return Changed::deal; }
   [[nodiscard]] const DeadDealConfig& config() const { return c_; }
 
   [[nodiscard]] Period limit_of(const Deal& d) const {

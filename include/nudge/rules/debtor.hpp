@@ -32,6 +32,8 @@ public:
   explicit DebtorAssistant(DebtorConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::invoices; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The invoice and the client's owner.
+  [[nodiscard]] Changed reads() const override { return Changed::client | Changed::invoice; }
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const DebtorConfig& config() const { return c_; }
 

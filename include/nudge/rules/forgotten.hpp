@@ -30,6 +30,12 @@ public:
   explicit ForgottenAssistant(ForgottenConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::clients; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The client's creation, its contacts (activities), and its tasks when an
+  /// open task exempts it or a completed one counts as contact.
+  [[nodiscard]] Changed reads() const override {
+    return Changed::client | Changed::activity |
+           (c_.exempt_future_task || c_.contact.completed_tasks ? Changed::task : Changed::none);
+  }
   [[nodiscard]] std::string label() const override { return c_.label; }
   [[nodiscard]] const ForgottenConfig& config() const { return c_; }
 

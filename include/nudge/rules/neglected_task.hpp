@@ -23,6 +23,8 @@ public:
   explicit NeglectedTaskAssistant(NeglectedTaskConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::tasks; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The task alone.
+  [[nodiscard]] Changed reads() const override { return Changed::task; }
   [[nodiscard]] const NeglectedTaskConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const Task& t, Hit& h) const override {

@@ -23,6 +23,8 @@ public:
   explicit NoNextStepAssistant(NoNextStepConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The deal and its tasks (how many are open, when the last one closed).
+  [[nodiscard]] Changed reads() const override { return Changed::deal | Changed::task; }
   [[nodiscard]] const NoNextStepConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo&, const DealView& v, Hit& h) const override {

@@ -30,6 +30,8 @@ public:
       : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)), forgotten_(std::move(forgotten)) {}
   [[nodiscard]] Feed feed() const override { return Feed::clients; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// What its forgotten assistant reads (the release lock is the client's).
+  [[nodiscard]] Changed reads() const override { return Changed::client | forgotten_.reads(); }
   [[nodiscard]] const ReleasePolicy* release_policy() const override { return &c_.policy; }
   [[nodiscard]] const ReleaseConfig& config() const { return c_; }
 

@@ -32,6 +32,8 @@ public:
     for (const auto& s : ladder()) min_share_ = std::min(min_share_, s.share.value_or(1.0));
   }
   [[nodiscard]] Feed feed() const override { return Feed::deals; }
+  /// The deal alone: its stage, history and holds (not activities or tasks).
+  [[nodiscard]] Changed reads() const override { return Changed::deal; }
   [[nodiscard]] const StageSlaConfig& config() const { return c_; }
 
   /// `seconds` = time used minus the limit (negative while within it).

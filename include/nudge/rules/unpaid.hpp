@@ -24,6 +24,12 @@ public:
   explicit UnpaidAssistant(UnpaidConfig c) : Assistant(c.id, c.scope, c.ladder), c_(std::move(c)) {}
   [[nodiscard]] Feed feed() const override { return Feed::invoices; }
   [[nodiscard]] bool varies_with_time() const override { return false; }
+  /// The invoice, the client's owner, contacts since the issue (activities,
+  /// and completed tasks when the contact policy counts them).
+  [[nodiscard]] Changed reads() const override {
+    return Changed::client | Changed::invoice | Changed::activity |
+           (c_.contact.completed_tasks ? Changed::task : Changed::none);
+  }
   [[nodiscard]] const UnpaidConfig& config() const { return c_; }
 
   [[nodiscard]] bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {
