@@ -5,9 +5,11 @@
 /// deadline (the earliest moment one of its subjects can start to hold, or a
 /// hit stops ageing as its test said) in a heap; moving to a later `now`
 /// tests again only the clients the host touched and those whose deadline
-/// fell due. Hits whose figures grow with time (the stage SLA's excess) are
-/// aged when read, not tested again. Cost: proportional to the changes, not
-/// to the base.
+/// fell due. A touch may say what changed (Changed): then only the
+/// assistants that read that kind of fact (Assistant::reads) test the client
+/// again. Hits whose figures grow with time (the stage SLA's excess) are aged
+/// when read, not tested again. Cost: proportional to the changes, not to the
+/// base.
 
 #include <algorithm>
 #include <functional>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include <nudge/engine/engine.hpp>
+#include <nudge/storage/flat_table.hpp>
 
 namespace nudge {
 
@@ -39,13 +42,14 @@ struct WatchChanges {
 /// Keeps Engine::evaluate's hits current incrementally.
 ///
 /// The host tells the watch which clients changed (`touch`: a new activity,
-/// task, deal or invoice of the client, a reassignment); time is explicit, as
-/// everywhere. `hits()` equals `engine.evaluate(store, now).hits` at every
+/// task, deal or invoice of the client, a reassignment), and may say what
+/// changed; time is explicit, as everywhere. `hits()` equals `engine.evaluate(store, now).hits` at every
 /// moment (a property test compares them on random event streams), except
 /// that release hits carry no proposed manager (`to`): picks depend on every
 /// manager's load and are the plan's business. No forecast either.
 ///
-/// What `advance` tests again: the touched clients; those whose deadline fell
+/// What `advance` tests again: the touched clients, with the assistants that
+/// read what changed (all of them for a plain `touch(id)`); those whose deadline fell
 /// due (a failing test's `Hit::since`, or the `Aging::until` of a hit that
 /// ages: a hold starts or ends); and the clients with a hit of an assistant
 /// that varies with time but did not say how it ages (Context::aging), or a
@@ -57,20 +61,32 @@ struct WatchChanges {
 /// nudge::Watch watch{engine, store};
 /// watch.reset(now);                       // one full evaluation
 /// store.begin()->add_activity(call);      // ... the host's writes ...
-/// watch.touch(call.client);
+/// watch.touch(call.client, nudge::Changed::activity);  // or touch(id): anything may have changed
 /// auto changes = watch.advance(now + std::chrono::hours{1});
 /// @endcode
+///
+/// Which kind to touch with, after which write: `activity` after add_activity;
+/// `task` after put_task or create_task; `deal` after put_deal (or a label on
+/// a deal); `invoice` after put_invoice; `client` after put_client,
+/// reassign_client or a label on the client (every assistant reads the
+/// client's record through its scope). Several writes: the kinds or-ed
+/// together, or several touches. A client the watch has not tested yet (new
+/// since reset) is tested with every assistant whatever the touch says.
 class Watch {
 public:
   Watch(const Engine& engine, const Storage& store) : engine_(engine), store_(store) {
-    for (const auto& a : engine.assistants()) ids_.push_back(a->id());
+    for (const auto& a : engine.assistants()) {
+      ids_.push_back(a->id());
+      reads_.push_back(a->reads() | Changed::client);  // the scope reads the client's record
+    }
     for (const auto& p : engine.config().pipelines) pipelines_.emplace(p.id, p);
   }
 
   /// A full evaluation at `now`: rebuilds every client's state and the index.
   void reset(Instant now) {
     check_engine("reset");
-    clients_.clear();
+    index_ = detail::IdIndex{};
+    states_.clear();
     deadlines_.clear();
     with_deadline_ = 0;
     live_.clear();
@@ -81,14 +97,23 @@ public:
     store_.scan_clients([&](std::span<const ClientView> views) {
       for (const auto& v : views) all.push_back(v.client->id);
     });
-    for (auto id : all) retest(id, nullptr, now);
+    index_.reserve(all.size());
+    states_.reserve(all.size());
+    for (auto id : all) retest(id, Changed::all, nullptr, now);
   }
 
-  /// Marks a client as changed: it is tested again at the next advance.
-  void touch(ClientId id) {
-    touched_.push_back(id);
+  /// Marks a client as changed: it is tested again at the next advance by the
+  /// assistants that read `what` (Assistant::reads), by every one when `what`
+  /// is Changed::all (the default: anything may have changed). Changed::none
+  /// marks nothing. invalid_argument for bits outside Changed::all.
+  void touch(ClientId id, Changed what = Changed::all) {
+    if (static_cast<std::uint8_t>(what) & ~static_cast<std::uint8_t>(Changed::all))
+      throw invalid_argument(fmt::format("watch.touch: what changed ({:#x}) has bits outside Changed::all ({:#x})",
+                                         static_cast<unsigned>(what), static_cast<unsigned>(Changed::all)));
+    if (what == Changed::none) return;
+    touched_.push_back({id, what});
     if (touched_.size() >= touched_limit_) {  // a host that touches often between moves: keep it bounded
-      sort_unique(touched_);
+      merge(touched_);
       touched_limit_ = std::max<std::size_t>(1024, 2 * touched_.size());
     }
   }
@@ -104,20 +129,20 @@ public:
                                          iso_instant(now_)));
     const Instant then = now_;
     now_ = now;
-    std::vector<ClientId> due;
+    std::vector<Touch> due;
     due.swap(touched_);
     touched_limit_ = 1024;
     while (!deadlines_.empty() && deadlines_.front().when <= now) {
       std::pop_heap(deadlines_.begin(), deadlines_.end(), later);
       const Deadline d = deadlines_.back();
       deadlines_.pop_back();
-      auto it = clients_.find(d.id);
-      if (it != clients_.end() && it->second.deadline == d.when) due.push_back(d.id);  // else stale
+      const auto row = index_.find(d.id.value());
+      if (row != detail::IdIndex::npos && states_[row].deadline == d.when) due.push_back({d.id, Changed::all});  // else stale
     }
-    due.insert(due.end(), live_.begin(), live_.end());
-    sort_unique(due);
+    for (auto id : live_) due.push_back({id, Changed::all});
+    merge(due);
     WatchChanges out;
-    for (auto id : due) retest(id, &out, then);
+    for (const auto& t : due) retest(t.id, t.what, &out, then);
     out.clients_tested = due.size();
     return out;
   }
@@ -126,7 +151,7 @@ public:
   /// (Engine::evaluate's order), with the figures of `now()`.
   [[nodiscard]] std::vector<Hit> hits() const {
     std::vector<Hit> out;
-    for (const auto& [id, st] : clients_) append_hits(st, now_, out);
+    for (const auto& st : states_) append_hits(st, now_, out);
     std::sort(out.begin(), out.end(), [](const Hit& a, const Hit& b) {
       return std::tie(a.assistant, a.subject.id, a.client) < std::tie(b.assistant, b.subject.id, b.client);
     });
@@ -139,17 +164,36 @@ public:
   [[nodiscard]] std::size_t pending() const { return with_deadline_; }
 
 private:
+  struct Touch {
+    ClientId id;
+    Changed what;
+  };
   /// A hit of ClientState::hits whose `seconds` grows by the time elapsed on
   /// `basis` since the client was tested (Aging with `runs`).
   struct Ageing {
     std::uint32_t hit;
     TimeBasis basis;
   };
+  /// One assistant's earliest deadline over the client's subjects.
+  struct Slot {
+    std::uint32_t assistant;
+    Instant when;
+  };
   struct ClientState {
+    ClientId id;
     std::vector<Hit> hits;      ///< as tested at `tested`
     std::vector<Ageing> aging;  ///< which of them age, and on which clock (usually none)
+    std::vector<Slot> slots;    ///< per assistant with a deadline: what a partial test keeps of the others
     Instant tested{};
-    Instant deadline = Instant::max();
+    Instant deadline = Instant::max();  ///< the earliest of `slots`
+    bool live = false;                  ///< in live_
+    void clear() {
+      hits.clear();
+      aging.clear();
+      slots.clear();
+      deadline = Instant::max();
+      live = false;
+    }
   };
   struct Deadline {
     Instant when;
@@ -158,9 +202,15 @@ private:
   /// The heap's order: the earliest deadline on top.
   static bool later(const Deadline& a, const Deadline& b) { return a.when > b.when; }
 
-  static void sort_unique(std::vector<ClientId>& v) {
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
+  /// Sorts touches by client and merges each client's kinds into one touch.
+  static void merge(std::vector<Touch>& v) {
+    std::sort(v.begin(), v.end(), [](const Touch& a, const Touch& b) { return a.id < b.id; });
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (n > 0 && v[n - 1].id == v[i].id) v[n - 1].what |= v[i].what;
+      else v[n++] = v[i];
+    }
+    v.resize(n);
   }
 
   /// Appends a client's hits with their figures at `at` (not before the test).
@@ -185,19 +235,34 @@ private:
                                  what, ids_.size(), engine_.assistants().size()));
   }
 
-  /// Tests every subject of one client with every assistant, as the scans of a
-  /// full evaluation would show them, and files the client's next deadline.
-  /// `then`: the previous move, whose figures ended hits carry.
-  void retest(ClientId id, WatchChanges* changes, Instant then) {
-    ClientState st;
+  [[nodiscard]] bool reads(std::size_t assistant, Changed what) const { return overlaps(reads_[assistant], what); }
+
+  /// Tests the subjects of one client, as the scans of a full evaluation would
+  /// show them, with the assistants that read `what` (every one when the
+  /// client is new, live or due), keeps what the others found at their last
+  /// test, and files the client's next deadline. `then`: the previous move,
+  /// whose figures ended hits carry.
+  void retest(ClientId id, Changed what, WatchChanges* changes, Instant then) {
+    auto row = index_.find(id.value());
+    ClientState* old = row == detail::IdIndex::npos ? nullptr : &states_[row];
+    // A client never tested, or one whose other tests no longer hold at now
+    // (a deadline passed, or hits that vary in ways nobody described), is
+    // tested in full. Otherwise the tests skipped gave the same at the last
+    // test as they would now: nothing they read changed, and their deadlines
+    // lie after now.
+    if (!old || old->live || old->deadline <= now_) what = Changed::all;
+    ClientState& st = fresh_;
+    st.clear();
+    st.id = id;
     st.tested = now_;
-    bool live = false;
-    store_.visit_client(id, [&](const Storage::ClientSubjects& subjects) { test_client(subjects, st, live); });
-    auto old = clients_.find(id);
-    const Instant old_deadline = old == clients_.end() ? Instant::max() : old->second.deadline;
+    if (what != Changed::all && old) keep_untested(*old, what, st);
+    store_.visit_client(id, [&](const Storage::ClientSubjects& subjects) { test_client(subjects, what, st); });
+    for (const auto& sl : st.slots) st.deadline = std::min(st.deadline, sl.when);
+    const Instant old_deadline = old ? old->deadline : Instant::max();
     if (changes) {
-      std::vector<Hit> before;
-      if (old != clients_.end()) append_hits(old->second, then, before);
+      auto& before = before_;
+      before.clear();
+      if (old) append_hits(*old, then, before);
       for (const auto& h : st.hits)
         if (std::none_of(before.begin(), before.end(), [&](const Hit& b) { return same(b, h); }))
           changes->started.push_back(h);
@@ -205,20 +270,40 @@ private:
         if (std::none_of(st.hits.begin(), st.hits.end(), [&](const Hit& h) { return same(b, h); }))
           changes->ended.push_back(b);
     }
-    if (live) live_.insert(id);
-    else live_.erase(id);
+    if (st.live != (old && old->live)) {
+      if (st.live) live_.insert(id);
+      else live_.erase(id);
+    }
     with_deadline_ += (st.deadline != Instant::max() ? 1 : 0) - (old_deadline != Instant::max() ? 1 : 0);
     // An entry at a later moment than now is still in the heap; one at or
     // before now was just taken out (or the client is new).
     if (st.deadline != Instant::max() && !(st.deadline == old_deadline && old_deadline > now_))
       push_deadline({st.deadline, id});
-    if (st.hits.empty() && st.deadline == Instant::max()) {
-      if (old != clients_.end()) clients_.erase(old);
-    } else if (old != clients_.end()) {
-      old->second = std::move(st);
-    } else {
-      clients_.emplace(id, std::move(st));
+    if (!old) {
+      index_.put(id.value(), static_cast<std::uint32_t>(states_.size()));
+      states_.emplace_back();
+      old = &states_.back();
     }
+    // Swap rather than copy: the scratch state keeps the old buffers for the
+    // next client, so a steady stream of tests allocates nothing.
+    std::swap(*old, st);
+  }
+
+  /// Copies into `st` what the assistants that do not read `what` found at the
+  /// client's last test: their hits (aged to now), their deadlines.
+  void keep_untested(const ClientState& old, Changed what, ClientState& st) const {
+    for (std::uint32_t k = 0; k < old.hits.size(); ++k) {
+      const Hit& h = old.hits[k];
+      if (reads(h.assistant, what)) continue;
+      st.hits.push_back(h);
+      for (const auto& a : old.aging)
+        if (a.hit == k) {
+          st.hits.back().seconds += engine_.config().calendar.elapsed(old.tested, now_, a.basis).count();
+          st.aging.push_back({static_cast<std::uint32_t>(st.hits.size() - 1), a.basis});
+        }
+    }
+    for (const auto& sl : old.slots)
+      if (!reads(sl.assistant, what)) st.slots.push_back(sl);
   }
 
   /// Files a deadline; entries whose client has moved on are skipped when
@@ -228,14 +313,14 @@ private:
     std::push_heap(deadlines_.begin(), deadlines_.end(), later);
     if (deadlines_.size() > 2 * with_deadline_ + 1024) {
       deadlines_.clear();
-      for (const auto& [id, st] : clients_)
-        if (st.deadline != Instant::max() && id != d.id) deadlines_.push_back({st.deadline, id});
+      for (const auto& st : states_)
+        if (st.deadline != Instant::max() && st.id != d.id) deadlines_.push_back({st.deadline, st.id});
       deadlines_.push_back(d);  // the client's state is stored after this
       std::make_heap(deadlines_.begin(), deadlines_.end(), later);
     }
   }
 
-  void test_client(const Storage::ClientSubjects& subjects, ClientState& st, bool& live) {
+  void test_client(const Storage::ClientSubjects& subjects, Changed what, ClientState& st) {
     const Client& c = *subjects.client.client;
     Aging aging;
     Context ctx;
@@ -248,24 +333,26 @@ private:
     const ClientInfo info{c.id, c.owner, c.kind, &c, subjects.client.summary};
     ctx.client = [&](ClientId x) { return x == c.id ? &info : nullptr; };
     const auto& as = engine_.assistants();
+    Instant next = Instant::max();  // the assistant's earliest deadline over its subjects
     auto file = [&](std::size_t i, bool holds, Hit& h) {
       if (holds) {
         h.assistant = static_cast<std::uint32_t>(i);
         if (aging.known) {
           if (aging.runs) st.aging.push_back({static_cast<std::uint32_t>(st.hits.size()), aging.basis});
-          if (aging.until < st.deadline) st.deadline = aging.until;
+          if (aging.until < next) next = aging.until;
         } else if (as[i]->varies_with_time()) {
-          live = true;
+          st.live = true;
         }
         st.hits.push_back(h);
       } else if (h.since == Instant::min()) {
-        live = true;  // no known deadline: test again at every move
-      } else if (h.since < st.deadline) {
-        st.deadline = h.since;
+        st.live = true;  // no known deadline: test again at every move
+      } else if (h.since < next) {
+        next = h.since;
       }
     };
     for (std::size_t i = 0; i < as.size(); ++i) {
-      if (!as[i]->scope().matches(c)) continue;
+      if (!reads(i, what) || !as[i]->scope().matches(c)) continue;
+      next = Instant::max();
       auto test = [&](const auto&... subject) {
         Hit h;
         aging = Aging{};
@@ -285,6 +372,7 @@ private:
           for (const auto* t : subjects.open_tasks) test(info, *t);
           break;
       }
+      if (next != Instant::max()) st.slots.push_back({static_cast<std::uint32_t>(i), next});
     }
   }
 
@@ -297,18 +385,23 @@ private:
   const Engine& engine_;
   const Storage& store_;
   std::vector<std::string> ids_;
+  std::vector<Changed> reads_;  ///< per assistant: what it reads, and the client's record
   std::unordered_map<std::string, Pipeline> pipelines_;
   std::unordered_map<ManagerId, Manager> managers_;
   Instant now_{};
-  /// Clients with hits or a deadline (the others have no state).
-  std::unordered_map<ClientId, ClientState> clients_;
+  /// Every client tested since reset (a row each, never removed: most have a
+  /// deadline anyway), found through an open-addressing index.
+  detail::IdIndex index_;
+  std::vector<ClientState> states_;
+  ClientState fresh_;         ///< scratch: the state being tested
+  std::vector<Hit> before_;   ///< scratch: a client's hits before its test
   /// A binary heap (earliest on top) of deadlines, with stale entries.
   std::vector<Deadline> deadlines_;
   std::size_t with_deadline_ = 0;  ///< clients whose state has a deadline
   /// Clients tested again at every move (usually few: hits that vary with time
   /// in ways their assistant did not describe).
   std::unordered_set<ClientId> live_;
-  std::vector<ClientId> touched_;  ///< with repeats, until the next advance
+  std::vector<Touch> touched_;  ///< with repeats, until the next advance
   std::size_t touched_limit_ = 1024;
 };
 

@@ -211,11 +211,16 @@ std::vector<Hit> without_picks(std::vector<Hit> hits) {
 
 /// One random event on one client, written to the store; returns the client.
 /// With `holds`, deals are also put on hold (from a moment around now, with
-/// or without an end, for one of two reasons) and released.
-ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int64_t& next_id, bool holds = false) {
+/// or without an end, for one of two reasons) and released. With `clients`,
+/// clients are also handed to another manager or get a label. `what` (when
+/// given) is set to the kind of fact the event wrote, as a host would touch
+/// the watch with it (Changed::none when nothing was written).
+ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int64_t& next_id, bool holds = false,
+                      Changed* what = nullptr, bool clients = false) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
   const ClientId c{1 + pick(240)};
   const auto owner = s.find_client(c)->owner;
+  Changed wrote = Changed::none;
   auto w = s.begin();
   auto open_deal = [&]() -> std::optional<Deal> {
     auto ds = s.deals_of(c);
@@ -223,7 +228,21 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
     if (ds.empty()) return std::nullopt;
     return ds[static_cast<std::size_t>(pick(static_cast<int>(ds.size())))];
   };
-  switch (pick(holds ? 8 : 6)) {
+  switch (pick(clients ? 10 : holds ? 8 : 6)) {
+    case 8: {  // the client goes to another manager
+      auto cl = *s.find_client(c);
+      cl.owner = ManagerId{2 + pick(8)};
+      w->put_client(cl);
+      wrote = Changed::client;
+      break;
+    }
+    case 9: {  // the client gets (or loses) a label
+      auto cl = *s.find_client(c);
+      if (cl.labels.erase("vip") == 0) cl.labels["vip"] = "key account";
+      w->put_client(cl);
+      wrote = Changed::client;
+      break;
+    }
     case 6: {  // a deal is put on hold
       auto d = open_deal();
       if (!d) break;
@@ -231,6 +250,7 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
       if (pick(3)) h.to = h.from + std::chrono::minutes{1 + pick(300 * 60)};
       d->holds.push_back(h);
       w->put_deal(*d);
+      wrote = Changed::deal;
       break;
     }
     case 7: {  // the deal's open holds end
@@ -239,17 +259,20 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
       for (auto& h : d->holds)
         if (!h.to) h.to = std::max(h.from, now - std::chrono::hours{pick(24)});
       w->put_deal(*d);
+      wrote = Changed::deal;
       break;
     }
     case 0: {  // a call or an e-mail
       auto a = activity(++next_id, c.value(), owner.value(), pick(2) ? ActivityKind::call_out : ActivityKind::email, now);
       w->add_activity(a);
+      wrote = Changed::activity;
       break;
     }
     case 1: {  // a new task, due within two weeks
       auto t = task(++next_id, c.value(), owner.value(), now + std::chrono::hours{pick(14 * 24)});
       t.created = now;
       w->put_task(t);
+      wrote = Changed::task;
       break;
     }
     case 2: {  // a task of the client is done
@@ -259,6 +282,7 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
       t.state = TaskState::done;
       t.closed = now;
       w->put_task(t);
+      wrote = Changed::task;
       break;
     }
     case 3: {  // a deal moves on, or closes
@@ -276,6 +300,7 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
       }
       d.stage_entered = now;
       w->put_deal(d);
+      wrote = Changed::deal;
       break;
     }
     case 4: {  // a payment
@@ -286,15 +311,18 @@ ClientId random_event(MemoryStorage& s, std::mt19937& rng, Instant now, std::int
       i.payments.push_back({now, i.outstanding_cents()});
       i.settle_from_payments();
       w->put_invoice(i);
+      wrote = Changed::invoice;
       break;
     }
     default: {  // a new invoice
       auto i = invoice(++next_id, c.value(), 100.0 + pick(400), now, now + Days{pick(20)});
       w->put_invoice(i);
+      wrote = Changed::invoice;
       break;
     }
   }
   w->commit();
+  if (what) *what = wrote;
   return c;
 }
 
@@ -563,6 +591,333 @@ TEST_CASE("engine.watch: an engine that gained an assistant after the watch was 
   engine.add(std::make_shared<NeglectedTaskAssistant>(NeglectedTaskConfig{}));
   CHECK_THROWS_AS(watch.advance(at(2026, 6, 2)), conflict);
   CHECK_THROWS_AS(watch.reset(at(2026, 6, 2)), conflict);
+}
+
+namespace {
+
+/// An assistant that forwards to a built-in and counts the subjects it tests
+/// (shared between copies of the engine's list, read by the test).
+class Counting : public Assistant {
+public:
+  explicit Counting(std::shared_ptr<const Assistant> inner)
+      : Assistant(inner->id(), inner->scope(), inner->ladder()), inner_(std::move(inner)) {}
+  [[nodiscard]] Feed feed() const override { return inner_->feed(); }
+  [[nodiscard]] bool varies_with_time() const override { return inner_->varies_with_time(); }
+  [[nodiscard]] Changed reads() const override { return inner_->reads(); }
+  [[nodiscard]] std::string label() const override { return inner_->label(); }
+  [[nodiscard]] const ReleasePolicy* release_policy() const override { return inner_->release_policy(); }
+  bool test(const Context& ctx, const ClientView& v, Hit& h) const override { return count(inner_->test(ctx, v, h)); }
+  bool test(const Context& ctx, const ClientInfo& c, const DealView& v, Hit& h) const override {
+    return count(inner_->test(ctx, c, v, h));
+  }
+  bool test(const Context& ctx, const ClientInfo& c, const Invoice& i, Hit& h) const override {
+    return count(inner_->test(ctx, c, i, h));
+  }
+  bool test(const Context& ctx, const ClientInfo& c, const Task& t, Hit& h) const override {
+    return count(inner_->test(ctx, c, t, h));
+  }
+  mutable std::size_t tests = 0;
+
+private:
+  bool count(bool holds) const {
+    ++tests;
+    return holds;
+  }
+  std::shared_ptr<const Assistant> inner_;
+};
+
+/// The assistants of `config`, each wrapped in a Counting one.
+Engine counting_engine(EngineConfig config) {
+  const Engine built{config};
+  config.forgotten.clear();
+  config.release.clear();
+  config.churned.clear();
+  config.unpaid.clear();
+  config.debtor.clear();
+  config.dead_deal.clear();
+  config.stage_sla.clear();
+  config.no_next_step.clear();
+  config.neglected_task.clear();
+  Engine e{config};
+  for (const auto& a : built.assistants()) e.add(std::make_shared<Counting>(a));
+  return e;
+}
+
+std::size_t tests_of(const Engine& e, std::string_view id) {
+  for (const auto& a : e.assistants())
+    if (a->id() == id) return dynamic_cast<const Counting&>(*a).tests;
+  FAIL("no assistant " << id);
+  return 0;
+}
+
+/// Every assistant, plus variants whose reads differ: a forgotten assistant
+/// for VIP clients that counts only activities and is not exempted by tasks
+/// (it reads no task), an unpaid assistant whose contact is any activity (no
+/// task either), churn counted on paid invoices (invoices, not deals), and a
+/// dead-deal assistant that skips VIP clients (a deal assistant a label on
+/// the client concerns).
+EngineConfig precise_config(EngineConfig c) {
+  ForgottenConfig vip;
+  vip.id = "forgotten_vip";
+  vip.label = "forgotten_vip";
+  vip.scope.labels = {"vip"};
+  vip.after = Period::days(20);
+  vip.contact = ContactPolicy::any_activity();
+  vip.exempt_future_task = false;
+  c.forgotten.push_back(vip);
+  UnpaidConfig u;
+  u.id = "unpaid_any";
+  u.after = Period::days(3);
+  u.contact = ContactPolicy::any_activity();
+  c.unpaid.push_back(u);
+  ChurnedConfig ch;
+  ch.id = "churned_paid";
+  ch.label = "churned_paid";
+  ch.min_orders = 1;
+  ch.idle = Period::days(45);
+  ch.won_deals = false;
+  ch.paid_invoices = true;
+  c.churned.push_back(ch);
+  c.dead_deal.front().scope.except_labels = {"vip"};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("engine.watch: the built-ins read what their tests read") {
+  const Engine e{precise_config(every_assistant())};
+  std::map<std::string, Changed> got;
+  for (const auto& a : e.assistants()) got[a->id()] = a->reads();
+  const auto c = Changed::client, act = Changed::activity, task = Changed::task, deal = Changed::deal,
+             inv = Changed::invoice;
+  CHECK(got.at("forgotten") == (c | act | task));  // completed tasks count, an open task exempts
+  CHECK(got.at("forgotten_vip") == (c | act));
+  CHECK(got.at("release") == (c | act | task));
+  CHECK(got.at("churned") == (c | deal));
+  CHECK(got.at("churned_paid") == (c | inv));
+  CHECK(got.at("unpaid") == (c | inv | act | task));
+  CHECK(got.at("unpaid_any") == (c | inv | act));
+  CHECK(got.at("debtor") == (c | inv));
+  CHECK(got.at("stage_sla") == deal);
+  CHECK(got.at("dead_deal") == deal);
+  CHECK(got.at("no_next_step") == (deal | task));
+  CHECK(got.at("neglected_task") == task);
+  ChurnedConfig both;
+  both.paid_invoices = true;
+  CHECK(ChurnedAssistant{both}.reads() == (c | deal | inv));
+  ForgottenConfig f;
+  f.exempt_future_task = false;
+  CHECK(ForgottenAssistant{f}.reads() == (c | act | task));  // completed tasks still count
+  f.contact.completed_tasks = false;
+  CHECK(ReleaseAssistant({}, f).reads() == (c | act));
+}
+
+TEST_CASE("engine.watch: touches that say what changed equal a full evaluation on random event streams") {
+  struct Variant {
+    const char* name;
+    EngineConfig config;
+  };
+  for (const auto& v : {Variant{"calendar days", precise_config(every_assistant())},
+                        Variant{"business time", precise_config(business_time())}}) {
+    for (std::uint32_t seed : {31u, 32u, 33u}) {
+      CAPTURE(std::string(v.name));
+      CAPTURE(seed);
+      MemoryStorage s;
+      random_store(s, seed);
+      // Two watches on the same store: one told what changed, one told only
+      // who; their engines count tests (the full evaluations use a third).
+      const Engine full{v.config};
+      const Engine precise_engine = counting_engine(v.config), plain_engine = counting_engine(v.config);
+      Watch precise{precise_engine, s}, plain{plain_engine, s};
+      Instant now = at(2026, 10, 20, 7, 30);
+      precise.reset(now);
+      plain.reset(now);
+      REQUIRE(precise.hits() == without_picks(full.evaluate(s, now).hits));
+      std::mt19937 rng(seed);
+      std::int64_t next_id = 300000;
+      std::map<Changed, int> kinds;
+      for (int step = 0; step < 100; ++step) {
+        now += std::chrono::minutes{1 + rng() % (3 * 24 * 60)};
+        for (int k = static_cast<int>(rng() % 7); k > 0; --k) {
+          Changed what = Changed::all;
+          const auto c = random_event(s, rng, now, next_id, true, &what, true);
+          ++kinds[what];
+          precise.touch(c, what);
+          if (what != Changed::none) plain.touch(c);
+        }
+        const auto before = precise.hits();
+        const auto changes = precise.advance(now);
+        const auto got = precise.hits();
+        CAPTURE(step);
+        CAPTURE(iso_instant(now));
+        REQUIRE(got == without_picks(full.evaluate(s, now).hits));
+        check_changes(before, changes, got);
+        const auto plain_changes = plain.advance(now);
+        CHECK(plain.hits() == got);
+        CHECK(changes.clients_tested == plain_changes.clients_tested);  // the same clients, fewer tests each
+      }
+      // Every kind of write happened, and the precise touches spared tests:
+      // the deal and invoice assistants were not asked about activities, the
+      // stage SLA not about tasks.
+      for (auto k : {Changed::none, Changed::client, Changed::activity, Changed::task, Changed::deal, Changed::invoice})
+        CHECK(kinds[k] > 5);
+      for (const char* id : {"stage_sla", "dead_deal", "debtor", "neglected_task", "churned", "churned_paid"})
+        CHECK(tests_of(precise_engine, id) < tests_of(plain_engine, id));
+      std::size_t precise_tests = 0, plain_tests = 0;
+      for (const auto& a : precise_engine.assistants()) precise_tests += dynamic_cast<const Counting&>(*a).tests;
+      for (const auto& a : plain_engine.assistants()) plain_tests += dynamic_cast<const Counting&>(*a).tests;
+      CHECK(precise_tests < plain_tests);
+    }
+  }
+}
+
+namespace {
+
+/// A host's assistant that declares nothing about what it reads: VIP clients
+/// not contacted (by any activity) for a week.
+class VipSilence : public Assistant {
+public:
+  VipSilence() : Assistant("vip_silence", {.labels = {"vip"}}, {{.id = "call"}}) {}
+  [[nodiscard]] Feed feed() const override { return Feed::clients; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
+  bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
+    ++tests;
+    aim(h, *v.client);
+    h.anchor = v.summary->last_contact(ContactPolicy::any_activity()).value_or(v.client->created);
+    h.since = h.anchor + Days{7};
+    return ctx.now > h.since;
+  }
+  mutable std::size_t tests = 0;
+};
+
+/// A host's assistant that says it reads deals only (and counts its tests).
+class DealsOnly : public Assistant {
+public:
+  DealsOnly() : Assistant("deals_only", {}, {{.id = "note"}}) {}
+  [[nodiscard]] Feed feed() const override { return Feed::clients; }
+  [[nodiscard]] bool varies_with_time() const override { return false; }
+  [[nodiscard]] Changed reads() const override { return Changed::deal; }
+  bool test(const Context&, const ClientView& v, Hit& h) const override {
+    ++tests;
+    aim(h, *v.client);
+    return false;
+  }
+  mutable std::size_t tests = 0;
+};
+
+}  // namespace
+
+TEST_CASE("engine.watch: a plug-in assistant that declares nothing is tested again on any touch") {
+  MemoryStorage s;
+  edit(s, [&](UnitOfWork& w) {
+    w.put_manager(manager(1, "Head"));
+    auto acme = client(10, "Acme", 1, "smb", at(2026, 1, 1));
+    acme.labels["vip"] = "key account";
+    w.put_client(acme);
+    w.add_activity(activity(1, 10, 1, ActivityKind::call_out, at(2026, 3, 1)));
+  });
+  Engine engine{bare_config()};
+  auto vip = std::make_shared<VipSilence>();
+  auto deals = std::make_shared<DealsOnly>();
+  engine.add(vip).add(deals);
+  CHECK(vip->reads() == Changed::all);
+  Watch watch{engine, s};
+  watch.reset(at(2026, 3, 20));
+  REQUIRE(watch.hits().size() == 1);  // silent since March 1st
+  CHECK(vip->tests == 1);
+  CHECK(deals->tests == 1);
+  struct Step {
+    Changed what;
+    std::size_t deal_tests;
+  };
+  // Each kind alone: the silent plug-in is tested every time; the one that
+  // reads deals only on a deal, or on the client's record.
+  for (const auto& [what, deal_tests] :
+       {Step{Changed::activity, 0}, Step{Changed::task, 0}, Step{Changed::invoice, 0}, Step{Changed::deal, 1},
+        Step{Changed::client, 1}, Step{Changed::activity | Changed::task, 0}, Step{Changed::all, 1}}) {
+    CAPTURE(to_string(what));
+    const auto vip_before = vip->tests, deals_before = deals->tests;
+    watch.touch(ClientId{10}, what);
+    const auto c = watch.advance(watch.now() + std::chrono::hours{1});
+    CHECK(c.clients_tested == 1);
+    CHECK(vip->tests - vip_before == 1);
+    CHECK(deals->tests - deals_before == deal_tests);
+    CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits);
+  }
+  // A call, told as a task change: the plug-in still sees it, the hit ends.
+  edit(s, [&](UnitOfWork& w) { w.add_activity(activity(100, 10, 1, ActivityKind::call_in, at(2026, 3, 21))); });
+  watch.touch(ClientId{10}, Changed::task);
+  const auto c = watch.advance(at(2026, 3, 21, 12));
+  CHECK(c.ended.size() == 1);
+  CHECK(watch.hits().empty());
+  CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits);
+  // Changed::none marks nothing.
+  watch.touch(ClientId{10}, Changed::none);
+  CHECK(watch.advance(at(2026, 3, 21, 13)).clients_tested == 0);
+}
+
+TEST_CASE("engine.watch: a client new since the reset is tested in full whatever the touch says") {
+  MemoryStorage s;
+  edit(s, [&](UnitOfWork& w) {
+    w.put_manager(manager(1, "Head"));
+    w.put_client(client(10, "Acme", 1, "smb", at(2026, 1, 1)));
+  });
+  auto config = bare_config();
+  config.debtor.emplace_back();
+  config.forgotten.emplace_back();
+  Engine engine{config};
+  Watch watch{engine, s};
+  watch.reset(at(2026, 3, 1));
+  CHECK(watch.hits().empty());
+  // A client arrives with an overdue invoice and a call; the host touches it
+  // for the call only. The debtor does not read activities, but has never
+  // seen this client.
+  edit(s, [&](UnitOfWork& w) {
+    w.put_client(client(11, "Bolt", 1, "smb", at(2026, 2, 1)));
+    w.put_invoice(invoice(5, 11, 100.0, at(2026, 2, 1), at(2026, 2, 15)));
+    w.add_activity(activity(7, 11, 1, ActivityKind::call_out, at(2026, 3, 1, 9)));
+  });
+  watch.touch(ClientId{11}, Changed::activity);
+  const auto c = watch.advance(at(2026, 3, 1, 10));
+  REQUIRE(c.started.size() == 1);
+  CHECK(engine.assistants()[c.started.front().assistant]->id() == "debtor");
+  CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits);
+  // Once known, a payment told as an activity is missed (the host's error),
+  // and told as an invoice it is seen.
+  edit(s, [&](UnitOfWork& w) {
+    auto i = *s.find_invoice(InvoiceId{5});
+    i.payments.push_back({at(2026, 3, 2), i.amount.cents});
+    i.settle_from_payments();
+    w.put_invoice(i);
+  });
+  watch.touch(ClientId{11}, Changed::activity);
+  CHECK(watch.advance(at(2026, 3, 2, 10)).empty());
+  CHECK(watch.hits().size() == 1);
+  CHECK(engine.evaluate(s, watch.now()).hits.empty());
+  watch.touch(ClientId{11}, Changed::invoice);
+  CHECK(watch.advance(at(2026, 3, 2, 11)).ended.size() == 1);
+  CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits);
+}
+
+TEST_CASE("engine.watch: what changed, as names, and bad values refused") {
+  CHECK(to_string(Changed::activity | Changed::task) == "activity|task");
+  CHECK(to_string(Changed::all) == "all");
+  CHECK(to_string(Changed::none) == "none");
+  CHECK(to_string(Changed::client | Changed::invoice) == "client|invoice");
+  for (const auto& [name, bit] : changed_names) CHECK(changed_from_string(name) == bit);
+  CHECK(changed_from_string("all") == Changed::all);
+  CHECK(changed_from_string("none") == Changed::none);
+  CHECK_FALSE(changed_from_string("activities").has_value());
+  CHECK_FALSE(changed_from_string("").has_value());
+  MemoryStorage s;
+  random_store(s, 7);
+  Engine engine{every_assistant()};
+  Watch watch{engine, s};
+  watch.reset(at(2026, 6, 1));
+  CHECK_THROWS_AS(watch.touch(ClientId{1}, static_cast<Changed>(32)), invalid_argument);
+  CHECK_THROWS_WITH_AS(watch.touch(ClientId{1}, static_cast<Changed>(0x42)),
+                       "watch.touch: what changed (0x42) has bits outside Changed::all (0x1f)", invalid_argument);
+  CHECK(watch.advance(at(2026, 6, 1)).clients_tested == 0);  // the refused touches marked nothing
 }
 
 }  // namespace nudge_engine_test_evaluate
