@@ -21,6 +21,33 @@ namespace {
 
 using Ids = std::shared_ptr<const std::vector<std::string>>;
 
+/// Watch.touch's `what`: None (anything may have changed), one kind's name,
+/// or an iterable of names, or-ed together.
+Changed changed_of(py::handle what) {
+  static const std::string names = [] {
+    std::string out;
+    for (const auto& [n, bit] : changed_names) out += std::string(n) + ", ";
+    return out + "all, none";
+  }();
+  auto one = [&](py::handle name) {
+    if (!PyUnicode_Check(name.ptr()))
+      throw py::type_error(fmt::format("Watch.touch: what: expected a kind's name (str), got {}",
+                                       Py_TYPE(name.ptr())->tp_name));
+    const auto text = name.cast<std::string>();
+    const auto c = changed_from_string(text);
+    if (!c) throw invalid_argument(fmt::format("Watch.touch: what: unknown kind '{}' (one of {})", text, names));
+    return *c;
+  };
+  if (what.is_none()) return Changed::all;
+  if (PyUnicode_Check(what.ptr())) return one(what);
+  if (PyBytes_Check(what.ptr()) || !py::isinstance<py::iterable>(what))
+    throw py::type_error(fmt::format("Watch.touch: what must be None, a kind's name or an iterable of names, got {}",
+                                     Py_TYPE(what.ptr())->tp_name));
+  Changed out = Changed::none;
+  for (auto name : what) out |= one(name);
+  return out;
+}
+
 /// A Hit with the assistant ids of the evaluation (or watch) it came from, so
 /// that Python reads the assistant's id and not only its index.
 struct HitData {
@@ -112,9 +139,10 @@ public:
     started_ = true;
   }
 
-  void touch(ClientId id) {
+  void touch(ClientId id, py::handle what) {
+    const Changed c = changed_of(what);
     idle("touch");
-    watch_->touch(id);
+    watch_->touch(id, c);
   }
 
   WatchChangesData advance(py::handle now) {
@@ -313,9 +341,13 @@ void bind_evaluate(py::module_& m, py::class_<Engine>& engine) {
            "engine later make it raise nudge.Conflict.")
       .def("reset", &WatchHandle::reset, py::arg("now"),
            "One full evaluation at `now` (an aware datetime): rebuilds every client's hits and deadline.")
-      .def("touch", &WatchHandle::touch, py::arg("client"),
-           "Marks a client as changed (a new activity, task, deal or invoice, a reassignment): it is tested again "
-           "at the next advance().")
+      .def("touch", &WatchHandle::touch, py::arg("client"), py::arg("what") = py::none(),
+           "Marks a client as changed: it is tested again at the next advance(). `what` says what changed, so "
+           "only the assistants that read it test the client again: 'activity' (add_activity), 'task' (put_task), "
+           "'deal' (put_deal), 'invoice' (put_invoice), 'client' (put_client, a reassignment, a label: every "
+           "assistant), 'all', 'none' (marks nothing), or an iterable of these; None (the default) means anything "
+           "may have changed. An unknown name raises nudge.InvalidArgument, a value that is not a str or an "
+           "iterable of str TypeError. Assistants written in Python read everything.")
       .def("advance", &WatchHandle::advance, py::arg("now"),
            "Moves to `now` (not earlier than the last reset or advance: nudge.InvalidArgument) and returns the "
            "WatchChanges. nudge.Conflict before the first reset().")

@@ -260,6 +260,51 @@ def test_watch_errors(store):
         watch.advance(at(2026, 12, 1))
 
 
+def test_watch_touch_says_what_changed(store):
+    seed_watch(store)
+    engine = only_forgotten_engine()
+    watch = nudge.Watch(engine, store, BENCH_NOW)
+    (acme,) = watch.hits()
+    call = BENCH_NOW + timedelta(hours=1)
+    with store.begin() as w:
+        w.add_activity(activity(102, 10, 2, ActivityKind.call_in, call))
+    # The call told as a deal change: the forgotten assistant reads no deal, so
+    # it does not look again (the host's mistake) ...
+    watch.touch(10, "deal")
+    changes = watch.advance(call + timedelta(hours=1))
+    assert not changes and changes.clients_tested == 1 and watch.hits() == [acme]
+    # ... told as an activity (here with a task, as a list) it ends the hit, as a fresh evaluate says.
+    watch.touch(10, ["activity", "task"])
+    changes = watch.advance(call + timedelta(hours=2))
+    assert changes.ended == [acme] and watch.hits() == [] == engine.evaluate(store, watch.now).hits
+    # "none" and an empty iterable mark nothing; None and "all" mean anything may have changed.
+    watch.touch(11, "none")
+    watch.touch(11, ())
+    assert watch.advance(call + timedelta(hours=3)).clients_tested == 0
+    watch.touch(11, None)
+    watch.touch(10, "all")
+    watch.touch(10, {"client", "invoice"})
+    assert watch.advance(call + timedelta(hours=4)).clients_tested == 2
+
+
+def test_watch_touch_refuses_bad_kinds(store):
+    seed_watch(store)
+    watch = nudge.Watch(only_forgotten_engine(), store, BENCH_NOW)
+    with pytest.raises(nudge.InvalidArgument, match="unknown kind 'activities' \\(one of client, activity, task, deal, "
+                       "invoice, all, none\\)"):
+        watch.touch(10, "activities")
+    with pytest.raises(ValueError, match="unknown kind 'Deal'"):
+        watch.touch(10, ["activity", "Deal"])
+    with pytest.raises(TypeError, match="what must be None, a kind's name or an iterable of names, got int"):
+        watch.touch(10, 2)
+    with pytest.raises(TypeError, match="what must be None, a kind's name or an iterable of names, got bytes"):
+        watch.touch(10, b"deal")
+    with pytest.raises(TypeError, match="expected a kind's name \\(str\\), got int"):
+        watch.touch(10, ["activity", 4])
+    # Nothing was marked by the refused touches.
+    assert watch.advance(BENCH_NOW + timedelta(hours=1)).clients_tested == 0
+
+
 def test_watch_keeps_engine_and_store_alive():
     store = nudge.MemoryStorage()
     seed_watch(store)
