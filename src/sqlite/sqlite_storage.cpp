@@ -4,6 +4,8 @@
 #include <nudge/sqlite/sqlite_storage.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -14,8 +16,10 @@
 #include <mutex>
 #include <new>
 #include <span>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 
 #include <SQLiteCpp/Database.h>
@@ -138,6 +142,9 @@ constexpr const char* sql_client_batch =
     "s.last_meeting, s.last_message, s.last_note, s.last_document, s.last_other, s.last_forced_contact, "
     "s.last_task_done, s.open_tasks, s.latest_open_due "
     "FROM clients c LEFT JOIN client_summary s ON s.client_id = c.id WHERE c.id >= ?1 ORDER BY c.id LIMIT ?2";
+// Where the batch after n rows at or after ?1 starts (the scans' read-ahead):
+// a walk of the scan's own index, reading no columns.
+constexpr const char* sql_client_boundary = "SELECT id FROM clients WHERE id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2";
 constexpr const char* sql_client_segments =
     "SELECT client_id, segment FROM client_segments WHERE client_id BETWEEN ?1 AND ?2 ORDER BY client_id, seq";
 constexpr const char* sql_client_labels =
@@ -206,6 +213,8 @@ constexpr const char* sql_task = "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE id 
 constexpr const char* sql_tasks_of = "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE client_id = ?1 ORDER BY id";
 constexpr const char* sql_open_tasks_of =
     "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE client_id = ?1 AND " NUDGE_SQL_TASK_OPEN " ORDER BY id";
+constexpr const char* sql_open_task_boundary =
+    "SELECT id FROM tasks WHERE " NUDGE_SQL_TASK_OPEN " AND id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2";
 constexpr const char* sql_open_task_batch =
     "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE " NUDGE_SQL_TASK_OPEN " AND id >= ?1 ORDER BY id LIMIT ?2";
 constexpr const char* sql_task_client = "SELECT client_id FROM tasks WHERE id = ?1";
@@ -228,6 +237,8 @@ constexpr const char* sql_open_deal_batch =
 // the batch's id range, from the covering index tasks_by_deal (deal_id, state,
 // closed), merged in order -- one range read per batch instead of two indexed
 // subqueries per deal.
+constexpr const char* sql_open_deal_boundary =
+    "SELECT id FROM deals WHERE status = 'open' AND id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2";
 constexpr const char* sql_deal_tasks =
     "SELECT deal_id, state, closed FROM tasks WHERE deal_id IS NOT NULL AND deal_id BETWEEN ?1 AND ?2 "
     "ORDER BY deal_id";
@@ -272,6 +283,8 @@ constexpr const char* sql_invoices_of =
     "SELECT " NUDGE_SQL_INVOICE " FROM invoices i WHERE i.client_id = ?1 ORDER BY i.id";
 constexpr const char* sql_unpaid_invoice_batch =
     "SELECT " NUDGE_SQL_INVOICE " FROM invoices i WHERE i.paid IS NULL AND i.id >= ?1 ORDER BY i.id LIMIT ?2";
+constexpr const char* sql_unpaid_invoice_boundary =
+    "SELECT id FROM invoices WHERE paid IS NULL AND id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2";
 constexpr const char* sql_invoice_payments =
     "SELECT invoice_id, at, cents FROM invoice_payments WHERE invoice_id BETWEEN ?1 AND ?2 ORDER BY invoice_id, seq";
 constexpr const char* sql_invoice_payments_of =
@@ -375,6 +388,11 @@ template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
 std::int64_t days_of(Date d) { return d.time_since_epoch().count(); }
+
+/// A row count as an SQL LIMIT.
+std::int64_t limit_of(std::size_t n) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(n, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+}
 Date date_of(std::int64_t days) { return Date{Days{days}}; }
 
 /// Sorted-merge of child rows (ordered by parent id, first column) into
@@ -541,7 +559,9 @@ private:
 // ---- the connection ------------------------------------------------------------------
 
 struct SqliteStorage::Impl {
-  explicit Impl(const std::string& p);
+  /// `reader`: a second, read-only connection to a file another Impl already
+  /// opened and migrated (the scans' read-ahead, see scan()).
+  explicit Impl(const std::string& p, bool reader = false);
 
   std::string path;
   SQLite::Database db;
@@ -648,6 +668,7 @@ struct SqliteStorage::Impl {
   /// BEGIN IMMEDIATE of a unit of work (with the lock held).
   void begin_unit() {
     end_scan_snapshot();  // a scan's callback begins a unit: its snapshot ends here
+    ++units_begun;
     if (no_entities()) {
       set_foreign_keys(false);
       try {
@@ -1027,48 +1048,204 @@ struct SqliteStorage::Impl {
     if (end) end->tryReset();
   }
 
-  /// Keyset pagination: `read_batch(from, n)` (called locked, in a read
-  /// transaction, errors translated) refills the scan's batch and returns it;
-  /// `deliver(batch)` runs unlocked with the scan's snapshot open.
-  template <class ReadBatch, class IdOf, class Deliver>
-  void scan(const Op& op, std::size_t batch, ReadBatch read_batch, IdOf last_id, Deliver deliver) {
+  // ---- read-ahead ---------------------------------------------------------------
+  // A scan of a file reads every other batch on a second thread with a
+  // read-only connection of its own (`reader`), while this connection reads
+  // the batch before it and the callbacks run: on two cores the reading of
+  // two batches overlaps, and a callback's work overlaps the helper's read.
+  // Batches are still delivered in order, on the scan's thread, one at a time.
+  // The boundary between the two batches of a pair comes from the scan's own
+  // index (`LIMIT 1 OFFSET n`, read in the snapshot of the first batch), so
+  // the batches are those a one-by-one keyset scan reads. Each batch is read
+  // in one snapshot, as before. A batch read ahead is read again on this
+  // connection when a unit of work began meanwhile (the callback before it
+  // wrote: the batch must show that). Not used inside a unit of work (the
+  // reader would not see its writes), for in-memory databases, or by a scan
+  // nested in another's callback (one reader per storage).
+  std::uint64_t units_begun = 0;    // counts begin_unit(): a read-ahead batch older than a unit is read again
+  std::unique_ptr<Impl> reader;     // opened by the first scan that reads ahead
+  bool reader_failed = false;       // could not be opened: scans read on this connection only
+  std::atomic<bool> reader_busy{false};
+
+  /// The reader connection, opened on first use; null when there is none (a
+  /// database in memory, or opening failed). Called locked.
+  Impl* reader_connection() {
+    if (reader) return reader.get();
+    if (reader_failed || path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return nullptr;
+    try {
+      reader = std::make_unique<Impl>(path, true);
+    } catch (...) {  // no second connection: read on this one, as without
+      reader_failed = true;
+    }
+    return reader.get();
+  }
+
+  /// A second thread that reads one batch at a time on the reader connection.
+  template <class Batch, class Read>
+  class ReadAhead {
+  public:
+    ReadAhead(Impl& reader, Batch& batch, Read& read) : reader_(reader), batch_(batch), read_(read) {}
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+    ~ReadAhead() {
+      {
+        std::lock_guard lock(m_);
+        stop_ = true;
+      }
+      cv_.notify_all();
+      if (thread_.joinable()) thread_.join();  // waits for a read in progress (it fills batch_)
+    }
+    /// Starts reading the batch at `from` into `batch`.
+    void start(std::int64_t from, std::size_t n) {
+      {
+        std::lock_guard lock(m_);
+        from_ = from;
+        n_ = n;
+        job_ = true;
+        error_ = nullptr;
+      }
+      if (!thread_.joinable()) thread_ = std::thread([this] { work(); });
+      else cv_.notify_all();
+    }
+    /// Waits for the batch; rethrows what reading it threw.
+    void wait() {
+      std::unique_lock lock(m_);
+      cv_.wait(lock, [&] { return !job_; });
+      if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+
+  private:
+    void work() {
+      std::unique_lock lock(m_);
+      for (;;) {
+        cv_.wait(lock, [&] { return stop_ || job_; });
+        if (stop_) return;
+        const auto from = from_;
+        const auto n = n_;
+        lock.unlock();
+        std::exception_ptr error;
+        try {
+          std::lock_guard reading(reader_.mu);
+          ReadTx tx(reader_);
+          read_(reader_, batch_, from, n);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        lock.lock();
+        error_ = error;
+        job_ = false;
+        cv_.notify_all();
+      }
+    }
+
+    Impl& reader_;
+    Batch& batch_;
+    Read& read_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::thread thread_;
+    std::int64_t from_ = 0;
+    std::size_t n_ = 0;
+    bool job_ = false;
+    bool stop_ = false;
+    std::exception_ptr error_;
+  };
+
+  /// Keyset pagination: `read(conn, batch, from, n)` refills `batch` with
+  /// the first n rows at or after id `from`, through connection `conn`
+  /// (locked, in a read transaction); `deliver(batch)` runs unlocked, on this
+  /// thread, with a read transaction of the scan's open (see scan_snapshot).
+  /// `sql_boundary` (?1 from, ?2 n): the id n rows after `from`, which starts
+  /// the batch read ahead. `mine` and `ahead` are the two batches' storage.
+  template <class Batch, class Read, class IdOf, class Deliver>
+  void scan(const Op& op, std::size_t batch, const char* sql_boundary, Batch& mine, Batch& ahead, Read read,
+            IdOf last_id, Deliver deliver) {
     const std::size_t n = std::max<std::size_t>(batch, 1);
+    constexpr std::int64_t max_id = std::numeric_limits<std::int64_t>::max();
+    // The reader belongs to one scan at a time; a nested or concurrent scan reads on this connection.
+    bool expected = false;
+    const bool may_read_ahead = reader_busy.compare_exchange_strong(expected, true);
+    struct Release {
+      std::atomic<bool>* busy;
+      ~Release() {
+        if (busy) busy->store(false);
+      }
+    } release{may_read_ahead ? &reader_busy : nullptr};
+    std::optional<ReadAhead<Batch, Read>> helper;
+
+    std::uint64_t owner = 0;  // the scan snapshot this scan opened (0: none open of its own)
+    auto end_own = [&]() noexcept {
+      if (owner == 0) return;
+      try {
+        std::lock_guard lock(mu);
+        end_scan_snapshot(owner);
+      } catch (...) {  // locking can throw, in theory; the next begin ends it
+      }
+      owner = 0;
+    };
+    struct End {
+      decltype(end_own)& f;
+      ~End() { f(); }
+    } end{end_own};
+    // Locked: the scan's snapshot, opened when no transaction is.
+    auto open_snapshot = [&] {
+      if (unit_active()) flush_all();  // reads see the unit's writes
+      if (!in_transaction()) {
+        Query(*this, sql_begin_read).run();
+        scan_snapshot = owner = ++scans_begun;
+      }
+    };
+    auto translated = [&](auto&& f) {
+      std::lock_guard lock(mu);
+      try {
+        f();
+      } catch (...) {
+        if (owner != 0) end_scan_snapshot(owner);
+        owner = 0;
+        rethrow_translated(op, &path);
+      }
+    };
+
     std::int64_t from = std::numeric_limits<std::int64_t>::min();
     for (;;) {
-      std::uint64_t owner = 0;
-      struct End {
-        Impl& m;
-        std::uint64_t& owner;
-        ~End() {
-          if (owner == 0) return;
-          try {
-            std::lock_guard lock(m.mu);
-            m.end_scan_snapshot(owner);
-          } catch (...) {  // locking can throw, in theory; the next begin ends it
+      std::optional<std::int64_t> next;  // where the batch read ahead starts
+      std::uint64_t units = 0;
+      translated([&] {
+        open_snapshot();
+        units = units_begun;
+        if (may_read_ahead && !unit_open && n < static_cast<std::size_t>(max_id)) {
+          if (Impl* r = reader_connection()) {
+            Query q(*this, sql_boundary);
+            q.bind(1, from).bind(2, limit_of(n));
+            if (q.step()) {
+              next = q.i64(0);
+              if (!helper) helper.emplace(*r, ahead, read);
+              helper->start(*next, n);
+            }
           }
         }
-      } end{*this, owner};
-      decltype(&read_batch(from, n)) b = nullptr;
-      {
-        std::lock_guard lock(mu);
-        try {
-          if (unit_active()) flush_all();  // reads see the unit's writes
-          if (!in_transaction()) {
-            Query(*this, sql_begin_read).run();
-            scan_snapshot = owner = ++scans_begun;
-          }
-          b = &read_batch(from, n);
-        } catch (...) {
-          if (owner != 0) end_scan_snapshot(owner);
-          owner = 0;
-          rethrow_translated(op, &path);
-        }
-      }
-      const std::size_t got = b->size();
+        read(*this, mine, from, n);
+      });
+      const std::size_t got = mine.size();
       if (got == 0) return;
-      const std::int64_t last = last_id(*b);
-      deliver(*b);
-      if (got < n || last == std::numeric_limits<std::int64_t>::max()) return;
+      std::int64_t last = last_id(mine);
+      deliver(mine);
+      end_own();
+      Batch* b = &mine;
+      if (next) {
+        translated([&] { helper->wait(); });
+        translated([&] {
+          open_snapshot();
+          // The callback wrote (or left a unit open): read the batch here, after it.
+          if (units_begun != units || unit_open) read(*this, ahead, *next, n);
+        });
+        if (ahead.size() == 0) return;
+        last = last_id(ahead);
+        deliver(ahead);
+        end_own();
+        b = &ahead;
+      }
+      if (b->size() < n || last == max_id) return;
       from = last + 1;
     }
   }
@@ -1409,10 +1586,16 @@ void inspect_file(const std::string& path) {
 
 }  // namespace
 
-SqliteStorage::Impl::Impl(const std::string& p)
+SqliteStorage::Impl::Impl(const std::string& p, bool reader)
     // NOMUTEX: every use of the connection already holds `mu`; SQLite's own
     // per-call mutex (serialized mode) would only cost time.
-    : path((inspect_file(p), p)), db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, busy_timeout_ms) {
+    : path((inspect_file(p), p)),
+      db(p, (reader ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) | SQLite::OPEN_NOMUTEX,
+         busy_timeout_ms) {
+  if (reader) {
+    for (const char* sql : {sql_begin_read, sql_commit, sql_rollback}) prepare(sql);
+    return;
+  }
   db.exec("PRAGMA foreign_keys = ON");
   migrate();
   // WAL lets readers in other processes work while a unit of work writes. An
@@ -2035,10 +2218,6 @@ namespace {
 /// Room for a batch up front (but not for an absurd batch size nobody fills).
 std::size_t room_for(std::size_t n) { return std::min<std::size_t>(n, 65536); }
 
-std::int64_t limit_of(std::size_t n) {
-  return static_cast<std::int64_t>(std::min<std::size_t>(n, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
-}
-
 /// Rows of one batch kept across batches: the first `count` are this batch's;
 /// `next()` hands out the next slot, reusing an old element's storage.
 template <class T>
@@ -2063,48 +2242,45 @@ void SqliteStorage::scan_clients(const ClientBatchFn& fn, std::size_t batch) con
     std::vector<ClientView> views;
     [[nodiscard]] std::size_t size() const { return clients.count; }
   };
-  auto& m = *impl_;
-  Batch b;
-  m.scan(
-      {"scan_clients", {}}, batch,
-      [&](std::int64_t from, std::size_t n) -> Batch& {
-        b.clients.count = b.summaries.count = 0;
-        b.clients.items.reserve(room_for(n));
-        b.summaries.items.reserve(room_for(n));
-        {
-          Impl::Query q(m, sql_client_batch);
-          q.bind(1, from).bind(2, limit_of(n));
-          while (q.step()) {
-            Impl::client_into(q, b.clients.next());
-            ClientSummary& s = b.summaries.next();
-            int c = client_columns;
-            for (auto& slot : s.last_by_kind) slot = q.opt_instant(c++);
-            s.last_forced_contact = q.opt_instant(c++);
-            s.last_task_done = q.opt_instant(c++);
-            s.open_tasks = q.null(c) ? 0 : static_cast<int>(q.i64(c));
-            ++c;
-            s.latest_open_due = q.opt_instant(c);
-            s.won_deals.clear();
-            s.paid_invoices.clear();
-          }
-        }
-        if (b.size() == 0) return b;
-        const auto clients = b.clients.used();
-        const auto summaries = b.summaries.used();
-        m.attach_client_children(clients);
-        auto id_of = [&](std::size_t i) { return clients[i].id.value(); };
-        {
-          Impl::Query q(m, sql_won_deals);
-          merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
-            if (!r.null(1)) summaries[i].won_deals.push_back(r.instant(1));
-          });
-        }
-        Impl::Query q(m, sql_paid_invoices);
-        merge_rows(m.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
-          summaries[i].paid_invoices.push_back(r.instant(1));
-        });
-        return b;
-      },
+  auto read = [](Impl& c, Batch& b, std::int64_t from, std::size_t n) {
+    b.clients.count = b.summaries.count = 0;
+    b.clients.items.reserve(room_for(n));
+    b.summaries.items.reserve(room_for(n));
+    {
+      Impl::Query q(c, sql_client_batch);
+      q.bind(1, from).bind(2, limit_of(n));
+      while (q.step()) {
+        Impl::client_into(q, b.clients.next());
+        ClientSummary& s = b.summaries.next();
+        int col = client_columns;
+        for (auto& slot : s.last_by_kind) slot = q.opt_instant(col++);
+        s.last_forced_contact = q.opt_instant(col++);
+        s.last_task_done = q.opt_instant(col++);
+        s.open_tasks = q.null(col) ? 0 : static_cast<int>(q.i64(col));
+        ++col;
+        s.latest_open_due = q.opt_instant(col);
+        s.won_deals.clear();
+        s.paid_invoices.clear();
+      }
+    }
+    if (b.size() == 0) return;
+    const auto clients = b.clients.used();
+    const auto summaries = b.summaries.used();
+    c.attach_client_children(clients);
+    auto id_of = [&](std::size_t i) { return clients[i].id.value(); };
+    {
+      Impl::Query q(c, sql_won_deals);
+      merge_rows(c.range(q, clients), b.size(), id_of, [&](std::size_t i, const Impl::Query& r) {
+        if (!r.null(1)) summaries[i].won_deals.push_back(r.instant(1));
+      });
+    }
+    Impl::Query q(c, sql_paid_invoices);
+    merge_rows(c.range(q, clients), b.size(), id_of,
+               [&](std::size_t i, const Impl::Query& r) { summaries[i].paid_invoices.push_back(r.instant(1)); });
+  };
+  Batch mine, ahead;
+  impl_->scan(
+      {"scan_clients", {}}, batch, sql_client_boundary, mine, ahead, read,
       [](const Batch& b) { return b.clients.used().back().id.value(); },
       [&](Batch& b) {
         b.views.clear();
@@ -2121,41 +2297,37 @@ void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) co
     std::vector<DealView> views;
     [[nodiscard]] std::size_t size() const { return deals.count; }
   };
-  auto& m = *impl_;
-  Batch b;
-  m.scan(
-      {"scan_open_deals", {}}, batch,
-      [&](std::int64_t from, std::size_t n) -> Batch& {
-        b.deals.count = 0;
-        b.open_tasks.clear();
-        b.last_closed.clear();
-        b.deals.items.reserve(room_for(n));
-        {
-          Impl::Query q(m, sql_open_deal_batch);
-          q.bind(1, from).bind(2, limit_of(n));
-          while (q.step()) Impl::deal_into(q, b.deals.next());
-        }
-        const auto deals = b.deals.used();
-        if (deals.empty()) return b;
-        b.open_tasks.assign(deals.size(), 0);
-        b.last_closed.assign(deals.size(), std::nullopt);
-        {
-          Impl::Query q(m, sql_deal_tasks);
-          merge_rows(
-              m.range(q, deals), deals.size(), [&](std::size_t i) { return deals[i].id.value(); },
-              [&](std::size_t i, const Impl::Query& r) {
-                const auto state = r.view(1);
-                if (state == "attention" || state == "in_progress") {
-                  ++b.open_tasks[i];
-                } else if ((state == "done" || state == "cancelled") && !r.null(2)) {
-                  const auto closed = r.instant(2);
-                  if (!b.last_closed[i] || closed > *b.last_closed[i]) b.last_closed[i] = closed;
-                }
-              });
-        }
-        m.attach_deal_children(deals, {});
-        return b;
-      },
+  auto read = [](Impl& c, Batch& b, std::int64_t from, std::size_t n) {
+    b.deals.count = 0;
+    b.deals.items.reserve(room_for(n));
+    {
+      Impl::Query q(c, sql_open_deal_batch);
+      q.bind(1, from).bind(2, limit_of(n));
+      while (q.step()) Impl::deal_into(q, b.deals.next());
+    }
+    const auto deals = b.deals.used();
+    b.open_tasks.assign(deals.size(), 0);
+    b.last_closed.assign(deals.size(), std::nullopt);
+    if (deals.empty()) return;
+    {
+      Impl::Query q(c, sql_deal_tasks);
+      merge_rows(
+          c.range(q, deals), deals.size(), [&](std::size_t i) { return deals[i].id.value(); },
+          [&](std::size_t i, const Impl::Query& r) {
+            const auto state = r.view(1);
+            if (state == "attention" || state == "in_progress") {
+              ++b.open_tasks[i];
+            } else if ((state == "done" || state == "cancelled") && !r.null(2)) {
+              const auto closed = r.instant(2);
+              if (!b.last_closed[i] || closed > *b.last_closed[i]) b.last_closed[i] = closed;
+            }
+          });
+    }
+    c.attach_deal_children(deals, {});
+  };
+  Batch mine, ahead;
+  impl_->scan(
+      {"scan_open_deals", {}}, batch, sql_open_deal_boundary, mine, ahead, read,
       [](const Batch& b) { return b.deals.used().back().id.value(); },
       [&](Batch& b) {
         b.views.clear();
@@ -2166,36 +2338,32 @@ void SqliteStorage::scan_open_deals(const DealBatchFn& fn, std::size_t batch) co
 }
 
 void SqliteStorage::scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const {
-  auto& m = *impl_;
-  std::vector<Invoice> b;
-  m.scan(
-      {"scan_unpaid_invoices", {}}, batch,
-      [&](std::int64_t from, std::size_t n) -> std::vector<Invoice>& {
-        b.clear();
-        {
-          Impl::Query q(m, sql_unpaid_invoice_batch);
-          q.bind(1, from).bind(2, limit_of(n));
-          while (q.step()) b.push_back(Impl::invoice_row(q));
-        }
-        m.attach_invoice_children(b, {});
-        return b;
-      },
+  auto read = [](Impl& c, std::vector<Invoice>& b, std::int64_t from, std::size_t n) {
+    b.clear();
+    {
+      Impl::Query q(c, sql_unpaid_invoice_batch);
+      q.bind(1, from).bind(2, limit_of(n));
+      while (q.step()) b.push_back(Impl::invoice_row(q));
+    }
+    c.attach_invoice_children(b, {});
+  };
+  std::vector<Invoice> mine, ahead;
+  impl_->scan(
+      {"scan_unpaid_invoices", {}}, batch, sql_unpaid_invoice_boundary, mine, ahead, read,
       [](const std::vector<Invoice>& b) { return b.back().id.value(); },
       [&](const std::vector<Invoice>& b) { fn(b); });
 }
 
 void SqliteStorage::scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const {
-  auto& m = *impl_;
-  std::vector<Task> b;
-  m.scan(
-      {"scan_open_tasks", {}}, batch,
-      [&](std::int64_t from, std::size_t n) -> std::vector<Task>& {
-        b.clear();
-        Impl::Query q(m, sql_open_task_batch);
-        q.bind(1, from).bind(2, limit_of(n));
-        while (q.step()) b.push_back(Impl::task_row(q));
-        return b;
-      },
+  auto read = [](Impl& c, std::vector<Task>& b, std::int64_t from, std::size_t n) {
+    b.clear();
+    Impl::Query q(c, sql_open_task_batch);
+    q.bind(1, from).bind(2, limit_of(n));
+    while (q.step()) b.push_back(Impl::task_row(q));
+  };
+  std::vector<Task> mine, ahead;
+  impl_->scan(
+      {"scan_open_tasks", {}}, batch, sql_open_task_boundary, mine, ahead, read,
       [](const std::vector<Task>& b) { return b.back().id.value(); },
       [&](const std::vector<Task>& b) { fn(b); });
 }

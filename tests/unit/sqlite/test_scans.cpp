@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include <sqlite3.h>
 
@@ -77,14 +79,15 @@ TEST_CASE("storage.sqlite.scans.a_callback_may_write") {
           if (b.front().client->id.value() == 1) {
             auto w = s.begin();
             w->reassign_client(ClientId{5}, ManagerId{2});
+            w->reassign_client(ClientId{15}, ManagerId{2});  // in the batch read ahead meanwhile
             w->reassign_client(ClientId{25}, ManagerId{2});
             w->commit();
             CHECK_FALSE(in_transaction(s));
             CHECK(s.find_client(ClientId{5})->owner == ManagerId{2});
           }
-          if (b.front().client->id.value() > 20) {
+          if (b.front().client->id.value() > 10) {
             for (const auto& v : b)
-              if (v.client->id.value() == 25) CHECK(v.client->owner == ManagerId{2});
+              if (v.client->id.value() == 15 || v.client->id.value() == 25) CHECK(v.client->owner == ManagerId{2});
           }
         },
         10);
@@ -152,6 +155,119 @@ TEST_CASE("storage.sqlite.scans.nested_scans_share_the_outer_transaction") {
       5);
   CHECK(outer == 12);
   CHECK(inner == 3 * 6);
+  CHECK_FALSE(in_transaction(s));
+}
+
+TEST_CASE("storage.sqlite.scans.read_ahead_gives_every_row_once_in_order") {
+  // Sparse ids (gaps of 1..6), so batches of n rows span irregular id ranges;
+  // the batches read ahead on the second connection must join up exactly.
+  TempDir dir;
+  SqliteStorage s{dir.file("scan.db")};
+  std::vector<std::int64_t> clients, deals, invoices, tasks;
+  {
+    auto w = s.begin();
+    w->put_manager(manager(1, "A"));
+    std::int64_t id = 0;
+    for (int i = 0; i < 700; ++i) {
+      id += 1 + (i * 7919) % 6;
+      w->put_client(client(id, "c", 1));
+      clients.push_back(id);
+      if (i % 4 != 1) {
+        auto d = deal(id, id, 1, "proposal", at(2026, 2, 1));
+        if (i % 4 == 2) {
+          d.status = DealStatus::lost;
+          d.closed = at(2026, 2, 20);
+        } else {
+          deals.push_back(id);
+        }
+        w->put_deal(d);
+      }
+      auto inv = invoice(id, id, 10.0, at(2026, 3, 1), at(2026, 3, 31));
+      if (i % 3 == 0) inv.paid = at(2026, 3, 5);
+      else invoices.push_back(id);
+      w->put_invoice(inv);
+      auto t = task(id, id, 1, at(2026, 12, 1));
+      if (i % 4 != 1) t.deal = DealId{id};
+      if (i % 5 == 0) {
+        t.state = TaskState::done;
+        t.closed = at(2026, 4, 1);
+      } else {
+        tasks.push_back(id);
+      }
+      w->put_task(t);
+    }
+    w->commit();
+  }
+  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{349},
+                        std::size_t{350}, std::size_t{351}, std::size_t{699}, std::size_t{700}, std::size_t{4096}}) {
+    CAPTURE(n);
+    auto check = [&](const std::vector<std::int64_t>& got, const std::vector<std::size_t>& sizes,
+                     const std::vector<std::int64_t>& want) {
+      CHECK(got == want);
+      for (const auto k : sizes) CHECK((k >= 1 && k <= n));
+    };
+    std::vector<std::int64_t> got;
+    std::vector<std::size_t> sizes;
+    s.scan_clients(
+        [&](std::span<const ClientView> b) {
+          sizes.push_back(b.size());
+          for (const auto& v : b) got.push_back(v.client->id.value());
+        },
+        n);
+    check(got, sizes, clients);
+    got.clear();
+    sizes.clear();
+    s.scan_open_deals(
+        [&](std::span<const DealView> b) {
+          sizes.push_back(b.size());
+          for (const auto& v : b) {
+            got.push_back(v.deal->id.value());
+            CHECK(v.open_tasks == (std::binary_search(tasks.begin(), tasks.end(), v.deal->id.value()) ? 1 : 0));
+          }
+        },
+        n);
+    check(got, sizes, deals);
+    got.clear();
+    sizes.clear();
+    s.scan_unpaid_invoices(
+        [&](std::span<const Invoice> b) {
+          sizes.push_back(b.size());
+          for (const auto& i : b) got.push_back(i.id.value());
+        },
+        n);
+    check(got, sizes, invoices);
+    got.clear();
+    sizes.clear();
+    s.scan_open_tasks(
+        [&](std::span<const Task> b) {
+          sizes.push_back(b.size());
+          for (const auto& t : b) got.push_back(t.id.value());
+        },
+        n);
+    check(got, sizes, tasks);
+  }
+}
+
+TEST_CASE("storage.sqlite.scans.two_threads_scan_one_storage") {
+  // One of them has the read-ahead connection, the other reads on the main one.
+  TempDir dir;
+  SqliteStorage s{dir.file("scan.db")};
+  fill(s, 300);
+  std::vector<std::int64_t> a, b;
+  auto scan = [&](std::vector<std::int64_t>& out) {
+    for (int k = 0; k < 5; ++k)
+      s.scan_clients(
+          [&](std::span<const ClientView> batch) {
+            for (const auto& v : batch) out.push_back(v.client->id.value());
+          },
+          16);
+  };
+  std::thread other([&] { scan(b); });
+  scan(a);
+  other.join();
+  REQUIRE(a.size() == 1500);
+  CHECK(a == b);
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == static_cast<std::int64_t>(i % 300) + 1);
   CHECK_FALSE(in_transaction(s));
 }
 
