@@ -931,14 +931,22 @@ struct SqliteStorage::Impl {
 
     // Columns by index straight from SQLite (the statements are constants,
     // their column indexes checked by the tests); valid after step() gave a row.
-    [[nodiscard]] bool null(int c) const { return sqlite3_column_type(r_, c) == SQLITE_NULL; }
-    [[nodiscard]] std::int64_t i64(int c) const { return sqlite3_column_int64(r_, c); }
-    [[nodiscard]] double f64(int c) const { return sqlite3_column_double(r_, c); }
+    // Each reads the column's sqlite3_value once and decodes it with the
+    // sqlite3_value_* functions: every sqlite3_column_* call also enters and
+    // leaves the connection's error state (a third of a scan's column reads),
+    // and a nullable column or a text would take two of them. SQLite calls
+    // this use of a column's value not thread-safe; the connection is only
+    // ever used under this object's mutex.
+    [[nodiscard]] sqlite3_value* value(int c) const { return sqlite3_column_value(r_, c); }
+    [[nodiscard]] bool null(int c) const { return sqlite3_value_type(value(c)) == SQLITE_NULL; }
+    [[nodiscard]] std::int64_t i64(int c) const { return sqlite3_value_int64(value(c)); }
+    [[nodiscard]] double f64(int c) const { return sqlite3_value_double(value(c)); }
     /// Valid until the next step (or a read of the same column as another type).
     [[nodiscard]] std::string_view view(int c) const {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(r_, c));
+      sqlite3_value* v = value(c);
+      const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
       if (!p) return {};
-      return {p, static_cast<std::size_t>(sqlite3_column_bytes(r_, c))};
+      return {p, static_cast<std::size_t>(sqlite3_value_bytes(v))};
     }
     [[nodiscard]] std::string text(int c) const { return std::string(view(c)); }
     /// Into `out`, reusing its storage.
@@ -948,7 +956,9 @@ struct SqliteStorage::Impl {
     }
     [[nodiscard]] Instant instant(int c) const { return from_unix(i64(c)); }
     [[nodiscard]] std::optional<Instant> opt_instant(int c) const {
-      return null(c) ? std::nullopt : std::optional<Instant>(instant(c));
+      sqlite3_value* v = value(c);
+      if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+      return from_unix(sqlite3_value_int64(v));
     }
     template <class IdT>
     [[nodiscard]] IdT id(int c) const {
@@ -956,7 +966,9 @@ struct SqliteStorage::Impl {
     }
     template <class IdT>
     [[nodiscard]] std::optional<IdT> opt_id(int c) const {
-      return null(c) ? std::nullopt : std::optional<IdT>(IdT{i64(c)});
+      sqlite3_value* v = value(c);
+      if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+      return IdT{sqlite3_value_int64(v)};
     }
 
   private:
