@@ -312,7 +312,7 @@ json section_memory(const Options& o) {
             for (std::size_t j = i; j < std::min(evs.size(), i + o.batch); ++j) w->add_activity(evs[j]);
             w->commit();
           }
-          for (const auto& a : evs) watch.touch(a.client);
+          for (const auto& a : evs) watch.touch(a.client, nudge::Changed::activity);
         });
     inc["events"] = per_round;
     inc["clients_tested_last"] = tested;
