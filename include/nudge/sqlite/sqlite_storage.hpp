@@ -25,6 +25,11 @@ namespace nudge {
 /// current on write, so scan_clients() never rescans activities. Scans read in
 /// keyset-paginated batches; the pointers in a ClientView / DealView are valid
 /// only during the callback, which may call back into this object (even begin()).
+/// A batch's read transaction stays open while its callback runs (the reads it
+/// makes share it; a begin() ends it first). A scan of a file, outside a unit
+/// of work, reads every other batch ahead on a helper thread through a second,
+/// read-only connection (opened on the first scan and kept with the object);
+/// callbacks still run in order on the calling thread.
 ///
 /// Every failure of SQLite surfaces as nudge::storage_error (conflict for a
 /// UNIQUE violation, not_found for a foreign key), naming the operation.
