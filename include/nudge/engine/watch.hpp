@@ -99,7 +99,7 @@ public:
     });
     index_.reserve(all.size());
     states_.reserve(all.size());
-    for (auto id : all) retest(id, detail::IdIndex::npos, Changed::all, nullptr, now);
+    for (auto id : all) retest(id, Changed::all, nullptr, now);
   }
 
   /// Marks a client as changed: it is tested again at the next advance by the
@@ -141,19 +141,8 @@ public:
     }
     for (auto id : live_) due.push_back({id, Changed::all});
     merge(due);
-    // The rows first, all at once: independent lookups whose cache misses
-    // overlap. Then each client's state is fetched ahead of its test (the
-    // row, then its hits and deadlines), while the store is read for earlier
-    // clients: at a million clients the watch's own state is otherwise a
-    // handful of cache misses per client.
-    rows_.resize(due.size());
-    for (std::size_t i = 0; i < due.size(); ++i) rows_[i] = index_.find(due[i].id.value());
     WatchChanges out;
-    for (std::size_t i = 0; i < due.size(); ++i) {
-      prefetch_row(i + 16);
-      prefetch_buffers(i + 8);
-      retest(due[i].id, rows_[i], due[i].what, &out, then);
-    }
+    for (const auto& t : due) retest(t.id, t.what, &out, then);
     out.clients_tested = due.size();
     return out;
   }
@@ -253,7 +242,8 @@ private:
   /// client is new, live or due), keeps what the others found at their last
   /// test, and files the client's next deadline. `then`: the previous move,
   /// whose figures ended hits carry.
-  void retest(ClientId id, std::uint32_t row, Changed what, WatchChanges* changes, Instant then) {
+  void retest(ClientId id, Changed what, WatchChanges* changes, Instant then) {
+    auto row = index_.find(id.value());
     ClientState* old = row == detail::IdIndex::npos ? nullptr : &states_[row];
     // A client never tested, or one whose other tests no longer hold at now
     // (a deadline passed, or hits that vary in ways nobody described), is
@@ -297,28 +287,6 @@ private:
     // Swap rather than copy: the scratch state keeps the old buffers for the
     // next client, so a steady stream of tests allocates nothing.
     std::swap(*old, st);
-  }
-
-  /// Hints the cache to load the state of the `i`-th client of rows_ (a no-op
-  /// past the end, for new clients, and on compilers without the builtin).
-  void prefetch_row([[maybe_unused]] std::size_t i) const {
-#if defined(__GNUC__) || defined(__clang__)
-    if (i < rows_.size() && rows_[i] != detail::IdIndex::npos) {
-      const auto* p = reinterpret_cast<const char*>(&states_[rows_[i]]);
-      __builtin_prefetch(p);
-      __builtin_prefetch(p + sizeof(ClientState) - 1);
-    }
-#endif
-  }
-  /// The same for the state's hits and deadlines (the row is in cache by then).
-  void prefetch_buffers([[maybe_unused]] std::size_t i) const {
-#if defined(__GNUC__) || defined(__clang__)
-    if (i < rows_.size() && rows_[i] != detail::IdIndex::npos) {
-      const auto& st = states_[rows_[i]];
-      if (!st.hits.empty()) __builtin_prefetch(st.hits.data());
-      if (!st.slots.empty()) __builtin_prefetch(st.slots.data());
-    }
-#endif
   }
 
   /// Copies into `st` what the assistants that do not read `what` found at the
@@ -427,7 +395,6 @@ private:
   std::vector<ClientState> states_;
   ClientState fresh_;         ///< scratch: the state being tested
   std::vector<Hit> before_;   ///< scratch: a client's hits before its test
-  std::vector<std::uint32_t> rows_;  ///< scratch: the rows of the clients an advance tests
   /// A binary heap (earliest on top) of deadlines, with stale entries.
   std::vector<Deadline> deadlines_;
   std::size_t with_deadline_ = 0;  ///< clients whose state has a deadline
