@@ -390,7 +390,7 @@ private:
   std::unordered_map<ManagerId, Manager> managers_;
   Instant now_{};
   /// Every client tested since reset (a row each, never removed: most have a
-  /// deadline anyway), found through an open-addressing index.
+  /// deadline anyway), found through the flat id index the in-memory store uses.
   detail::IdIndex index_;
   std::vector<ClientState> states_;
   ClientState fresh_;         ///< scratch: the state being tested
