@@ -24,18 +24,11 @@ public:
   [[nodiscard]] std::vector<ClientInfo>& rows() { return rows_; }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
 
-  /// Once seal() indexed the rows: one read of a dense table when the ids are
-  /// dense (at most four per row in their span), one hash probe otherwise; a
-  /// binary search before.
+  /// One read once seal() indexed the rows (a dense table while the ids are
+  /// dense, a hash probe otherwise: IdIndex); a binary search before.
   [[nodiscard]] const ClientInfo* find(ClientId id) const {
     if (sealed_ == rows_.size()) {
-      std::uint32_t r = IdIndex::npos;
-      if (dense_.empty()) {
-        r = ids_.find(id.value());
-      } else {
-        const auto off = static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(base_);
-        if (off < dense_.size()) r = dense_[off];
-      }
+      const auto r = ids_.find(id.value());
       return r == IdIndex::npos ? nullptr : &rows_[r];
     }
     auto it = std::lower_bound(rows_.begin(), rows_.end(), id,
@@ -44,25 +37,12 @@ public:
   }
 
   /// Indexes the rows by id (after the scan of the clients, before lookups
-  /// from several threads). The rows are in ascending id order.
+  /// from several threads).
   void seal() {
-    sealed_ = rows_.size();
-    dense_.clear();
     ids_ = {};
-    if (rows_.empty()) return;
-    base_ = rows_.front().id.value();
-    const auto span = static_cast<std::uint64_t>(rows_.back().id.value()) - static_cast<std::uint64_t>(base_);
-    if (span < 4 * static_cast<std::uint64_t>(rows_.size())) {
-      // A table of 4 bytes per id in the span: 4 MB for a million clients,
-      // where the hash index takes 32 MB and a probe is a cache miss.
-      dense_.assign(span + 1, IdIndex::npos);
-      for (std::size_t r = 0; r < rows_.size(); ++r)
-        dense_[static_cast<std::uint64_t>(rows_[r].id.value()) - static_cast<std::uint64_t>(base_)] =
-            static_cast<std::uint32_t>(r);
-      return;
-    }
     ids_.reserve(rows_.size());
     for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
+    sealed_ = rows_.size();
   }
 
   /// The primary segment of each row (what release picks are made by), as a
@@ -104,9 +84,7 @@ public:
 private:
   std::vector<ClientInfo> rows_;
   std::size_t sealed_ = static_cast<std::size_t>(-1);  ///< rows_.size() when seal() ran
-  std::int64_t base_ = 0;                               ///< dense_: the id of entry 0
-  std::vector<std::uint32_t> dense_;                    ///< row per id - base_, when the ids are dense
-  IdIndex ids_;                                         ///< row per id, when they are not
+  IdIndex ids_;
   std::vector<std::uint32_t> segment_of_;
   std::vector<std::string> segment_names_;
   std::unordered_map<std::string, std::uint32_t> segment_codes_;

@@ -21,16 +21,29 @@
 
 namespace nudge::detail {
 
-/// Maps 64-bit ids to 32-bit row numbers. Linear probing, power-of-two
-/// capacity, at most half full; erase shifts the following run back (no
-/// tombstones). 16 bytes a slot, so about 32 bytes an id.
+/// Maps 64-bit ids to 32-bit row numbers.
+///
+/// While the ids are dense (their span at most four times their number, plus
+/// a little), a table of rows indexed by id - base: 4 bytes an id slot, one
+/// read per lookup, and for a million clients 4 MB that stay in cache. Once
+/// an id would break that, every id moves to a hash index: linear probing,
+/// power-of-two capacity, at most half full, erase shifts the following run
+/// back (no tombstones), 16 bytes a slot. When the hash index would grow and
+/// the ids put so far (their extremes, erased or not) are dense again, they
+/// move back to the table. Either way no more memory than the hash index.
 class IdIndex {
 public:
   static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
 
   [[nodiscard]] std::size_t size() const { return size_; }
+  /// Whether the ids went to the hash index (for tests and figures).
+  [[nodiscard]] bool hashed() const { return hashed_; }
 
   [[nodiscard]] std::uint32_t find(std::int64_t key) const {
+    if (!hashed_) {
+      const auto off = offset(key);
+      return off < dense_.size() ? dense_[off] : npos;
+    }
     if (slots_.empty() || key == empty) return npos;
     for (std::size_t i = home(key);; i = (i + 1) & mask_) {
       const auto& s = slots_[i];
@@ -42,22 +55,35 @@ public:
   /// Inserts or overwrites.
   void put(std::int64_t key, std::uint32_t row) {
     if (key == empty) throw invalid_argument(fmt::format("id {}: cannot be indexed (the smallest 64-bit value)", key));
-    if ((size_ + 1) * 2 > slots_.size()) grow();
-    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
-      auto& s = slots_[i];
-      if (s.key == key) {
-        s.row = row;
+    if (row == npos) throw invalid_argument(fmt::format("id {}: row {} is out of range", key, row));
+    if (!hashed_) {
+      if (!cover(key)) start_or_extend(key);
+      if (!hashed_) {
+        dense_put(key, row);
         return;
       }
-      if (s.key == empty) {
-        s = {key, row};
-        ++size_;
-        return;
-      }
+    } else if ((size_ + 1) * 2 > slots_.size() &&
+               dense_enough(std::min(low_, key), std::max(high_, key), size_ + 1)) {
+      // The hash index would grow, and the ids are dense again (ids put
+      // shuffled, or a far id erased and many near ones put): back to the
+      // table, which checks this only as often as the hash index grows.
+      to_dense(key);
+      dense_put(key, row);
+      return;
     }
+    low_ = std::min(low_, key);
+    high_ = std::max(high_, key);
+    hash_put(key, row);
   }
 
   bool erase(std::int64_t key) {
+    if (!hashed_) {
+      const auto off = offset(key);
+      if (off >= dense_.size() || dense_[off] == npos) return false;
+      dense_[off] = npos;
+      --size_;
+      return true;
+    }
     if (slots_.empty() || key == empty) return false;
     std::size_t i = home(key);
     for (;; i = (i + 1) & mask_) {
@@ -79,16 +105,120 @@ public:
     return true;
   }
 
+  /// Room for n ids without growing (in the hash index; the dense table grows
+  /// by doubling toward the new id).
   void reserve(std::size_t n) {
-    while (slots_.size() < n * 2) grow();
+    if (hashed_)
+      while (slots_.size() < n * 2) grow();
+    else
+      reserve_hint_ = std::max(reserve_hint_, n);
   }
 
 private:
   static constexpr std::int64_t empty = std::numeric_limits<std::int64_t>::min();
+  /// Dense while (highest - lowest + 1) <= 4 * ids + slack.
+  static constexpr std::uint64_t slack = 1024;
   struct Slot {
     std::int64_t key = empty;
     std::uint32_t row = 0;
   };
+
+  [[nodiscard]] std::uint64_t offset(std::int64_t key) const {
+    return static_cast<std::uint64_t>(key) - static_cast<std::uint64_t>(base_);
+  }
+  [[nodiscard]] bool cover(std::int64_t key) const { return offset(key) < dense_.size(); }
+
+  /// Makes the dense table cover `key`, or moves everything to the hash index
+  /// when that would make it sparse.
+  void start_or_extend(std::int64_t key) {
+    if (dense_.empty()) {
+      // The first id (or the first after every slot emptied): the table starts here.
+      base_ = key;
+      low_ = high_ = key;
+      const auto first = std::min<std::uint64_t>(std::max<std::size_t>(reserve_hint_, 16), room_above(key));
+      dense_.assign(static_cast<std::size_t>(first), npos);
+      return;
+    }
+    const std::int64_t low = std::min(low_, key), high = std::max(high_, key);
+    if (!dense_enough(low, high, size_ + 1)) {
+      to_hash();
+      return;
+    }
+    // Double toward the new id (amortized growth from either side), within
+    // the 64-bit range.
+    const auto size = static_cast<std::uint64_t>(dense_.size());
+    if (key < base_) {
+      const auto below = static_cast<std::uint64_t>(base_) - static_cast<std::uint64_t>(key);
+      const auto extra = std::min(std::max(below, size), static_cast<std::uint64_t>(base_) - static_cast<std::uint64_t>(empty) - 1);
+      std::vector<std::uint32_t> bigger(static_cast<std::size_t>(size + extra), npos);
+      std::copy(dense_.begin(), dense_.end(), bigger.begin() + static_cast<std::ptrdiff_t>(extra));
+      dense_ = std::move(bigger);
+      base_ = static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) - extra);
+    } else {
+      const auto need = offset(key) + 1;
+      dense_.resize(static_cast<std::size_t>(std::min(std::max(need, 2 * size), room_above(base_))), npos);
+    }
+  }
+  /// How many ids from `from` up to the largest 64-bit value.
+  [[nodiscard]] static std::uint64_t room_above(std::int64_t from) {
+    return static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - static_cast<std::uint64_t>(from) + 1;
+  }
+
+  /// Whether n ids between low and high (inclusive) are dense enough for the table.
+  [[nodiscard]] static bool dense_enough(std::int64_t low, std::int64_t high, std::size_t n) {
+    const auto span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);  // + 1, without overflow
+    return span < 4 * static_cast<std::uint64_t>(n) + slack;
+  }
+
+  void dense_put(std::int64_t key, std::uint32_t row) {
+    low_ = std::min(low_, key);
+    high_ = std::max(high_, key);
+    auto& r = dense_[offset(key)];
+    if (r == npos) ++size_;
+    r = row;
+  }
+
+  /// Back from the hash index to a table covering every id put and `key`.
+  void to_dense(std::int64_t key) {
+    low_ = std::min(low_, key);
+    high_ = std::max(high_, key);
+    base_ = low_;
+    const auto span = static_cast<std::uint64_t>(high_) - static_cast<std::uint64_t>(low_) + 1;
+    dense_.assign(static_cast<std::size_t>(std::min(std::max(span, static_cast<std::uint64_t>(reserve_hint_)), room_above(base_))), npos);
+    for (const auto& s : slots_)
+      if (s.key != empty) dense_[offset(s.key)] = s.row;
+    slots_ = {};
+    mask_ = 0;
+    shift_ = 64;
+    hashed_ = false;
+  }
+
+  void to_hash() {
+    std::vector<std::uint32_t> old = std::move(dense_);
+    dense_ = {};
+    hashed_ = true;
+    const std::size_t n = size_;
+    size_ = 0;
+    while (slots_.size() < std::max(n + 1, reserve_hint_) * 2) grow();
+    for (std::size_t off = 0; off < old.size(); ++off)
+      if (old[off] != npos) hash_put(static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) + off), old[off]);
+  }
+
+  void hash_put(std::int64_t key, std::uint32_t row) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+      auto& s = slots_[i];
+      if (s.key == key) {
+        s.row = row;
+        return;
+      }
+      if (s.key == empty) {
+        s = {key, row};
+        ++size_;
+        return;
+      }
+    }
+  }
 
   [[nodiscard]] std::size_t home(std::int64_t key) const {
     // Fibonacci hashing: consecutive ids spread over the table.
@@ -102,11 +232,17 @@ private:
     shift_ = static_cast<unsigned>(64 - std::countr_zero(cap));
     size_ = 0;
     for (const auto& s : old)
-      if (s.key != empty) put(s.key, s.row);
+      if (s.key != empty) hash_put(s.key, s.row);
   }
 
-  std::vector<Slot> slots_;
   std::size_t size_ = 0;
+  // Dense mode: row per id - base_ (npos: absent); low_/high_ the extreme ids put.
+  bool hashed_ = false;
+  std::int64_t base_ = 0, low_ = 0, high_ = 0;
+  std::vector<std::uint32_t> dense_;
+  std::size_t reserve_hint_ = 0;
+  // Hash mode.
+  std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   unsigned shift_ = 64;
 };

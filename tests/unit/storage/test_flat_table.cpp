@@ -58,6 +58,102 @@ TEST_CASE("storage.flat.id_index_agrees_with_a_map_under_random_puts_and_erases"
   CHECK_FALSE(s.has_activity(ActivityId{lowest}));
 }
 
+TEST_CASE("storage.flat.id_index_is_a_dense_table_while_ids_are_dense_and_a_hash_after") {
+  // Every pattern is checked against a map after each step's batch, and the
+  // mode is what the density rule says.
+  auto agree = [](const IdIndex& index, const std::map<std::int64_t, std::uint32_t>& model, std::int64_t lo,
+                  std::int64_t hi) {
+    REQUIRE(index.size() == model.size());
+    for (auto k = lo; k <= hi; ++k) {
+      auto it = model.find(k);
+      REQUIRE(index.find(k) == (it == model.end() ? IdIndex::npos : it->second));
+    }
+  };
+  std::mt19937_64 rng(11);
+  SUBCASE("ascending, descending and shuffled dense ids stay dense") {
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      std::vector<std::int64_t> ids;
+      for (std::int64_t k = 100'000; k < 120'000; ++k) ids.push_back(k);
+      if (pattern == 1) std::reverse(ids.begin(), ids.end());
+      if (pattern == 2) std::shuffle(ids.begin(), ids.end(), rng);
+      IdIndex index;
+      std::map<std::int64_t, std::uint32_t> model;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        index.put(ids[i], static_cast<std::uint32_t>(i));
+        model[ids[i]] = static_cast<std::uint32_t>(i);
+      }
+      CHECK_FALSE(index.hashed());
+      agree(index, model, 99'000, 121'000);
+      // Erase every third and put some back with new rows.
+      for (std::int64_t k = 100'000; k < 120'000; k += 3) CHECK(index.erase(k) == (model.erase(k) == 1));
+      CHECK_FALSE(index.erase(100'000));
+      for (std::int64_t k = 100'000; k < 120'000; k += 9) index.put(k, 7), model[k] = 7;
+      CHECK_FALSE(index.hashed());
+      agree(index, model, 99'000, 121'000);
+    }
+  }
+  SUBCASE("a far id moves every id to the hash index, which keeps them all") {
+    IdIndex index;
+    std::map<std::int64_t, std::uint32_t> model;
+    index.reserve(5000);
+    for (std::int64_t k = -2000; k < 2000; k += 2) index.put(k, static_cast<std::uint32_t>(k + 5000)), model[k] = static_cast<std::uint32_t>(k + 5000);
+    CHECK_FALSE(index.hashed());
+    index.put(std::int64_t{1} << 40, 1);
+    model[std::int64_t{1} << 40] = 1;
+    CHECK(index.hashed());
+    agree(index, model, -2100, 2100);
+    CHECK(index.find(std::int64_t{1} << 40) == 1);
+    // Dense ids again after that: the hash index keeps them too.
+    for (std::int64_t k = 3000; k < 9000; ++k) index.put(k, 3), model[k] = 3;
+    CHECK(index.hashed());
+    agree(index, model, -2100, 9100);
+  }
+  SUBCASE("ids that start sparse and fill in go back to the table") {
+    IdIndex index;
+    std::map<std::int64_t, std::uint32_t> model;
+    index.put(0, 0), model[0] = 0;
+    index.put(50'000, 1), model[50'000] = 1;
+    CHECK(index.hashed());
+    for (std::int64_t k = 1; k < 50'000; k += 2) index.put(k, 2), model[k] = 2;
+    CHECK_FALSE(index.hashed());
+    agree(index, model, -100, 50'100);
+    index.erase(0), model.erase(0);
+    index.put(-3, 4), model[-3] = 4;  // below the table's first id
+    CHECK_FALSE(index.hashed());
+    agree(index, model, -100, 50'100);
+  }
+  SUBCASE("ids at both ends of the 64-bit range") {
+    constexpr auto top = std::numeric_limits<std::int64_t>::max();
+    constexpr auto bottom = std::numeric_limits<std::int64_t>::min() + 1;  // the smallest that can be indexed
+    for (const auto start : {top, bottom}) {
+      IdIndex index;
+      std::map<std::int64_t, std::uint32_t> model;
+      for (std::int64_t i = 0; i < 3000; ++i) {
+        const auto k = start == top ? top - i : bottom + i;
+        index.put(k, static_cast<std::uint32_t>(i));
+        model[k] = static_cast<std::uint32_t>(i);
+      }
+      CHECK_FALSE(index.hashed());
+      for (std::int64_t i = 0; i < 3100; ++i) {
+        const auto k = start == top ? top - i : bottom + i;
+        auto it = model.find(k);
+        REQUIRE(index.find(k) == (it == model.end() ? IdIndex::npos : it->second));
+      }
+      CHECK(index.find(std::numeric_limits<std::int64_t>::min()) == IdIndex::npos);
+      index.put(start == top ? bottom : top, 9);  // the other end: sparse now
+      CHECK(index.hashed());
+      CHECK(index.find(start == top ? bottom : top) == 9);
+      CHECK(index.find(start) == 0);
+    }
+  }
+  SUBCASE("the row value kept for absent ids is refused") {
+    IdIndex index;
+    CHECK_THROWS_AS(index.put(1, IdIndex::npos), nudge::invalid_argument);
+    CHECK(index.find(1) == IdIndex::npos);
+    CHECK(index.size() == 0);
+  }
+}
+
 TEST_CASE("storage.flat.id_set_is_a_set_of_dense_and_sparse_ids") {
   std::mt19937_64 rng(11);
   IdSet set;
