@@ -331,13 +331,17 @@ public:
     return added;
   }
 
-  /// Removes the row inserted last (rollback).
-  void pop(Id id) {
-    const auto r = static_cast<std::uint32_t>(rows_.size() - 1);
-    index_.erase(id.value());
-    if (!order_.empty() && order_.back() == r) order_.pop_back();
-    else order_.erase(std::find(order_.begin(), order_.end(), r));
-    rows_.pop_back();
+  /// The row at insertion position r (0 <= r < size()): a unit of work's new
+  /// rows are the last ones.
+  [[nodiscard]] Row& at(std::size_t r) { return rows_[r]; }
+
+  /// Removes the rows from insertion position `mark` on (a rollback of the
+  /// rows a unit of work added), in one pass over the order.
+  void truncate(std::size_t mark) {
+    if (mark >= rows_.size()) return;
+    for (auto r = mark; r < rows_.size(); ++r) index_.erase(key(static_cast<std::uint32_t>(r)));
+    std::erase_if(order_, [&](std::uint32_t r) { return r >= mark; });
+    while (rows_.size() > mark) rows_.pop_back();
   }
 
   /// Restores the ascending order after a unit of work appended many ids out

@@ -382,27 +382,27 @@ private:
     }
     return old;
   }
-  /// Undoes put: restores `old`, or removes v's row when it was new.
+  /// Undoes the put of v over an existing row: restores `old`.
   template <class Table, class T>
-  void unput(Table& table, std::vector<decltype(T::id)> ClientEntry::*links, const T& v, const std::optional<T>& old) {
+  void unput(Table& table, std::vector<decltype(T::id)> ClientEntry::*links, const T& v, const T& old) {
     attach(v, links, -1);
-    if (old) {
-      value_of(*table.find(v.id)) = *old;
-      attach(*old, links, +1);
-      rebuild_summary(old->client);
-    } else {
-      table.pop(v.id);
-    }
-    if (!old || old->client != v.client) rebuild_summary(v.client);
+    value_of(*table.find(v.id)) = old;
+    attach(old, links, +1);
+    rebuild_summary(old.client);
+    if (old.client != v.client) rebuild_summary(v.client);
   }
 
-  /// Undoes the put of a new row: detaches it and removes it.
+  /// Undoes the puts of new rows (those from insertion position `mark` on):
+  /// detaches each from its client (and a task from its deal), notes the
+  /// client, and removes the rows.
   template <class Table, class IdT>
-  void unput_new(Table& table, std::vector<IdT> ClientEntry::*links, IdT id) {
-    const auto v = value_of(*table.find(id));
-    attach(v, links, -1);
-    table.pop(id);
-    rebuild_summary(v.client);
+  void drop_new(Table& table, std::vector<IdT> ClientEntry::*links, std::size_t mark, std::set<ClientId>& stale) {
+    for (auto r = table.size(); r-- > mark;) {
+      const auto& v = value_of(table.at(r));
+      attach(v, links, -1);
+      stale.insert(v.client);
+    }
+    table.truncate(mark);
   }
 
   void normalize() {
@@ -414,30 +414,41 @@ private:
 
   class Work final : public UnitOfWork {
   public:
-    explicit Work(MemoryStorage& s) : UnitOfWork(s), s_(s) { s_.open_ = true; }
+    explicit Work(MemoryStorage& s)
+        : UnitOfWork(s),
+          s_(s),
+          mark_{s.s_.clients.size(), s.s_.tasks.size(), s.s_.deals.size(), s.s_.invoices.size(), s.s_.texts.size(),
+                s.s_.last_task_id} {
+      s_.open_ = true;
+    }
+    /// Rollback, in three steps that do not depend on each other's order
+    /// beyond this one: the closures (changes to rows that were there),
+    /// newest first; the added activities; then the new rows, which sit
+    /// after the marks taken at begin() (tasks before the deals they point
+    /// at, clients last). Summaries are rebuilt once per client touched.
     ~Work() override {
       if (done_) return;
-      for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-        if (!it->activity) {
-          fns_[it->index]();
-          continue;
-        }
+      for (auto it = fns_.rbegin(); it != fns_.rend(); ++it) (*it)();
+      for (auto it = added_.rbegin(); it != added_.rend(); ++it) {
         // An added activity, kept sorted by (time, id): found by binary
         // search (undoing a big import must not cost a pass per row).
-        const auto& a = added_[it->index];
+        const auto& a = *it;
         auto* en = s_.s_.clients.find(a.client);
         PackedActivity key;
         key.id = a.id;
         key.at = a.at;
         auto pos = std::lower_bound(en->activities.begin(), en->activities.end(), key, &MemoryStorage::before);
-        if (pos != en->activities.end() && pos->id == a.id) {
-          if (pos->text && pos->text == s_.s_.texts.size()) s_.s_.texts.pop_back();
-          en->activities.erase(pos);
-        }
+        if (pos != en->activities.end() && pos->id == a.id) en->activities.erase(pos);
         s_.activity_ids_.erase(a.id);
         stale_.insert(a.client);
       }
-      for (auto c : stale_) s_.rebuild_summary(c);  // once per client, not once per undone activity
+      s_.drop_new(s_.s_.tasks, &ClientEntry::tasks, mark_.tasks, stale_);
+      s_.drop_new(s_.s_.invoices, &ClientEntry::invoices, mark_.invoices, stale_);
+      s_.drop_new(s_.s_.deals, &ClientEntry::deals, mark_.deals, stale_);
+      s_.s_.clients.truncate(mark_.clients);
+      s_.s_.texts.resize(mark_.texts);  // the texts of the added activities
+      s_.s_.last_task_id = mark_.last_task_id;
+      for (auto c : stale_) s_.rebuild_summary(c);  // once per client, not once per undone row; gone ones skipped
       s_.normalize();
       s_.open_ = false;
     }
@@ -458,8 +469,7 @@ private:
         Client old = std::exchange(e->client, c);
         undo([this, old = std::move(old)] { s_.s_.clients.find(old.id)->client = old; });
       } else {
-        s_.s_.clients.insert(ClientEntry{c, {}, {}, {}, {}, {}});
-        undo([this, id = c.id] { s_.s_.clients.pop(id); });
+        s_.s_.clients.insert(ClientEntry{c, {}, {}, {}, {}, {}});  // a new row: undone from the mark
       }
     }
     void do_add_activity(const Activity& a) override {
@@ -470,27 +480,21 @@ private:
       else v.insert(std::upper_bound(v.begin(), v.end(), p, &MemoryStorage::before), p);
       e->summary.add_contact(a.kind, a.contact, a.at);
       s_.activity_ids_.insert(a.id.value());
-      steps_.push_back({static_cast<std::uint32_t>(added_.size()), true});
       added_.push_back({a.client, a.id.value(), a.at});
     }
     void do_put_task(const Task& t) override {
+      // A new row is undone from the mark; last_task_id is restored from it.
       auto old = s_.put(s_.s_.tasks, &ClientEntry::tasks, t);
-      if (!old) undo([this, id = t.id] { s_.unput_new(s_.s_.tasks, &ClientEntry::tasks, id); });
-      else undo([this, t, old = std::move(old)] { s_.unput(s_.s_.tasks, &ClientEntry::tasks, t, old); });
-      if (t.id.value() > s_.s_.last_task_id) {
-        auto before = std::exchange(s_.s_.last_task_id, t.id.value());
-        undo([this, before] { s_.s_.last_task_id = before; });
-      }
+      if (old) undo([this, t, old = std::move(*old)] { s_.unput(s_.s_.tasks, &ClientEntry::tasks, t, old); });
+      s_.s_.last_task_id = std::max(s_.s_.last_task_id, t.id.value());
     }
     void do_put_deal(const Deal& d) override {
       auto old = s_.put(s_.s_.deals, &ClientEntry::deals, d);
-      if (!old) undo([this, id = d.id] { s_.unput_new(s_.s_.deals, &ClientEntry::deals, id); });
-      else undo([this, d, old = std::move(old)] { s_.unput(s_.s_.deals, &ClientEntry::deals, d, old); });
+      if (old) undo([this, d, old = std::move(*old)] { s_.unput(s_.s_.deals, &ClientEntry::deals, d, old); });
     }
     void do_put_invoice(const Invoice& i) override {
       auto old = s_.put(s_.s_.invoices, &ClientEntry::invoices, i);
-      if (!old) undo([this, id = i.id] { s_.unput_new(s_.s_.invoices, &ClientEntry::invoices, id); });
-      else undo([this, i, old = std::move(old)] { s_.unput(s_.s_.invoices, &ClientEntry::invoices, i, old); });
+      if (old) undo([this, i, old = std::move(*old)] { s_.unput(s_.s_.invoices, &ClientEntry::invoices, i, old); });
     }
     TaskId do_next_task_id() override { return TaskId{s_.s_.last_task_id + 1}; }
     void do_set_label(SubjectRef subject, const std::string& label, const std::string& note) override {
@@ -536,7 +540,6 @@ private:
     }
     void do_commit() override {
       done_ = true;
-      steps_.clear();
       fns_.clear();
       added_.clear();
       s_.normalize();
@@ -544,12 +547,13 @@ private:
     }
 
   private:
-    /// One step to undo, 8 bytes: a closure, or an added activity (the common
-    /// case of an import or a live feed: 24 bytes, no closure). New rows undo
-    /// with closures of 16 bytes (std::function keeps them without allocating).
-    struct Step {
-      std::uint32_t index;
-      bool activity;
+    /// What rollback needs, beside closures for changes to rows that were
+    /// there: the tables' sizes at begin() (new rows come after them, nothing
+    /// kept per new row), and per added activity (the common case of an
+    /// import or a live feed) 24 bytes.
+    struct Marks {
+      std::size_t clients, tasks, deals, invoices, texts;
+      std::int64_t last_task_id;
     };
     struct AddedActivity {
       ClientId client;
@@ -558,7 +562,6 @@ private:
     };
     template <class Fn>
     void undo(Fn&& fn) {
-      steps_.push_back({static_cast<std::uint32_t>(fns_.size()), false});
       fns_.emplace_back(std::forward<Fn>(fn));
     }
 
@@ -573,7 +576,7 @@ private:
     }
 
     MemoryStorage& s_;
-    std::vector<Step> steps_;
+    Marks mark_;
     std::vector<std::function<void()>> fns_;
     std::vector<AddedActivity> added_;
     std::set<ClientId> stale_;  ///< clients whose summary a rollback must rebuild

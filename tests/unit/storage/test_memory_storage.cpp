@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
+#include <string>
+
 #include <support/fixtures.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
@@ -91,6 +95,95 @@ TEST_CASE("storage.memory.rollback_restores_everything") {
     // no commit: destroyed here
   }
   CHECK(s.state() == before);
+}
+
+TEST_CASE("storage.memory.rollback_of_random_units_restores_the_state") {
+  // Random units over a seeded store: new rows with ids below, between and
+  // above the old ones, rows put twice in the unit, old rows moved to other
+  // clients, tasks on old and new deals, activities (some with texts) on old
+  // and new clients. Each unit is rolled back and the state must equal what
+  // it was; then the same unit is committed and the next builds on it.
+  std::mt19937_64 rng(7);
+  MemoryStorage s;
+  seed(s);
+  std::vector<std::int64_t> clients{10, 11}, deals, tasks, invoices;
+  std::int64_t next_activity = 1000;
+  for (int round = 0; round < 12; ++round) {
+    const auto seed_of_round = rng();
+    auto run = [&](UnitOfWork& w, std::vector<std::int64_t>& cs, std::vector<std::int64_t>& ds,
+                   std::vector<std::int64_t>& ts, std::vector<std::int64_t>& is, std::int64_t& next) {
+      std::mt19937_64 r(seed_of_round);
+      const auto when = [&] { return at(2026, 1 + static_cast<unsigned>(r() % 12), 1 + static_cast<unsigned>(r() % 28)); };
+      for (int step = 0; step < 60; ++step) {
+        switch (r() % 7) {
+          case 0: {  // a client: new (any id) or an old one changed
+            const auto id = r() % 3 ? static_cast<std::int64_t>(r() % 500) + 1 : cs[r() % cs.size()];
+            w.put_client(client(id, "c" + std::to_string(id), 1 + static_cast<std::int64_t>(r() % 2)));
+            if (std::find(cs.begin(), cs.end(), id) == cs.end()) cs.push_back(id);
+            break;
+          }
+          case 1: case 2: {
+            auto a = activity(next++, cs[r() % cs.size()], 2, static_cast<ActivityKind>(r() % 4), when());
+            if (r() % 3 == 0) a.subject = "subject " + std::to_string(r() % 5);
+            w.add_activity(a);
+            break;
+          }
+          case 3: {  // a deal, new or put again on another client, sometimes won
+            const auto id = ds.empty() || r() % 2 ? static_cast<std::int64_t>(r() % 300) + 1 : ds[r() % ds.size()];
+            auto d = deal(id, cs[r() % cs.size()], 2, "lead", when());
+            if (r() % 3 == 0) {
+              d.status = DealStatus::won;
+              d.closed = d.opened + std::chrono::hours(24 * static_cast<int>(r() % 90));
+            }
+            w.put_deal(d);
+            if (std::find(ds.begin(), ds.end(), id) == ds.end()) ds.push_back(id);
+            break;
+          }
+          case 4: {  // a task, new or put again, on a deal or not, open or done
+            const auto id = ts.empty() || r() % 2 ? static_cast<std::int64_t>(r() % 300) + 1 : ts[r() % ts.size()];
+            auto t = task(id, cs[r() % cs.size()], 2, when());
+            if (!ds.empty() && r() % 2) {
+              const auto d = ds[r() % ds.size()];
+              t.deal = DealId{d};
+              t.client = s.find_deal(DealId{d})->client;
+            }
+            if (r() % 3 == 0) {
+              t.state = TaskState::done;
+              t.closed = when();
+            }
+            w.put_task(t);
+            if (std::find(ts.begin(), ts.end(), id) == ts.end()) ts.push_back(id);
+            break;
+          }
+          case 5: {
+            const auto id = is.empty() || r() % 2 ? static_cast<std::int64_t>(r() % 300) + 1 : is[r() % is.size()];
+            const auto issued = when();
+            auto i = invoice(id, cs[r() % cs.size()], 100.0, issued, issued + std::chrono::hours(24 * 30));
+            if (r() % 2) i.paid = issued + std::chrono::hours(24 * static_cast<int>(r() % 60));
+            w.put_invoice(i);
+            if (std::find(is.begin(), is.end(), id) == is.end()) is.push_back(id);
+            break;
+          }
+          default:
+            w.set_label(SubjectRef::of(ClientId{cs[r() % cs.size()]}), "l" + std::to_string(r() % 3), "note");
+        }
+      }
+    };
+    const auto before = s.state();
+    {
+      auto cs = clients, ds = deals, ts = tasks, is = invoices;
+      auto next = next_activity;
+      auto w = s.begin();
+      run(*w, cs, ds, ts, is, next);
+    }
+    REQUIRE(s.state() == before);
+    auto w = s.begin();
+    run(*w, clients, deals, tasks, invoices, next_activity);
+    w->commit();
+    for (auto c : clients) REQUIRE(s.summarize(ClientId{c}) == s.state().clients.find(ClientId{c})->summary);
+  }
+  CHECK(s.state().deals.size() > 30);
+  CHECK(s.state().tasks.size() > 30);
 }
 
 TEST_CASE("storage.memory.exactly_once_keys_survive_commit") {
