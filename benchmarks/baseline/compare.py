@@ -314,7 +314,8 @@ def main():
                                        ("events", "events_per_s", "median_s", "min_s", "store", "batch",
                                         "units_of_work")},
         "peak_rss": {"nudge_memory_kb": rss_mem,
-                     "nudge_memory_after_import_kb": sections.get("memory", {}).get("peak_rss_after_import_kb"), "nudge_sqlite_plan_kb": rss_sqlplan,
+                     "nudge_memory_after_import_kb": sections.get("memory", {}).get("peak_rss_after_import_kb"),
+                     "nudge_memory_after_evaluate_kb": sections.get("memory", {}).get("peak_rss_after_evaluate_kb"), "nudge_sqlite_plan_kb": rss_sqlplan,
                      "nudge_sqlite_import_kb": rss_sqlimp, "python_kb": py and py_rss, "sql_kb": sql_rss,
                      "load_sh_kb": load_rss},
     }
@@ -381,6 +382,9 @@ def main():
     if ing_one:
         lines.append(f"{'':<{W[0]}}  (new activities into MemoryStorage, {ing_one['events']:,} per round: "
                      f"a simulated day touching 4% of clients, at least 1,000)")
+    rss_eval = sections.get("memory", {}).get("peak_rss_after_evaluate_kb")
+    row("peak RSS, memory (import + evaluate)", fmt_mib(rss_eval), f"plain Python {fmt_mib(py and py_rss)}" if py else "",
+        f"{rss_eval / py_rss:.2f}x Python's" if rss_eval and py else "n/a")
     row("peak RSS, memory (import + plan)", fmt_mib(rss_mem), f"plain Python {fmt_mib(py and py_rss)}" if py else "",
         f"{rss_mem / py_rss:.2f}x Python's" if rss_mem and py else "n/a")
     row("peak RSS, plan from SQLite", fmt_mib(rss_sqlplan), f"bench_sql.py {fmt_mib(sql_rss)}",

@@ -8,7 +8,8 @@
 // DIR is a directory written by gen.py. Three sections, each in a forked child
 // so that their peak resident sets (ru_maxrss) do not mix:
 //   memory         CSV -> MemoryStorage (import_directory, one unit of work),
-//                  the full plan of the baseline's eight rules + forecast
+//                  the rules' rows (Engine::evaluate) and the peak RSS after
+//                  them, the full plan of the baseline's eight rules + forecast
 //                  (tests/support/baseline.hpp), its signatures, peak RSS;
 //                  then the ingest rate of new activities (after the RSS snapshot).
 //   sqlite_import  CSV -> a new SqliteStorage file (import_directory).
@@ -223,15 +224,11 @@ json section_memory(const Options& o) {
   out["timings"]["import_csv_memory"]["rows"] = report.total_rows();
   out["peak_rss_after_import_kb"] = peak_rss_kb();  // the store alone; peak_rss_kb adds the plan
 
-  const nudge::Engine engine{nudge::baseline::config()};
-  nudge::Plan plan;
-  bench.timed("full_plan_memory", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup,
-              [&](int) { plan = {}; });
-  out["plan"] = plan_counts(plan);
-  out["sigs"] = signatures_json(plan);
-
   // Rule evaluation without building actions (Engine::evaluate): the same
-  // rows the SQL returns, on one thread and on two.
+  // rows the SQL returns, on one thread and on two. First, so that the peak
+  // after it is the store plus what the baseline computes (its rows), before
+  // the plan's explained actions.
+  const nudge::Engine engine{nudge::baseline::config()};
   nudge::Evaluation ev;
   bench.timed("evaluate_1_thread", o.repeat,
               [&] { ev = engine.evaluate(store, nudge::baseline::now, {.threads = 1, .batch = 16384, .progress = {}}); },
@@ -240,6 +237,14 @@ json section_memory(const Options& o) {
               [&] { ev = engine.evaluate(store, nudge::baseline::now, {.threads = 2, .batch = 16384, .progress = {}}); },
               o.warmup, [&](int) { ev = {}; });
   out["sigs_evaluate"] = signatures_json(ev);
+  out["peak_rss_after_evaluate_kb"] = peak_rss_kb();
+  ev = {};
+
+  nudge::Plan plan;
+  bench.timed("full_plan_memory", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup,
+              [&](int) { plan = {}; });
+  out["plan"] = plan_counts(plan);
+  out["sigs"] = signatures_json(plan);
 
   // The in-memory peak is the data plus the plan; ingest below adds to the
   // store, so the figure is taken here.
