@@ -2,7 +2,7 @@
 """Nudge side by side with the baseline of ../shared/bench, in one run.
 
     benchmarks/baseline/run.sh --scale S|M|L [--seed 42] [--repeat 5] [--work /tmp/nudge-bench]
-                               [--data DIR] [--json FILE] [--build DIR | --bin FILE]
+                               [--data DIR] [--json FILE] [--build DIR | --bin FILE] [--huge-pages]
 
 Steps (each a separate process, so peak memory is measured per process):
   1. data: gen.py --scale X --seed N --out WORK/data/X-seedN (cached; --data DIR reuses a directory)
@@ -35,6 +35,12 @@ class StepFailed(Exception):
     pass
 
 
+# Environment of the measured steps (every implementation alike); --huge-pages adds to it.
+STEP_ENV = dict(os.environ)
+UNMEASURED = {"archive", "configure", "build"}
+HUGE_PAGES = "glibc.malloc.hugetlb=1"
+
+
 def run(name, argv, work, cwd=None):
     """Runs argv with its output in WORK/logs/NAME.log; returns (wall seconds, peak RSS in KiB).
     The peak is the process's own (wait4), including the children it waited for."""
@@ -43,7 +49,8 @@ def run(name, argv, work, cwd=None):
     log(f"[{time.strftime('%H:%M:%S')}] {name}: {' '.join(argv)}")
     with open(path, "w") as out:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
+                             env=None if name in UNMEASURED else STEP_ENV)
         _pid, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -199,8 +206,13 @@ def main():
     ap.add_argument("--events", type=int, default=0, help="ingest events per timed round (default: 4%% of clients)")
     ap.add_argument("--skip-python", action="store_true", help="skip baseline_py.py (at L it needs ~4 GB)")
     ap.add_argument("--json", help="write every figure here (default WORK/results/compare-X-seedN.json)")
+    ap.add_argument("--huge-pages", action="store_true",
+                    help=f"run every measured step (the baseline's too) with GLIBC_TUNABLES={HUGE_PAGES}: "
+                         "malloc asks for transparent huge pages (fewer TLB misses on big data)")
     a = ap.parse_args()
     a.work = os.path.abspath(a.work)
+    if a.huge_pages:
+        STEP_ENV["GLIBC_TUNABLES"] = ":".join(filter(None, [STEP_ENV.get("GLIBC_TUNABLES"), HUGE_PAGES]))
     bench = os.path.abspath(a.bench_dir)
     if not os.path.exists(os.path.join(bench, "bench_sql.py")):
         log(f"no baseline at {bench} (--bench-dir)")
@@ -209,7 +221,7 @@ def main():
     results = os.path.join(a.work, "results")
     os.makedirs(results, exist_ok=True)
     os.makedirs(os.path.join(a.work, "db"), exist_ok=True)
-    meta = {"scale": a.scale, "seed": a.seed, "repeat": a.repeat,
+    meta = {"scale": a.scale, "seed": a.seed, "repeat": a.repeat, "huge_pages": a.huge_pages,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **git_info(), "machine": machine()}
     try:
@@ -342,7 +354,8 @@ def main():
     lines.append(f"Nudge vs baseline -- scale {a.scale} ({rows or '?':,} rows), seed {a.seed}, median of {n} "
                  f"(min), {meta['date'][:10]}, commit {c}")
     lines.append(f"machine: {la['cores']} cores, {la['memory_bytes'] / 2**30:.0f} GiB, load average "
-                 f"{la['loadavg_start'][0]:.1f} at start, {la['loadavg_end'][0]:.1f} at end")
+                 f"{la['loadavg_start'][0]:.1f} at start, {la['loadavg_end'][0]:.1f} at end"
+                 + (f"; every step with GLIBC_TUNABLES={STEP_ENV['GLIBC_TUNABLES']}" if a.huge_pages else ""))
     row("figure", "Nudge", "baseline", "Nudge vs baseline")
     lines.append("-" * (sum(W) + 20))
     row("full plan (R1..R8 + forecast), memory", fmt_med_min(*plan_m), f"SQL on SQLite {fmt_med_min(sql_med, sql_min)}",
