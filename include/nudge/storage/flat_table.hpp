@@ -12,8 +12,14 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <memory>
+#include <new>
 #include <utility>
 #include <vector>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -292,6 +298,58 @@ private:
   std::size_t size_ = 0;
 };
 
+/// Allocates blocks of 2 MiB and more on 2 MiB boundaries and, on Linux, asks
+/// for transparent huge pages for them (madvise, honoured when the system's
+/// setting is `madvise` or `always`): a million clients' rows then span a few
+/// hundred pages instead of 150,000, so reading a random row costs a cache
+/// miss without a page walk. Smaller blocks come from std::allocator.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr std::size_t huge = std::size_t{2} << 20;
+
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: rebinding, as allocators do
+
+  [[nodiscard]] T* allocate(std::size_t n) {
+#ifdef __linux__
+    if (n >= huge / sizeof(T)) {
+      if (n > (std::numeric_limits<std::size_t>::max() - 2 * huge) / sizeof(T)) throw std::bad_array_new_length();
+      // Map one huge page more than needed and unmap the ends around the
+      // aligned part: the block is exactly its pages, on a 2 MiB boundary.
+      const std::size_t bytes = rounded(n);
+      void* raw = ::mmap(nullptr, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (raw == MAP_FAILED) throw std::bad_alloc();
+      const auto start = reinterpret_cast<std::uintptr_t>(raw);
+      const auto aligned = (start + huge - 1) & ~(std::uintptr_t{huge} - 1);
+      if (aligned > start) ::munmap(raw, aligned - start);
+      if (const auto tail = start + bytes + huge - (aligned + bytes))
+        ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+      ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // advice: ignored where unsupported
+      return reinterpret_cast<T*>(aligned);
+    }
+#endif
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+#ifdef __linux__
+    if (n >= huge / sizeof(T)) {
+      ::munmap(p, rounded(n));
+      return;
+    }
+#endif
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <class U>
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator<U>&) noexcept {
+    return true;
+  }
+
+private:
+  static std::size_t rounded(std::size_t n) { return (n * sizeof(T) + huge - 1) & ~(huge - 1); }
+};
+
 /// Rows of one entity in insertion order (chunked), found by id through
 /// an IdIndex, listed in ascending id through `order` (row numbers). Rows are
 /// only ever removed from the end (a rolled-back insertion). Appending
@@ -416,18 +474,23 @@ private:
   [[nodiscard]] std::int64_t key(std::uint32_t r) const { return KeyOf(rows_[r]).value(); }
 
   /// Rows in chunks of `chunk` that never move once full: no copy of the
-  /// whole table (and no second table at the peak) when it grows.
+  /// whole table (and no second table at the peak) when it grows. A full
+  /// chunk is as many rows as fit in one huge page (2 MiB).
   struct Rows {
-    static constexpr std::size_t chunk = 4096;
-    std::vector<std::vector<Row>> chunks;
+    using Chunk = std::vector<Row, HugePageAllocator<Row>>;
+    static constexpr std::size_t chunk = std::max<std::size_t>(1, HugePageAllocator<Row>::huge / sizeof(Row));
+    std::vector<Chunk> chunks;
     std::size_t n = 0;
     [[nodiscard]] std::size_t size() const { return n; }
     Row& operator[](std::size_t r) { return chunks[r / chunk][r % chunk]; }
     const Row& operator[](std::size_t r) const { return chunks[r / chunk][r % chunk]; }
     Row& push_back(Row row) {
       if (chunks.empty() || chunks.back().size() == chunk) {
+        // The first chunk grows as a vector does (a small table stays
+        // small); once full it is trimmed to its rows, one huge page.
+        if (chunks.size() == 1) chunks.back().shrink_to_fit();
         chunks.emplace_back();
-        if (chunks.size() > 1) chunks.back().reserve(chunk);  // the first grows as a vector does
+        if (chunks.size() > 1) chunks.back().reserve(chunk);
       }
       ++n;
       return chunks.back().emplace_back(std::move(row));

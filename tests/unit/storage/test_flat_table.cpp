@@ -14,6 +14,7 @@ namespace nudge_storage_test_flat_table {
 using namespace nudge;
 using namespace nudge::test;
 using nudge::detail::IdIndex;
+using nudge::detail::HugePageAllocator;
 using nudge::detail::IdSet;
 
 TEST_CASE("storage.flat.id_index_agrees_with_a_map_under_random_puts_and_erases") {
@@ -180,6 +181,64 @@ TEST_CASE("storage.flat.id_set_is_a_set_of_dense_and_sparse_ids") {
     if (rng() % 4 == 0) REQUIRE(set.erase(k) == (model.erase(k) == 1));
   }
   CHECK(set.size() == model.size());
+}
+
+namespace {
+struct Pair {
+  std::int64_t id = 0;
+  std::int64_t value = 0;
+  friend bool operator==(const Pair&, const Pair&) = default;
+};
+constexpr ClientId pair_key(const Pair& p) { return ClientId{p.id}; }
+}  // namespace
+
+TEST_CASE("storage.flat.huge_page_blocks_are_aligned_and_keep_their_values_through_growth") {
+  constexpr auto huge = HugePageAllocator<int>::huge;
+  std::vector<std::int64_t, HugePageAllocator<std::int64_t>> v;
+  for (std::int64_t i = 0; i < 1'000'000; ++i) v.push_back(i * 3);  // small blocks, then huge ones, growing
+  for (std::int64_t i = 0; i < 1'000'000; ++i) REQUIRE(v[static_cast<std::size_t>(i)] == i * 3);
+#ifdef __linux__
+  CHECK(reinterpret_cast<std::uintptr_t>(v.data()) % huge == 0);
+#endif
+  v.resize(10);
+  v.shrink_to_fit();  // back to a small block
+  CHECK(v == std::vector<std::int64_t, HugePageAllocator<std::int64_t>>{0, 3, 6, 9, 12, 15, 18, 21, 24, 27});
+  CHECK_THROWS_AS((void)HugePageAllocator<Pair>{}.allocate(std::numeric_limits<std::size_t>::max() / 8),
+                  std::bad_array_new_length);
+}
+
+TEST_CASE("storage.flat.table_rows_across_chunks_are_found_and_truncated") {
+  // 16-byte rows: a chunk (one huge page) holds 131,072 of them; 300,000
+  // rows fill two and start a third.
+  nudge::detail::FlatTable<ClientId, Pair, &pair_key> t;
+  std::mt19937_64 rng(5);
+  std::vector<std::int64_t> ids(300'000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i) * 2 + 1;
+  std::shuffle(ids.begin() + 200'000, ids.end(), rng);  // the last ones out of order
+  for (auto id : ids) t.insert(Pair{id, -id});
+  t.normalize();
+  REQUIRE(t.size() == ids.size());
+  for (auto id : ids) {
+    const auto* p = t.find(ClientId{id});
+    REQUIRE(p);
+    REQUIRE(p->value == -id);
+  }
+  CHECK_FALSE(t.find(ClientId{2}));
+#ifdef __linux__
+  CHECK(reinterpret_cast<std::uintptr_t>(&t.at(131'072)) % HugePageAllocator<Pair>::huge == 0);
+#endif
+  t.truncate(100'000);  // back into the first chunk
+  CHECK(t.size() == 100'000);
+  for (std::size_t i = 0; i < ids.size(); ++i) REQUIRE((t.find(ClientId{ids[i]}) != nullptr) == (i < 100'000));
+  std::vector<std::int64_t> order;
+  t.for_each([&](const Pair& p) { order.push_back(p.id); });
+  CHECK(order.size() == 100'000);
+  CHECK(std::is_sorted(order.begin(), order.end()));
+  for (std::size_t i = 100'000; i < ids.size(); ++i) t.insert(Pair{ids[i], 7});
+  t.normalize();
+  CHECK(t.size() == ids.size());
+  CHECK(t.find(ClientId{ids.back()})->value == 7);
+  CHECK(t.find(ClientId{ids.front()})->value == -ids.front());
 }
 
 TEST_CASE("storage.memory.clients_in_any_order_scan_in_ascending_id_and_roll_back") {
