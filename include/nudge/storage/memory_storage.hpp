@@ -113,7 +113,7 @@ public:
   std::optional<Invoice> find_invoice(InvoiceId id) const override { return copy(s_.invoices.find(id)); }
   bool has_activity(ActivityId id) const override { return activity_ids_.contains(id.value()); }
   bool has_client(ClientId id) const override { return s_.clients.find(id) != nullptr; }
-  bool has_manager(ManagerId id) const override { return s_.managers.count(id) != 0; }
+  bool has_manager(ManagerId id) const override { return manager_ids_.contains(id.value()); }
   bool has_task(TaskId id) const override { return s_.tasks.find(id) != nullptr; }
   bool has_deal(DealId id) const override { return s_.deals.find(id) != nullptr; }
 
@@ -459,9 +459,14 @@ private:
       std::optional<Manager> old;
       if (auto it = managers.find(m.id); it != managers.end()) old = it->second;
       managers[m.id] = m;
+      s_.manager_ids_.insert(m.id.value());
       undo([this, old, id = m.id] {
-        if (old) s_.s_.managers[id] = *old;
-        else s_.s_.managers.erase(id);
+        if (old) {
+          s_.s_.managers[id] = *old;
+        } else {
+          s_.s_.managers.erase(id);
+          s_.manager_ids_.erase(id.value());
+        }
       });
     }
     void do_put_client(const Client& c) override {
@@ -585,6 +590,7 @@ private:
 
   State s_;
   detail::IdSet activity_ids_;  ///< derived from the clients' activities (has_activity)
+  detail::IdSet manager_ids_;   ///< derived from s_.managers (has_manager: every row of an import asks)
   bool open_ = false;
 };
 

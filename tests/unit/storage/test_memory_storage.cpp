@@ -79,8 +79,11 @@ TEST_CASE("storage.memory.rollback_restores_everything") {
   const auto before = s.state();
   {
     auto w = s.begin();
-    w->put_client(client(12, "Initech", 1));
-    w->add_activity(activity(102, 12, 1, ActivityKind::email, at(2026, 10, 1)));
+    w->put_manager(manager(3, "Sidorov", 1));
+    CHECK(s.has_manager(ManagerId{3}));
+    w->put_manager(manager(2, "Petrov-Vodkin", 1));  // replaced: still there after the rollback
+    w->put_client(client(12, "Initech", 3));
+    w->add_activity(activity(102, 12, 3, ActivityKind::email, at(2026, 10, 1)));
     w->reassign_client(ClientId{10}, ManagerId{1});
     w->set_label(SubjectRef::of(ClientId{11}), "forgotten", "since 2026-08-14");
     w->create_task(task(0, 11, 2, at(2026, 12, 1)));
@@ -95,6 +98,9 @@ TEST_CASE("storage.memory.rollback_restores_everything") {
     // no commit: destroyed here
   }
   CHECK(s.state() == before);
+  CHECK_FALSE(s.has_manager(ManagerId{3}));
+  CHECK(s.has_manager(ManagerId{2}));
+  CHECK(s.find_manager(ManagerId{2})->name == "Petrov");
 }
 
 TEST_CASE("storage.memory.rollback_of_random_units_restores_the_state") {
