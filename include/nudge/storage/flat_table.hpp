@@ -1,8 +1,9 @@
 #pragma once
 /// @file
-/// Flat containers behind MemoryStorage: an open-addressing id index, a set of
-/// ids that is a bitmap while ids are dense, and a table of rows kept in one
-/// vector with its ascending-id order beside it. What a store of a million
+/// Flat containers behind MemoryStorage: an id index (a dense table while the
+/// ids are dense, open addressing otherwise), a set of ids that is a bitmap
+/// while ids are dense, and a table of rows kept in chunks of one huge page
+/// each with its ascending-id order beside it. What a store of a million
 /// clients needs to scan at memory speed and to find a row with one probe,
 /// where a std::map costs a node, a pointer chase and a cache miss per row.
 
