@@ -43,6 +43,32 @@ public:
     ids_.reserve(rows_.size());
     for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
     sealed_ = rows_.size();
+    if (!contacts_.empty() && contacts_.size() == rows_.size())
+      for (std::size_t r = 0; r < rows_.size(); ++r) rows_[r].contacts = &contacts_[r];
+  }
+
+  /// Whether a scan should copy each client's contact facts
+  /// (ClientInfo::contacts): the store's summaries do not outlive a scan and
+  /// an assistant of another feed reads the client's activities or tasks.
+  template <class Assistants>
+  [[nodiscard]] static bool wants_contacts(bool stable_views, const Assistants& assistants) {
+    if (stable_views) return false;
+    return std::any_of(assistants.begin(), assistants.end(), [](const auto& a) {
+      return a->feed() != Feed::clients && overlaps(a->reads(), Changed::activity | Changed::task);
+    });
+  }
+  /// Copies the contact facts of row `row` (rows in scan order; seal() points
+  /// the rows at them). A client scanned without a summary drops them all:
+  /// the assistants then ask the store, as without them.
+  void set_contacts(std::size_t row, const ClientSummary* summary) {
+    if (contacts_dropped_) return;
+    if (!summary) {
+      contacts_dropped_ = true;
+      contacts_ = {};
+      return;
+    }
+    if (contacts_.size() <= row) contacts_.resize(row + 1);
+    contacts_[row] = ContactFacts(*summary);
   }
 
   /// The primary segment of each row (what release picks are made by), as a
@@ -85,6 +111,8 @@ private:
   std::vector<ClientInfo> rows_;
   std::size_t sealed_ = static_cast<std::size_t>(-1);  ///< rows_.size() when seal() ran
   IdIndex ids_;
+  std::vector<ContactFacts> contacts_;  ///< per row, when a scan keeps them
+  bool contacts_dropped_ = false;
   std::vector<std::uint32_t> segment_of_;
   std::vector<std::string> segment_names_;
   std::unordered_map<std::string, std::uint32_t> segment_codes_;

@@ -202,6 +202,7 @@ private:
     // Progress: before each batch and at the end of each scan (so a cancel
     // stops between batches).
     const std::uint64_t total = progress_ ? store_.client_count() : 0;
+    const bool contacts = ClientIndex::wants_contacts(stable_, assistants_);
     std::uint64_t seen = 0;
     auto tick = [&](std::string_view stage, std::size_t n, std::uint64_t of) {
       detail::report(progress_, "plan", {stage, seen, of});
@@ -212,6 +213,7 @@ private:
           tick("clients", views.size(), total);
           for (const auto& v : views) {
             const Client& c = *v.client;
+            if (contacts) index_.set_contacts(index_.size(), v.summary);
             index_.rows().push_back(
                 {c.id, c.owner, c.kind, stable_ ? &c : index_.profile(c), stable_ ? v.summary : nullptr});
             balancer_.count(c);

@@ -158,6 +158,7 @@ public:
     ctx_.client = [this](ClientId id) { return lookup(id); };
     today_ = calendar.local_date(now);
     stable_ = store.stable_views();
+    contacts_ = ClientIndex::wants_contacts(stable_, assistants);
     for (std::size_t i = 0; i < assistants.size(); ++i) {
       by_feed_[static_cast<int>(assistants[i]->feed())].push_back(i);
       if (assistants[i]->release_policy()) releases_ = true;
@@ -236,6 +237,7 @@ private:
           for (std::size_t j = 0; j < views.size(); ++j) {
             const Client& c = *views[j].client;
             if (!stable_) rows[base + j].profile = index_.profile(c);
+            if (contacts_) index_.set_contacts(base + j, views[j].summary);
             if (releases_) {
               balancer_.count(c);
               index_.segments()[base + j] = index_.segment_code(c.primary_segment());
@@ -371,6 +373,7 @@ private:
   Context ctx_;
   Date today_{};
   bool stable_ = false;
+  bool contacts_ = false;  ///< ClientIndex::wants_contacts
   bool releases_ = false;
   std::vector<std::size_t> by_feed_[4];
   ClientIndex index_;

@@ -35,6 +35,10 @@ struct ClientInfo {
   /// The client's derived facts, when the store's views outlive a scan
   /// (Storage::stable_views); nullptr otherwise (ask the store).
   const ClientSummary* summary = nullptr;
+  /// When `summary` is nullptr: the summary's contact facts, which the engine
+  /// copies at the client scan when an assistant of another feed reads
+  /// activities (Assistant::reads); nullptr otherwise.
+  const ContactFacts* contacts = nullptr;
 };
 
 /// The numbers of a finding without its words: what an assistant's cheap test

@@ -96,6 +96,32 @@ private:
   static void insert_sorted(std::vector<Instant>& v, Instant t) { v.insert(std::upper_bound(v.begin(), v.end(), t), t); }
 };
 
+/// The contact facts of a ClientSummary, copied (88 bytes, no allocation):
+/// what the engine keeps per client for the assistants of other feeds when
+/// the store's summaries do not outlive a scan (Storage::stable_views false).
+/// An absent instant is Instant::min().
+struct ContactFacts {
+  std::array<Instant, activity_kind_count> last_by_kind{};
+  Instant last_forced_contact = Instant::min();
+  Instant last_task_done = Instant::min();
+
+  ContactFacts() { last_by_kind.fill(Instant::min()); }
+  explicit ContactFacts(const ClientSummary& s)
+      : last_forced_contact(s.last_forced_contact.value_or(Instant::min())),
+        last_task_done(s.last_task_done.value_or(Instant::min())) {
+    for (std::size_t k = 0; k < activity_kind_count; ++k) last_by_kind[k] = s.last_by_kind[k].value_or(Instant::min());
+  }
+  /// As ClientSummary::last_contact.
+  [[nodiscard]] std::optional<Instant> last_contact(const ContactPolicy& p) const {
+    Instant best = last_forced_contact;
+    for (std::size_t k = 0; k < activity_kind_count; ++k)
+      if (p.kinds[k]) best = std::max(best, last_by_kind[k]);
+    if (p.completed_tasks) best = std::max(best, last_task_done);
+    return best == Instant::min() ? std::nullopt : std::optional<Instant>(best);
+  }
+  friend bool operator==(const ContactFacts&, const ContactFacts&) = default;
+};
+
 /// A client with its derived facts, as handed out by a batch scan.
 struct ClientView {
   const Client* client = nullptr;

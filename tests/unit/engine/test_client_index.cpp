@@ -7,6 +7,8 @@
 #include <vector>
 
 #include <nudge/engine/client_index.hpp>
+#include <nudge/rules/forgotten.hpp>
+#include <nudge/rules/unpaid.hpp>
 
 // Own namespace: the tests build as a unity build.
 namespace nudge_engine_test_client_index {
@@ -83,6 +85,59 @@ TEST_CASE("ClientIndex: segment codes name each distinct segment once, beyond th
     CHECK(index.segment_name(code) == names[i]);
   }
   CHECK(std::set<std::uint32_t>(first.begin(), first.end()).size() == names.size());
+}
+
+TEST_CASE("ContactFacts: the latest contact under any policy is the summary's") {
+  std::mt19937_64 rng(17);
+  auto when = [&] { return from_unix(1'700'000'000 + static_cast<std::int64_t>(rng() % 100'000'000)); };
+  for (int round = 0; round < 2000; ++round) {
+    ClientSummary s;
+    for (auto& k : s.last_by_kind)
+      if (rng() % 3 == 0) k = when();
+    if (rng() % 4 == 0) s.last_forced_contact = when();
+    if (rng() % 4 == 0) s.last_task_done = when();
+    ContactPolicy p;
+    for (auto& k : p.kinds) k = rng() % 2 == 0;
+    p.completed_tasks = rng() % 2 == 0;
+    const ContactFacts f(s);
+    REQUIRE(f.last_contact(p) == s.last_contact(p));
+    REQUIRE(f.last_contact(ContactPolicy{}) == s.last_contact(ContactPolicy{}));
+  }
+  CHECK_FALSE(ContactFacts{}.last_contact(ContactPolicy::any_activity()));
+}
+
+TEST_CASE("ClientIndex: contact facts are kept for other feeds' readers when views do not last, and dropped whole") {
+  const std::vector<std::shared_ptr<const Assistant>> unpaid{std::make_shared<UnpaidAssistant>(UnpaidConfig{})};
+  const std::vector<std::shared_ptr<const Assistant>> forgotten{
+      std::make_shared<ForgottenAssistant>(ForgottenConfig{})};
+  CHECK(detail::ClientIndex::wants_contacts(false, unpaid));
+  CHECK_FALSE(detail::ClientIndex::wants_contacts(true, unpaid));      // the rows point at the summaries
+  CHECK_FALSE(detail::ClientIndex::wants_contacts(false, forgotten));  // reads the view at the client scan
+
+  ClientSummary s1, s2;
+  s1.last_by_kind[0] = from_unix(1'800'000'000);
+  s2.last_forced_contact = from_unix(1'700'000'000);
+  {
+    detail::ClientIndex index;
+    for (std::int64_t id = 1; id <= 2; ++id)
+      index.rows().push_back({ClientId{id}, ManagerId{1}, ClientKind::b2b, nullptr, nullptr});
+    index.set_contacts(0, &s1);
+    index.set_contacts(1, &s2);
+    index.seal();
+    REQUIRE(index.find(ClientId{1})->contacts);
+    CHECK(*index.find(ClientId{1})->contacts == ContactFacts(s1));
+    CHECK(*index.find(ClientId{2})->contacts == ContactFacts(s2));
+  }
+  {
+    detail::ClientIndex index;  // one client scanned without a summary: no facts for anyone
+    for (std::int64_t id = 1; id <= 3; ++id)
+      index.rows().push_back({ClientId{id}, ManagerId{1}, ClientKind::b2b, nullptr, nullptr});
+    index.set_contacts(0, &s1);
+    index.set_contacts(1, nullptr);
+    index.set_contacts(2, &s2);
+    index.seal();
+    for (std::int64_t id = 1; id <= 3; ++id) CHECK(index.find(ClientId{id})->contacts == nullptr);
+  }
 }
 
 }  // namespace nudge_engine_test_client_index
