@@ -395,11 +395,10 @@ def main():
     if ing_one:
         lines.append(f"{'':<{W[0]}}  (new activities into MemoryStorage, {ing_one['events']:,} per round: "
                      f"a simulated day touching 4% of clients, at least 1,000)")
-    rss_eval = sections.get("memory", {}).get("peak_rss_after_evaluate_kb")
-    row("peak RSS, memory (import + evaluate)", fmt_mib(rss_eval), f"plain Python {fmt_mib(py and py_rss)}" if py else "",
-        f"{rss_eval / py_rss:.2f}x Python's" if rss_eval and py else "n/a")
-    row("peak RSS, memory (import + plan)", fmt_mib(rss_mem), f"plain Python {fmt_mib(py and py_rss)}" if py else "",
-        f"{rss_mem / py_rss:.2f}x Python's" if rss_mem and py else "n/a")
+    for label, rss in (("import + evaluate", sections.get("memory", {}).get("peak_rss_after_evaluate_kb")),
+                       ("import + plan", rss_mem)):
+        row(f"peak RSS, memory ({label})", fmt_mib(rss), f"plain Python {fmt_mib(py and py_rss)}" if py else "",
+            f"{rss / py_rss:.2f}x Python's" if rss and py else "n/a")
     row("peak RSS, plan from SQLite", fmt_mib(rss_sqlplan), f"bench_sql.py {fmt_mib(sql_rss)}",
         f"{rss_sqlplan / sql_rss:.2f}x" if rss_sqlplan else "n/a")
     row("peak RSS, CSV import into SQLite", fmt_mib(rss_sqlimp), f"load.sh (sqlite3) {fmt_mib(load_rss)}",

@@ -37,8 +37,17 @@ struct ClientInfo {
   const ClientSummary* summary = nullptr;
   /// When `summary` is nullptr: the summary's contact facts, which the engine
   /// copies at the client scan when an assistant of another feed reads
-  /// activities (Assistant::reads); nullptr otherwise.
+  /// activities or tasks (Assistant::reads); nullptr otherwise.
   const ContactFacts* contacts = nullptr;
+
+  /// Whether the client's latest contacts are at hand (from `summary` or
+  /// `contacts`); when not, ask the store (Context::store).
+  [[nodiscard]] bool knows_contacts() const { return summary || contacts; }
+  /// The latest contact under a policy, from whichever of the two is set.
+  /// Requires knows_contacts().
+  [[nodiscard]] std::optional<Instant> last_contact(const ContactPolicy& p) const {
+    return summary ? summary->last_contact(p) : contacts->last_contact(p);
+  }
 };
 
 /// The numbers of a finding without its words: what an assistant's cheap test

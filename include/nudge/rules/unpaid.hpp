@@ -41,8 +41,8 @@ public:
     if (!(ctx.now > h.since)) return false;
     // Any contact at or after the issue ends it: the client's latest contact
     // under the policy says so, when the plan has the derived facts at hand.
-    if (c.summary || c.contacts) {
-      const auto last = c.summary ? c.summary->last_contact(c_.contact) : c.contacts->last_contact(c_.contact);
+    if (c.knows_contacts()) {
+      const auto last = c.last_contact(c_.contact);
       if (last && *last >= i.issued) {
         h.since = Instant::max();  // only a new invoice state can bring it back
         return false;

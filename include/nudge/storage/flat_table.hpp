@@ -69,8 +69,7 @@ public:
         dense_put(key, row);
         return;
       }
-    } else if ((size_ + 1) * 2 > slots_.size() &&
-               dense_enough(std::min(low_, key), std::max(high_, key), size_ + 1)) {
+    } else if (hash_would_grow() && dense_enough(std::min(low_, key), std::max(high_, key), size_ + 1)) {
       // The hash index would grow, and the ids are dense again (ids put
       // shuffled, or a far id erased and many near ones put): back to the
       // table, which checks this only as often as the hash index grows.
@@ -211,8 +210,11 @@ private:
       if (old[off] != npos) hash_put(static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) + off), old[off]);
   }
 
+  /// Whether one more id would make the hash index grow (at most half full).
+  [[nodiscard]] bool hash_would_grow() const { return (size_ + 1) * 2 > slots_.size(); }
+
   void hash_put(std::int64_t key, std::uint32_t row) {
-    if ((size_ + 1) * 2 > slots_.size()) grow();
+    if (hash_would_grow()) grow();
     for (std::size_t i = home(key);; i = (i + 1) & mask_) {
       auto& s = slots_[i];
       if (s.key == key) {

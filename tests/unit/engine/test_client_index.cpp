@@ -127,6 +127,13 @@ TEST_CASE("ClientIndex: contact facts are kept for other feeds' readers when vie
     REQUIRE(index.find(ClientId{1})->contacts);
     CHECK(*index.find(ClientId{1})->contacts == ContactFacts(s1));
     CHECK(*index.find(ClientId{2})->contacts == ContactFacts(s2));
+    // An assistant asks the row, whichever of summary and contacts it has.
+    const ClientInfo with_summary{ClientId{1}, ManagerId{1}, ClientKind::b2b, nullptr, &s1};
+    for (const auto& p : {ContactPolicy{}, ContactPolicy::any_activity()}) {
+      CHECK(index.find(ClientId{2})->knows_contacts());
+      CHECK(index.find(ClientId{2})->last_contact(p) == s2.last_contact(p));
+      CHECK(with_summary.last_contact(p) == s1.last_contact(p));
+    }
   }
   {
     detail::ClientIndex index;  // one client scanned without a summary: no facts for anyone
@@ -136,7 +143,10 @@ TEST_CASE("ClientIndex: contact facts are kept for other feeds' readers when vie
     index.set_contacts(1, nullptr);
     index.set_contacts(2, &s2);
     index.seal();
-    for (std::int64_t id = 1; id <= 3; ++id) CHECK(index.find(ClientId{id})->contacts == nullptr);
+    for (std::int64_t id = 1; id <= 3; ++id) {
+      CHECK(index.find(ClientId{id})->contacts == nullptr);
+      CHECK_FALSE(index.find(ClientId{id})->knows_contacts());
+    }
   }
 }
 
