@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -396,11 +395,11 @@ private:
   /// detaches each from its client (and a task from its deal), notes the
   /// client, and removes the rows.
   template <class Table, class IdT>
-  void drop_new(Table& table, std::vector<IdT> ClientEntry::*links, std::size_t mark, std::set<ClientId>& stale) {
+  void drop_new(Table& table, std::vector<IdT> ClientEntry::*links, std::size_t mark, std::vector<ClientId>& stale) {
     for (auto r = table.size(); r-- > mark;) {
       const auto& v = value_of(table.at(r));
       attach(v, links, -1);
-      stale.insert(v.client);
+      stale.push_back(v.client);
     }
     table.truncate(mark);
   }
@@ -429,18 +428,18 @@ private:
     ~Work() override {
       if (done_) return;
       for (auto it = fns_.rbegin(); it != fns_.rend(); ++it) (*it)();
-      for (auto it = added_.rbegin(); it != added_.rend(); ++it) {
-        // An added activity, kept sorted by (time, id): found by binary
-        // search (undoing a big import must not cost a pass per row).
-        const auto& a = *it;
-        auto* en = s_.s_.clients.find(a.client);
-        PackedActivity key;
-        key.id = a.id;
-        key.at = a.at;
-        auto pos = std::lower_bound(en->activities.begin(), en->activities.end(), key, &MemoryStorage::before);
-        if (pos != en->activities.end() && pos->id == a.id) en->activities.erase(pos);
-        s_.activity_ids_.erase(a.id);
-        stale_.insert(a.client);
+      // The added activities: each client they went to keeps the ones this
+      // unit did not add (one pass over its list, not a search per activity).
+      std::sort(touched_.begin(), touched_.end());
+      touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+      std::sort(added_ids_.first.begin(), added_ids_.first.end());
+      for (auto c : touched_) {
+        std::erase_if(s_.s_.clients.find(c)->activities, [&](const PackedActivity& a) {
+          if (!added_ids_.contains(a.id)) return false;
+          s_.activity_ids_.erase(a.id);
+          return true;
+        });
+        stale_.push_back(c);
       }
       s_.drop_new(s_.s_.tasks, &ClientEntry::tasks, mark_.tasks, stale_);
       s_.drop_new(s_.s_.invoices, &ClientEntry::invoices, mark_.invoices, stale_);
@@ -448,6 +447,8 @@ private:
       s_.s_.clients.truncate(mark_.clients);
       s_.s_.texts.resize(mark_.texts);  // the texts of the added activities
       s_.s_.last_task_id = mark_.last_task_id;
+      std::sort(stale_.begin(), stale_.end());
+      stale_.erase(std::unique(stale_.begin(), stale_.end()), stale_.end());
       for (auto c : stale_) s_.rebuild_summary(c);  // once per client, not once per undone row; gone ones skipped
       s_.normalize();
       s_.open_ = false;
@@ -485,7 +486,8 @@ private:
       else v.insert(std::upper_bound(v.begin(), v.end(), p, &MemoryStorage::before), p);
       e->summary.add_contact(a.kind, a.contact, a.at);
       s_.activity_ids_.insert(a.id.value());
-      added_.push_back({a.client, a.id.value(), a.at});
+      added_ids_.insert(a.id.value());  // new: the port checked
+      if (touched_.empty() || touched_.back() != a.client) touched_.push_back(a.client);
     }
     void do_put_task(const Task& t) override {
       // A new row is undone from the mark; last_task_id is restored from it.
@@ -546,7 +548,6 @@ private:
     void do_commit() override {
       done_ = true;
       fns_.clear();
-      added_.clear();
       s_.normalize();
       s_.open_ = false;  // a committed unit is finished; the next may begin
     }
@@ -554,16 +555,12 @@ private:
   private:
     /// What rollback needs, beside closures for changes to rows that were
     /// there: the tables' sizes at begin() (new rows come after them, nothing
-    /// kept per new row), and per added activity (the common case of an
-    /// import or a live feed) 24 bytes.
+    /// kept per new row); for added activities (the common case of an import
+    /// or a live feed) their ids in a set (a bit each while they are dense)
+    /// and the clients they went to (8 bytes per run of one client's).
     struct Marks {
       std::size_t clients, tasks, deals, invoices, texts;
       std::int64_t last_task_id;
-    };
-    struct AddedActivity {
-      ClientId client;
-      std::int64_t id;
-      Instant at;
     };
     template <class Fn>
     void undo(Fn&& fn) {
@@ -583,8 +580,24 @@ private:
     MemoryStorage& s_;
     Marks mark_;
     std::vector<std::function<void()>> fns_;
-    std::vector<AddedActivity> added_;
-    std::set<ClientId> stale_;  ///< clients whose summary a rollback must rebuild
+    /// The ids of the activities a unit added: a list for the first ones (a
+    /// live event's unit: no bitmap to allocate), a set for the rest (an
+    /// import's: a bit each while the ids are dense).
+    struct AddedIds {
+      static constexpr std::size_t listed = 4096;
+      std::vector<std::int64_t> first;  // sorted before contains() is asked
+      detail::IdSet rest;
+      void insert(std::int64_t id) {
+        if (first.size() < listed) first.push_back(id);
+        else rest.insert(id);
+      }
+      [[nodiscard]] bool contains(std::int64_t id) const {
+        return std::binary_search(first.begin(), first.end(), id) || rest.contains(id);
+      }
+    };
+    AddedIds added_ids_;             ///< activities this unit added
+    std::vector<ClientId> touched_;  ///< the clients they went to (repeats possible)
+    std::vector<ClientId> stale_;    ///< clients whose summary a rollback must rebuild (repeats possible)
     bool done_ = false;
   };
 

@@ -192,6 +192,48 @@ TEST_CASE("storage.memory.rollback_of_random_units_restores_the_state") {
   CHECK(s.state().tasks.size() > 30);
 }
 
+TEST_CASE("storage.memory.rollback_of_a_bulk_unit_removes_only_its_activities") {
+  // More activities than a unit lists one by one (the rest go to a set):
+  // interleaved between old and new clients, at times before, between and
+  // after the old ones, with ids near the old ones and far above them.
+  MemoryStorage s;
+  seed(s);
+  std::mt19937_64 rng(11);
+  const auto when = [&] { return at(2026, 1 + static_cast<unsigned>(rng() % 12), 1 + static_cast<unsigned>(rng() % 28)); };
+  {
+    auto w = s.begin();
+    for (std::int64_t id = 200; id < 500; ++id) w->add_activity(activity(id, 10 + id % 2, 2, ActivityKind::email, when()));
+    w->commit();
+  }
+  const auto before = s.state();
+  std::vector<Activity> added;
+  for (std::int64_t i = 0; i < 10'000; ++i) {
+    const std::int64_t id = i % 5 == 0 ? std::int64_t{1} << 40 | i : 1000 + i;
+    auto a = activity(id, 10 + i % 3, 2, static_cast<ActivityKind>(rng() % 4), when());
+    if (i % 7 == 0) a.subject = "s" + std::to_string(i);
+    added.push_back(a);
+  }
+  auto run = [&](UnitOfWork& w) {
+    w.put_client(client(12, "Initech", 2));
+    for (const auto& a : added) w.add_activity(a);
+  };
+  {
+    auto w = s.begin();
+    run(*w);
+    CHECK(s.has_activity(added.back().id));
+  }
+  CHECK(s.state() == before);
+  for (const auto& a : added) REQUIRE_FALSE(s.has_activity(a.id));
+  CHECK(s.has_activity(ActivityId{100}));
+  CHECK(s.has_activity(ActivityId{499}));
+  auto w = s.begin();
+  run(*w);
+  w->commit();
+  CHECK(s.activities_of(ClientId{12}, at(2000, 1, 1)).size() == 3'333);
+  CHECK(s.activities_of(ClientId{10}, at(2000, 1, 1)).size() == 2 + 150 + 3'334);
+  for (auto c : {10, 11, 12}) CHECK(s.summarize(ClientId{c}) == s.state().clients.find(ClientId{c})->summary);
+}
+
 TEST_CASE("storage.memory.exactly_once_keys_survive_commit") {
   MemoryStorage s;
   seed(s);
