@@ -31,6 +31,19 @@ namespace nudge {
 /// read-only connection (opened on the first scan and kept with the object);
 /// callbacks still run in order on the calling thread.
 ///
+/// A unit of work that begins on a new file (Nudge's tables, all empty, nothing
+/// else in it) while this is the only connection to the file -- an import --
+/// is written without the WAL: its rollback journal in memory, each page
+/// written once into the file, one sync at its commit. It is still all or
+/// nothing (a failure or a dropped unit rolls back, and the file is as it
+/// was). From before its first page until its data is synced, the file carries
+/// a mark in its header (PRAGMA application_id): a unit cut short by a crash,
+/// a kill or a power cut leaves the mark, and opening the file then throws
+/// storage_error naming it ("... did not finish ..."; delete it and import
+/// again). Meanwhile other connections read the file empty or wait for the
+/// lock (busy timeout, then an error), and a storage opened on it is refused.
+/// Afterwards the file is in WAL again. See docs/storage-adapters.md.
+///
 /// Every failure of SQLite surfaces as nudge::storage_error (conflict for a
 /// UNIQUE violation, not_found for a foreign key), naming the operation.
 ///
@@ -57,8 +70,9 @@ public:
   /// untouched, when it cannot be opened, is not an SQLite file, is cut short
   /// (smaller than its header says, with no journal or WAL to recover from),
   /// belongs to another application (a non-zero application_id, or a schema
-  /// version without Nudge's tables), or has a newer schema than
-  /// schema_version(). An SQLite file at version 0 (empty, or a host's own
+  /// version without Nudge's tables), has a newer schema than
+  /// schema_version(), or is marked by a unit of work on the new file that did
+  /// not finish (see above). An SQLite file at version 0 (empty, or a host's own
   /// tables) gets Nudge's tables added.
   explicit SqliteStorage(const std::string& path);
   ~SqliteStorage() override;
