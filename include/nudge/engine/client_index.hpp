@@ -64,7 +64,7 @@ public:
     if (contacts_dropped_) return;
     if (!summary) {
       contacts_dropped_ = true;
-      contacts_ = {};
+      std::vector<ContactFacts>().swap(contacts_);  // freed (`= {}` would keep the capacity)
       return;
     }
     if (contacts_.size() <= row) contacts_.resize(row + 1);

@@ -169,7 +169,8 @@ public:
 
   Evaluation run() {
     const auto slices = pool_.size();
-    buffers_.resize(slices);
+    buffers_.assign(slices, std::vector<HitBuffer>(assistants_.size()));
+    chunks_.resize(assistants_.size());
     scan_clients();
     scan_deals();
     scan_invoices();
@@ -183,8 +184,8 @@ public:
 private:
   const ClientInfo* lookup(ClientId id) const { return index_.find(id); }
 
-  /// Splits [0, n) into the pool's slices and runs fn(slice, begin, end) on each,
-  /// then appends each slice's hits in slice order.
+  /// Splits [0, n) into the pool's slices and runs fn(slice's buffers, begin,
+  /// end) on each, then keeps each slice's hits, per assistant, in slice order.
   template <class Fn>
   void sliced(std::size_t n, Fn&& fn) {
     const unsigned k = pool_.size();
@@ -193,15 +194,20 @@ private:
       fn(buffers_[s], b, e);
     };
     pool_.run(job);
-    // Each slice's hits are kept as they are (a chunk each, in scan order) and
-    // placed once, by group(): no copy into a growing vector in between.
-    for (auto& buf : buffers_) {
-      if (buf.empty()) continue;
-      const auto cap = buf.capacity();
-      chunks_.push_back(std::move(buf));
-      buf = {};
-      buf.reserve(cap);
-    }
+    // Each slice's hits of an assistant are kept as they are (a chunk, in
+    // scan order) and copied once, by group(): no copy into a growing vector
+    // in between.
+    for (auto& per_assistant : buffers_)
+      for (std::size_t a = 0; a < per_assistant.size(); ++a) {
+        auto& buf = per_assistant[a];
+        if (buf.empty()) continue;
+        // At least a mapped block: a chunk's unused tail is address space,
+        // not memory, and a freed chunk goes back to the system.
+        const auto cap = std::max(buf.capacity(), MappedAllocator<Hit>::mapped / sizeof(Hit));
+        chunks_[a].push_back(std::move(buf));
+        buf = {};
+        buf.reserve(cap);
+      }
   }
 
   void tick(std::string_view stage, std::uint64_t done, std::uint64_t total) {
@@ -217,7 +223,7 @@ private:
           auto& rows = index_.rows();
           const std::size_t base = rows.size();
           rows.resize(base + views.size());
-          sliced(views.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
+          sliced(views.size(), [&](std::vector<HitBuffer>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
               const auto& v = views[j];
               const Client& c = *v.client;
@@ -227,7 +233,7 @@ private:
                 Hit h;
                 if (assistants_[i]->test(ctx_, v, h)) {
                   h.assistant = static_cast<std::uint32_t>(i);
-                  out.push_back(h);
+                  out[i].push_back(h);
                 }
               }
             }
@@ -257,7 +263,7 @@ private:
           tick("deals", seen, 0);
           seen += views.size();
           known_.assign(views.size(), 0);
-          sliced(views.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
+          sliced(views.size(), [&](std::vector<HitBuffer>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
               const auto& v = views[j];
               const auto* info = lookup(v.deal->client);
@@ -269,7 +275,7 @@ private:
                 Hit h;
                 if (assistants_[i]->test(ctx_, *info, v, h)) {
                   h.assistant = static_cast<std::uint32_t>(i);
-                  out.push_back(h);
+                  out[i].push_back(h);
                 }
               }
             }
@@ -292,7 +298,7 @@ private:
         [&](std::span<const Row> rows) {
           tick(stage, seen, 0);
           seen += rows.size();
-          sliced(rows.size(), [&](std::vector<Hit>& out, std::size_t b, std::size_t e) {
+          sliced(rows.size(), [&](std::vector<HitBuffer>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
               const auto& r = rows[j];
               const auto* info = lookup(r.client);
@@ -302,7 +308,7 @@ private:
                 Hit h;
                 if (assistants_[i]->test(ctx_, *info, r, h)) {
                   h.assistant = static_cast<std::uint32_t>(i);
-                  out.push_back(h);
+                  out[i].push_back(h);
                 }
               }
             }
@@ -318,19 +324,24 @@ private:
     scan_subjects<Task>(3, "tasks", [&](const auto& fn) { store_.scan_open_tasks(fn, options_.batch); });
   }
 
-  /// Groups the hits by assistant, keeping scan order within each (a stable
-  /// counting sort: linear, and the same on any number of threads).
+  /// Joins the hits, by assistant and in scan order within each. The result
+  /// is reserved, not filled, and each chunk is freed once copied (its pages
+  /// go back to the system: MappedAllocator): the hits are held about once,
+  /// not twice, at the peak.
   void group() {
-    std::vector<std::size_t> start(assistants_.size() + 1, 0);
-    for (const auto& chunk : chunks_)
-      for (const auto& h : chunk) ++start[h.assistant + 1];
-    for (std::size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-    ranges_.assign(start.begin(), start.end());
-    out_.hits.resize(start.back());
-    for (auto& chunk : chunks_) {
-      for (const auto& h : chunk) out_.hits[start[h.assistant]++] = h;
-      chunk = {};
+    std::size_t total = 0;
+    for (const auto& per_assistant : chunks_)
+      for (const auto& chunk : per_assistant) total += chunk.size();
+    out_.hits.reserve(total);
+    ranges_.assign(assistants_.size() + 1, 0);
+    for (std::size_t a = 0; a < chunks_.size(); ++a) {
+      ranges_[a] = out_.hits.size();
+      for (auto& chunk : chunks_[a]) {
+        out_.hits.insert(out_.hits.end(), chunk.begin(), chunk.end());
+        HitBuffer().swap(chunk);  // freed now (`chunk = {}` would keep its capacity)
+      }
     }
+    ranges_.back() = out_.hits.size();
     chunks_ = {};
   }
 
@@ -377,9 +388,10 @@ private:
   bool releases_ = false;
   std::vector<std::size_t> by_feed_[4];
   ClientIndex index_;
-  std::vector<std::vector<Hit>> buffers_;
+  using HitBuffer = std::vector<Hit, MappedAllocator<Hit>>;
+  std::vector<std::vector<HitBuffer>> buffers_;  ///< per slice, per assistant
   std::vector<char> known_;  ///< per deal of the current batch: its client is in the index
-  std::vector<std::vector<Hit>> chunks_;  ///< the slices' hits, batch by batch, in scan order
+  std::vector<std::vector<HitBuffer>> chunks_;  ///< per assistant, the slices' hits, batch by batch, in scan order
   std::vector<std::size_t> ranges_;       ///< after group(): assistant i's hits are [ranges_[i], ranges_[i+1])
   Balancer balancer_{managers_, today_};
   ForecastTally forecast_;

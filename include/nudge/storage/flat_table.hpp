@@ -193,7 +193,7 @@ private:
     dense_.assign(static_cast<std::size_t>(std::min(std::max(span, static_cast<std::uint64_t>(reserve_hint_)), room_above(base_))), npos);
     for (const auto& s : slots_)
       if (s.key != empty) dense_[offset(s.key)] = s.row;
-    slots_ = {};
+    std::vector<Slot>().swap(slots_);  // freed (`slots_ = {}` would keep the capacity)
     mask_ = 0;
     shift_ = 64;
     hashed_ = false;
@@ -351,6 +351,47 @@ struct HugePageAllocator {
 
 private:
   static std::size_t rounded(std::size_t n) { return (n * sizeof(T) + huge - 1) & ~(huge - 1); }
+};
+
+/// Allocates blocks of 64 KiB and more with mmap, so that freeing one gives
+/// its pages back to the system at once; smaller ones come from
+/// std::allocator. malloc keeps freed blocks below its mmap threshold (which
+/// grows up to 32 MiB) for reuse: buffers that are filled, copied out and
+/// freed while the copy grows (the hits of Engine::evaluate) would otherwise
+/// hold their memory until the end.
+template <class T>
+struct MappedAllocator {
+  using value_type = T;
+  static constexpr std::size_t mapped = std::size_t{64} << 10;
+
+  MappedAllocator() = default;
+  template <class U>
+  MappedAllocator(const MappedAllocator<U>&) noexcept {}  // NOLINT: rebinding, as allocators do
+
+  [[nodiscard]] T* allocate(std::size_t n) {
+#ifdef __linux__
+    if (n >= mapped / sizeof(T)) {
+      if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+      void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      return static_cast<T*>(p);
+    }
+#endif
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+#ifdef __linux__
+    if (n >= mapped / sizeof(T)) {
+      ::munmap(p, n * sizeof(T));
+      return;
+    }
+#endif
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <class U>
+  friend bool operator==(const MappedAllocator&, const MappedAllocator<U>&) noexcept {
+    return true;
+  }
 };
 
 /// Rows of one entity in insertion order (chunked), found by id through

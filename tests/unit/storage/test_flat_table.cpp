@@ -207,6 +207,21 @@ TEST_CASE("storage.flat.huge_page_blocks_are_aligned_and_keep_their_values_throu
                   std::bad_array_new_length);
 }
 
+TEST_CASE("storage.flat.mapped_allocator_keeps_values_across_its_threshold") {
+  using Mapped = std::vector<std::int64_t, nudge::detail::MappedAllocator<std::int64_t>>;
+  constexpr std::size_t mapped = nudge::detail::MappedAllocator<std::int64_t>::mapped / sizeof(std::int64_t);
+  Mapped v;
+  for (std::int64_t i = 0; i < 100'000; ++i) v.push_back(i * 7);  // small blocks, then mapped ones, growing
+  REQUIRE(v.capacity() >= mapped);
+  for (std::int64_t i = 0; i < 100'000; ++i) REQUIRE(v[static_cast<std::size_t>(i)] == i * 7);
+  Mapped copy(v.begin() + 10, v.begin() + 13);  // a small block again
+  CHECK(copy == Mapped{70, 77, 84});
+  Mapped().swap(v);
+  CHECK(v.capacity() == 0);
+  CHECK_THROWS_AS((void)nudge::detail::MappedAllocator<Pair>{}.allocate(std::numeric_limits<std::size_t>::max() / 8),
+                  std::bad_array_new_length);
+}
+
 TEST_CASE("storage.flat.table_rows_across_chunks_are_found_and_truncated") {
   // 16-byte rows: a chunk (one huge page) holds 131,072 of them; 300,000
   // rows fill two and start a third.
