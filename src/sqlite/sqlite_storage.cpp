@@ -504,18 +504,26 @@ public:
   static constexpr std::size_t rows_per_statement = std::size_t{1} << (sizes - 1);
 
   /// `into`: "activities(id, client_id, ...)" with `columns` columns.
-  RowBuffer(const char* into, int columns) : into_(into), columns_(static_cast<std::size_t>(columns)) {
-    cells_.reserve(rows_per_statement * columns_);
-  }
+  RowBuffer(const char* into, int columns)
+      : into_(into), columns_(static_cast<std::size_t>(columns)), cells_(rows_per_statement * columns_) {}
 
-  /// One row; each value converted as Query::bind converts it.
+  /// One row; each value converted as Query::bind converts it. (A buffer
+  /// past full() -- a client's many segments -- grows.)
   template <class... T>
   void add(const T&... v) {
     static_assert(sizeof...(T) > 0);
-    (put(v), ...);
+    if (size_ + sizeof...(T) > cells_.size()) cells_.resize(std::max(2 * cells_.size(), size_ + sizeof...(T)));
+    const auto texts = texts_.size();
+    try {
+      (put(v), ...);
+    } catch (...) {  // no part of a row stays (appending a text can throw bad_alloc)
+      size_ -= std::min(size_, static_cast<std::size_t>(sizeof...(T)));
+      texts_.resize(texts);
+      throw;
+    }
   }
-  [[nodiscard]] bool empty() const { return cells_.empty(); }
-  [[nodiscard]] bool full() const { return cells_.size() >= rows_per_statement * columns_; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+  [[nodiscard]] bool full() const { return size_ >= cells_.size(); }
 
   /// Writes the rows gathered so far; the rows SQLite counted as changed. On
   /// failure the rows are dropped (the caller marks the unit as failed).
@@ -523,7 +531,7 @@ public:
     std::size_t at = 0;
     std::int64_t changed = 0;
     try {
-      for (std::size_t left = cells_.size() / columns_; left > 0;) {
+      for (std::size_t left = size_ / columns_; left > 0;) {
         std::size_t k = sizes - 1;
         while ((std::size_t{1} << k) > left) --k;
         const std::size_t n = std::size_t{1} << k;
@@ -544,23 +552,30 @@ public:
     return changed;
   }
   void clear() noexcept {
-    cells_.clear();
+    size_ = 0;
     texts_.clear();
   }
 
 private:
+  /// 16 bytes: an integer, a real, or a text's offset in texts_ and its size
+  /// (a text of 4 GiB or more keeps the largest size, which SQLite refuses as
+  /// too big without reading it).
   struct Cell {
     enum class Kind : std::uint8_t { null, integer, real, text };
-    Kind kind = Kind::null;
-    std::int64_t i = 0;     // integer; text: offset in texts_
-    double d = 0;           // real
-    std::size_t size = 0;   // text: bytes
+    union {
+      std::int64_t i;
+      double d;
+    };
+    std::uint32_t size;
+    Kind kind;
   };
+  static_assert(sizeof(Cell) == 16);
   template <class T>
   void put(const T& v) {
-    Cell c;
+    Cell& c = cells_[size_];
     if constexpr (is_optional<T>::value) {
       if (v) return put(*v);
+      c.kind = Cell::Kind::null;
     } else if constexpr (std::is_same_v<T, bool>) {
       c.kind = Cell::Kind::integer;
       c.i = v ? 1 : 0;
@@ -579,12 +594,13 @@ private:
     } else {
       static_assert(std::is_convertible_v<const T&, std::string_view>, "no SQLite binding for this type");
       const std::string_view text(v);
-      c.kind = Cell::Kind::text;
-      c.i = static_cast<std::int64_t>(texts_.size());
-      c.size = text.size();
+      const auto offset = texts_.size();
       texts_.append(text);
+      c.kind = Cell::Kind::text;
+      c.i = static_cast<std::int64_t>(offset);
+      c.size = static_cast<std::uint32_t>(std::min<std::size_t>(text.size(), std::numeric_limits<std::uint32_t>::max()));
     }
-    cells_.push_back(c);
+    ++size_;
   }
   /// INSERT INTO <into> VALUES (?, ...), ... with 2^k rows.
   sqlite3_stmt* statement(SQLite::Database& db, std::size_t k) {
@@ -624,7 +640,8 @@ private:
   const char* into_;
   std::size_t columns_;
   std::array<std::unique_ptr<sqlite3_stmt, Finalize>, sizes> statements_;
-  std::vector<Cell> cells_;
+  std::vector<Cell> cells_;  // room for rows_per_statement rows (or more); the first size_ hold values
+  std::size_t size_ = 0;
   std::string texts_;
 };
 
@@ -683,9 +700,99 @@ struct SqliteStorage::Impl {
     std::int32_t open_tasks = 0;
     bool tasks = false;
     bool insert = false;
+    bool used = false;  // (PendingMap's table: the slot holds a client)
     Pending() { last.fill(none); }
   };
-  std::unordered_map<std::int64_t, Pending> pending;
+  /// Pending summaries by client id. An import's ids come dense, so on the
+  /// fast path (use_table) ids from the first one on sit in a table indexed
+  /// by id - base, in chunks allocated as ids reach them while the table stays
+  /// at least half full (one cache miss per activity instead of a hash
+  /// bucket's and a node's, 104 bytes a client instead of about 140); other
+  /// ids, and every id of other units (often a few), go to a hash map.
+  class PendingMap {
+  public:
+    void use_table() { table_ = true; }
+    Pending& operator[](std::int64_t id) {
+      if (Pending* p = slot(id, true)) {
+        if (!p->used) {
+          p->used = true;
+          ++size_;
+        }
+        return *p;
+      }
+      auto [it, added] = sparse_.try_emplace(id);
+      if (added) ++size_;
+      return it->second;
+    }
+    Pending* find(std::int64_t id) {
+      if (Pending* p = slot(id, false)) return p->used ? p : nullptr;
+      const auto it = sparse_.find(id);
+      return it == sparse_.end() ? nullptr : &it->second;
+    }
+    [[nodiscard]] std::size_t size() const { return size_; }
+    [[nodiscard]] bool empty() const { return size_ == 0; }
+    /// Every pending client's id, ascending.
+    [[nodiscard]] std::vector<std::int64_t> ids() const {
+      std::vector<std::int64_t> out;
+      out.reserve(size_);
+      for (std::size_t c = 0; c < chunks_.size(); ++c) {
+        if (!chunks_[c]) continue;
+        for (std::size_t k = 0; k < chunk; ++k)
+          if ((*chunks_[c])[k].used) out.push_back(base_ + static_cast<std::int64_t>(c * chunk + k));
+      }
+      const auto dense = out.size();
+      for (const auto& [id, p] : sparse_) out.push_back(id);
+      std::sort(out.begin() + static_cast<std::ptrdiff_t>(dense), out.end());
+      std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(dense), out.end());
+      return out;
+    }
+    /// Forgets every client and gives the memory back (the table stays in use).
+    void clear() noexcept {
+      chunks_.clear();
+      chunks_.shrink_to_fit();
+      sparse_.clear();
+      allocated_ = size_ = 0;
+      based_ = false;
+    }
+    /// clear(), and no table until use_table() again (a new unit).
+    void reset() noexcept {
+      clear();
+      table_ = false;
+    }
+
+  private:
+    static constexpr std::size_t chunk = 1024;
+    static constexpr std::size_t max_chunks = std::size_t{1} << 20;  // ids up to 2^30 past the first
+    using Chunk = std::array<Pending, chunk>;
+
+    Pending* slot(std::int64_t id, bool add) {
+      if (!table_) return nullptr;
+      if (!based_) {
+        if (!add) return nullptr;
+        based_ = true;
+        base_ = id;
+      }
+      if (id < base_) return nullptr;
+      const auto i = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(base_);
+      const auto c = static_cast<std::size_t>(i / chunk);
+      if (c < chunks_.size() && chunks_[c]) return &(*chunks_[c])[i % chunk];
+      // A new chunk only while the table stays at least half full (plus slack).
+      if (!add || c >= max_chunks || (allocated_ + 1) * chunk > 2 * size_ + 16 * chunk) return nullptr;
+      if (c >= chunks_.size()) chunks_.resize(c + 1);
+      chunks_[c] = std::make_unique<Chunk>();
+      ++allocated_;
+      return &(*chunks_[c])[i % chunk];
+    }
+
+    bool table_ = false;
+    bool based_ = false;
+    std::int64_t base_ = 0;
+    std::vector<std::unique_ptr<Chunk>> chunks_;
+    std::size_t allocated_ = 0;
+    std::unordered_map<std::int64_t, Pending> sparse_;
+    std::size_t size_ = 0;
+  };
+  PendingMap pending;
   // About 140 bytes each: an import keeps every new client's summary until the
   // commit up to this many clients (34 MiB), later ones are written earlier;
   // a client touched again after its row was written costs an UPDATE (1.37M
@@ -707,7 +814,7 @@ struct SqliteStorage::Impl {
       k.max_before.reset();
       k.present.clear();
     }
-    pending.clear();
+    pending.reset();
     summary_rows.clear();
     for (auto& b : buffers) b.clear();
     rows_failed = false;
@@ -859,6 +966,7 @@ struct SqliteStorage::Impl {
     own_changes = 0;
     changes_at_begin = sqlite3_total_changes64(db.getHandle());
     for (auto& k : known) k.max_before = std::numeric_limits<std::int64_t>::min();
+    pending.use_table();
     return true;
   }
   bool new_file() {
@@ -1937,7 +2045,7 @@ void SqliteStorage::Impl::put_client(const Client& c) {
       .bind(10, c.locale)
       .run();
   // (A client put new earlier in this unit gets its row when summaries are flushed.)
-  if (const auto it = pending.find(c.id.value()); it == pending.end() || !it->second.insert)
+  if (const Pending* p = pending.find(c.id.value()); !p || !p->insert)
     Query(*this, sql_add_client_summary).bind(1, c.id).run();
   Query(*this, sql_clear_client_segments).bind(1, c.id).run();
   for (std::size_t k = 0; k < c.segments.size(); ++k)
@@ -2088,15 +2196,13 @@ void SqliteStorage::Impl::flush_summaries() {
   try {
     flush_rows();  // the clients, and the tasks the task facts are counted from
     // A recount of task facts reads tasks_by_client.
-    if (std::any_of(pending.begin(), pending.end(), [](const auto& e) { return e.second.tasks; })) restore_indexes();
     // In client order: neighbouring rows of client_summary share pages.
-    std::vector<std::int64_t> clients;
-    clients.reserve(pending.size());
-    for (const auto& [id, p] : pending) clients.push_back(id);
-    std::sort(clients.begin(), clients.end());
+    const std::vector<std::int64_t> clients = pending.ids();
+    if (std::any_of(clients.begin(), clients.end(), [&](std::int64_t id) { return pending.find(id)->tasks; }))
+      restore_indexes();
     std::vector<std::int64_t> recount;  // new clients whose tasks were replaced
     for (const auto id : clients) {
-      const auto& p = pending.at(id);
+      const auto& p = *pending.find(id);
       const auto& l = p.last;
       if (p.insert) {
         summary_rows.add(id, opt(l[0]), opt(l[1]), opt(l[2]), opt(l[3]), opt(l[4]), opt(l[5]), opt(l[6]), opt(l[7]),

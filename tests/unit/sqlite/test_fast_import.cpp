@@ -483,4 +483,48 @@ TEST_CASE("storage.sqlite.fast_import.not_for_a_file_with_more_than_nudge_tables
   CHECK(s.client_count() == 50);
 }
 
+TEST_CASE("storage.sqlite.fast_import.summaries_of_ids_in_any_order") {
+  // Ids below the first one, far past it, spread thin and dense: each
+  // client's summary equals the one computed from its rows.
+  TempDir dir;
+  SqliteStorage s{dir.file("crm.db")};
+  std::vector<std::int64_t> ids;
+  for (std::int64_t id = 5000; id < 9000; ++id) ids.push_back(id);                       // dense, first
+  for (std::int64_t id = 1; id <= 300; ++id) ids.push_back(id);                          // below the first
+  for (std::int64_t id = 20'000; id < 20'000 + 3000 * 997; id += 997) ids.push_back(id);  // thin
+  for (std::int64_t k = 0; k < 50; ++k) ids.push_back(4'000'000'000'000 + k * 7);        // far
+  {
+    auto w = s.begin();
+    REQUIRE(mark_on_disk(s.path()) == unfinished_mark);
+    w->put_manager(manager(1, "Ivanova"));
+    for (const auto id : ids) w->put_client(client(id, "C", 1));
+    std::int64_t a = 1;
+    for (int round = 0; round < 3; ++round)
+      for (const auto id : ids) {
+        const auto kind = static_cast<ActivityKind>((id + round) % activity_kind_count);
+        auto act = activity(a++, id, 1, kind, at(2026, 3, 1) + std::chrono::hours{(id * 7 + round * 5) % 900});
+        if (kind == ActivityKind::other) act.custom_kind = "visit";
+        w->add_activity(act);
+        if (round == 1 && id % 4 == 0) {
+          auto t = task(a, id, 1, at(2026, 6, 1) + std::chrono::days{id % 30});
+          if (id % 8 == 0) {
+            t.state = TaskState::done;
+            t.closed = at(2026, 4, 1) + std::chrono::days{id % 11};
+          }
+          w->put_task(t);
+        }
+      }
+    w->commit();
+  }
+  std::size_t seen = 0;
+  s.scan_clients([&](std::span<const ClientView> batch) {
+    for (const auto& v : batch) {
+      REQUIRE(v.summary);
+      CHECK(*v.summary == s.summarize(v.client->id));
+      ++seen;
+    }
+  });
+  CHECK(seen == ids.size());
+}
+
 }  // namespace nudge_sqlite_test_fast_import
