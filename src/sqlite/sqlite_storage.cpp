@@ -356,6 +356,7 @@ constexpr const char* sql_clear_mark = "PRAGMA application_id = 0";
 constexpr const char* sql_journal_delete = "PRAGMA journal_mode = DELETE";
 constexpr const char* sql_journal_memory = "PRAGMA journal_mode = MEMORY";
 constexpr const char* sql_journal_wal = "PRAGMA journal_mode = WAL";
+constexpr const char* sql_journal_mode = "PRAGMA journal_mode";
 constexpr const char* sql_synchronous = "PRAGMA synchronous";
 constexpr std::array<const char*, 4> sql_set_synchronous{"PRAGMA synchronous = 0", "PRAGMA synchronous = 1",
                                                          "PRAGMA synchronous = 2", "PRAGMA synchronous = 3"};
@@ -946,8 +947,10 @@ struct SqliteStorage::Impl {
       // page of the unit is written.
       db.exec(sql_set_mark);
       marked = true;
-      if (!journal_mode(sql_journal_memory, "memory"))
-        throw storage_error("sqlite storage: begin: the rollback journal could not be kept in memory");
+      if (!journal_mode(sql_journal_memory, "memory")) {  // another connection opened the file (and put it in WAL)
+        leave_fast();
+        return false;
+      }
       db.exec(sql_set_synchronous[0]);
       set_foreign_keys(false);
       Query(*this, sql_begin_immediate).run();
@@ -987,7 +990,9 @@ struct SqliteStorage::Impl {
   void leave_fast() {
     fast = false;
     db.exec(sql_set_synchronous[static_cast<std::size_t>(synchronous)]);
-    if (!journal_mode(sql_journal_delete, "delete"))
+    // The journal back on disk (or the file is in WAL already: another
+    // connection opened it before the unit began, and the unit took the usual path).
+    if (!journal_mode(sql_journal_delete, "delete") && !journal_mode(sql_journal_mode, "wal"))
       throw storage_error("sqlite storage: the rollback journal could not be put back on disk");
     if (marked) {
       if (synchronous != 0) sync_file();
