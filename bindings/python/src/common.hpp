@@ -79,6 +79,25 @@ struct type_caster<nudge::Instant> {
   static handle cast(nudge::Instant t, return_value_policy, handle) { return nudge::bindings::to_datetime(t).release(); }
 };
 
+/// A MaybeInstant is an aware datetime or None, as std::optional<Instant>.
+template <>
+struct type_caster<nudge::MaybeInstant> {
+  PYBIND11_TYPE_CASTER(nudge::MaybeInstant, const_name("Optional[datetime.datetime]"));
+  bool load(handle src, bool) {
+    if (src.is_none()) {
+      value.reset();
+      return true;
+    }
+    if (!nudge::bindings::is_datetime(src)) return false;
+    value = nudge::bindings::instant_from(src, "datetime");
+    return true;
+  }
+  static handle cast(nudge::MaybeInstant t, return_value_policy, handle) {
+    if (!t) return none().release();
+    return nudge::bindings::to_datetime(*t).release();
+  }
+};
+
 /// Dates are datetime.date.
 template <>
 struct type_caster<nudge::Date> {

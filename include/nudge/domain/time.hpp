@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,49 @@ constexpr Instant at_midnight(Date d) { return std::chrono::time_point_cast<Seco
 
 /// The UTC date an instant falls on.
 constexpr Date utc_date(Instant t) { return std::chrono::floor<Days>(t); }
+
+/// An instant or none, in 8 bytes (std::optional<Instant> takes 16): none is
+/// Instant::min(), which no fact carries. Reads like std::optional<Instant>
+/// (`if (t)`, `*t`, `value_or`, `reset`, comparing with an instant or
+/// std::nullopt) and converts to and from it, so code written against the
+/// optional keeps working. ClientSummary holds eleven per client.
+class MaybeInstant {
+public:
+  constexpr MaybeInstant() noexcept = default;
+  constexpr MaybeInstant(std::nullopt_t) noexcept {}                // NOLINT: as std::optional
+  constexpr MaybeInstant(Instant t) noexcept : t_(t) {}             // NOLINT: as std::optional
+  constexpr MaybeInstant(const std::optional<Instant>& o) noexcept  // NOLINT: as std::optional
+      : t_(o ? *o : none) {}
+  constexpr operator std::optional<Instant>() const noexcept {      // NOLINT: as std::optional
+    return has_value() ? std::optional<Instant>(t_) : std::nullopt;
+  }
+
+  [[nodiscard]] constexpr bool has_value() const noexcept { return t_ != none; }
+  constexpr explicit operator bool() const noexcept { return has_value(); }
+  /// Requires has_value().
+  constexpr const Instant& operator*() const noexcept { return t_; }
+  constexpr const Instant* operator->() const noexcept { return &t_; }
+  /// Throws std::bad_optional_access when none.
+  [[nodiscard]] constexpr const Instant& value() const {
+    if (!has_value()) throw std::bad_optional_access();
+    return t_;
+  }
+  [[nodiscard]] constexpr Instant value_or(Instant other) const noexcept { return has_value() ? t_ : other; }
+  /// The instant, Instant::min() when none: the raw form (earlier than any fact).
+  [[nodiscard]] constexpr Instant or_min() const noexcept { return t_; }
+  constexpr void reset() noexcept { t_ = none; }
+
+  friend constexpr bool operator==(MaybeInstant, MaybeInstant) = default;
+  friend constexpr bool operator==(MaybeInstant a, Instant b) noexcept { return a.has_value() && a.t_ == b; }
+  friend constexpr bool operator==(MaybeInstant a, std::nullopt_t) noexcept { return !a.has_value(); }
+  friend constexpr bool operator==(MaybeInstant a, const std::optional<Instant>& b) noexcept {
+    return a == MaybeInstant(b);
+  }
+
+private:
+  static constexpr Instant none = Instant::min();
+  Instant t_ = none;
+};
 
 /// ISO-8601 text of a date: "2026-08-14".
 inline std::string iso_date(Date d) {

@@ -57,7 +57,7 @@ public:
     Deal deal;
     std::vector<TaskId> tasks;  // ascending id
     int open_tasks = 0;
-    std::optional<Instant> last_task_closed;
+    MaybeInstant last_task_closed;
     friend bool operator==(const DealEntry&, const DealEntry&) = default;
   };
   static constexpr ClientId client_key(const ClientEntry& e) { return e.client.id; }

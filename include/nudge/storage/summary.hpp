@@ -35,32 +35,39 @@ struct ContactPolicy {
   friend bool operator==(const ContactPolicy&, const ContactPolicy&) = default;
 };
 
-/// Derived facts about one client.
+namespace detail {
+/// The latest contact under a policy of a ClientSummary or ContactFacts
+/// (their contact facts have the same names and types).
+template <class Facts>
+[[nodiscard]] std::optional<Instant> last_contact(const Facts& f, const ContactPolicy& p) {
+  Instant best = f.last_forced_contact.or_min();
+  for (std::size_t k = 0; k < activity_kind_count; ++k)
+    if (p.kinds[k]) best = std::max(best, f.last_by_kind[k].or_min());
+  if (p.completed_tasks) best = std::max(best, f.last_task_done.or_min());
+  return best == Instant::min() ? std::nullopt : std::optional<Instant>(best);
+}
+}  // namespace detail
+
+/// Derived facts about one client. The instants are MaybeInstant (8 bytes, read
+/// like std::optional<Instant>): a million clients' summaries take 88 MB less.
 struct ClientSummary {
   /// Latest activity of each kind whose contact flag is `by_kind`.
-  std::array<std::optional<Instant>, activity_kind_count> last_by_kind{};
+  std::array<MaybeInstant, activity_kind_count> last_by_kind{};
   /// Latest activity forced to count as contact (Contact::yes).
-  std::optional<Instant> last_forced_contact;
+  MaybeInstant last_forced_contact;
   /// Latest completion of a task of this client (state done).
-  std::optional<Instant> last_task_done;
+  MaybeInstant last_task_done;
   /// Open tasks of this client, and the latest due date among the open tasks
   /// people made (tasks the engine created, with an origin, are not counted there).
   int open_tasks = 0;
-  std::optional<Instant> latest_open_due;
+  MaybeInstant latest_open_due;
   /// Closing instants of won deals and settling instants of paid invoices, ascending.
   std::vector<Instant> won_deals;
   std::vector<Instant> paid_invoices;
 
   /// The latest contact under a policy; empty when there was none.
   [[nodiscard]] std::optional<Instant> last_contact(const ContactPolicy& p) const {
-    std::optional<Instant> best = last_forced_contact;
-    auto take = [&](const std::optional<Instant>& t) {
-      if (t && (!best || *t > *best)) best = t;
-    };
-    for (std::size_t k = 0; k < activity_kind_count; ++k)
-      if (p.kinds[k]) take(last_by_kind[k]);
-    if (p.completed_tasks) take(last_task_done);
-    return best;
+    return detail::last_contact(*this, p);
   }
 
   /// True when an open task is due at or after `now`.
@@ -99,25 +106,17 @@ private:
 /// The contact facts of a ClientSummary, copied (88 bytes, no allocation):
 /// what the engine keeps per client for the assistants of other feeds when
 /// the store's summaries do not outlive a scan (Storage::stable_views false).
-/// An absent instant is Instant::min().
 struct ContactFacts {
-  std::array<Instant, activity_kind_count> last_by_kind{};
-  Instant last_forced_contact = Instant::min();
-  Instant last_task_done = Instant::min();
+  std::array<MaybeInstant, activity_kind_count> last_by_kind{};
+  MaybeInstant last_forced_contact;
+  MaybeInstant last_task_done;
 
-  ContactFacts() { last_by_kind.fill(Instant::min()); }
+  ContactFacts() = default;
   explicit ContactFacts(const ClientSummary& s)
-      : last_forced_contact(s.last_forced_contact.value_or(Instant::min())),
-        last_task_done(s.last_task_done.value_or(Instant::min())) {
-    for (std::size_t k = 0; k < activity_kind_count; ++k) last_by_kind[k] = s.last_by_kind[k].value_or(Instant::min());
-  }
+      : last_by_kind(s.last_by_kind), last_forced_contact(s.last_forced_contact), last_task_done(s.last_task_done) {}
   /// As ClientSummary::last_contact.
   [[nodiscard]] std::optional<Instant> last_contact(const ContactPolicy& p) const {
-    Instant best = last_forced_contact;
-    for (std::size_t k = 0; k < activity_kind_count; ++k)
-      if (p.kinds[k]) best = std::max(best, last_by_kind[k]);
-    if (p.completed_tasks) best = std::max(best, last_task_done);
-    return best == Instant::min() ? std::nullopt : std::optional<Instant>(best);
+    return detail::last_contact(*this, p);
   }
   friend bool operator==(const ContactFacts&, const ContactFacts&) = default;
 };
