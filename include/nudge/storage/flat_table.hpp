@@ -301,51 +301,63 @@ private:
   std::size_t size_ = 0;
 };
 
-/// Allocates blocks of 2 MiB and more on 2 MiB boundaries and, on Linux, asks
-/// for transparent huge pages for them (madvise, honoured when the system's
-/// setting is `madvise` or `always`): a million clients' rows then span a few
-/// hundred pages instead of 150,000, so reading a random row costs a cache
-/// miss without a page walk. Smaller blocks come from std::allocator.
-template <class T>
-struct HugePageAllocator {
+/// Allocates blocks of `Min` bytes and more with mmap, smaller ones from
+/// std::allocator. Freeing a mapped block gives its pages back to the system
+/// at once (malloc keeps freed blocks below its mmap threshold, which grows up
+/// to 32 MiB, for reuse). With `Huge`, mapped blocks are whole 2 MiB pages on
+/// 2 MiB boundaries and, on Linux, ask for transparent huge pages (madvise,
+/// honoured when the system's setting is `madvise` or `always`).
+template <class T, std::size_t Min, bool Huge>
+struct PageAllocator {
   using value_type = T;
-  static constexpr std::size_t huge = std::size_t{2} << 20;
-
-  HugePageAllocator() = default;
   template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: rebinding, as allocators do
+  struct rebind {
+    using other = PageAllocator<U, Min, Huge>;
+  };
+  static constexpr std::size_t huge = std::size_t{2} << 20;  ///< a huge page
+  static constexpr std::size_t mapped = Min;                 ///< the smallest block mapped
+
+  PageAllocator() = default;
+  template <class U>
+  PageAllocator(const PageAllocator<U, Min, Huge>&) noexcept {}  // NOLINT: rebinding, as allocators do
 
   [[nodiscard]] T* allocate(std::size_t n) {
 #ifdef __linux__
-    if (n >= huge / sizeof(T)) {
+    if (n >= Min / sizeof(T)) {
       if (n > (std::numeric_limits<std::size_t>::max() - 2 * huge) / sizeof(T)) throw std::bad_array_new_length();
-      // Map one huge page more than needed and unmap the ends around the
-      // aligned part: the block is exactly its pages, on a 2 MiB boundary.
-      const std::size_t bytes = rounded(n);
-      void* raw = ::mmap(nullptr, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (raw == MAP_FAILED) throw std::bad_alloc();
-      const auto start = reinterpret_cast<std::uintptr_t>(raw);
-      const auto aligned = (start + huge - 1) & ~(std::uintptr_t{huge} - 1);
-      if (aligned > start) ::munmap(raw, aligned - start);
-      if (const auto tail = start + bytes + huge - (aligned + bytes))
-        ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
-      ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // advice: ignored where unsupported
-      return reinterpret_cast<T*>(aligned);
+      if constexpr (!Huge) {
+        void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        return static_cast<T*>(p);
+      } else {
+        // Map one huge page more than needed and unmap the ends around the
+        // aligned part: the block is exactly its pages, on a 2 MiB boundary.
+        const std::size_t bytes = rounded(n);
+        void* raw = ::mmap(nullptr, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) throw std::bad_alloc();
+        const auto start = reinterpret_cast<std::uintptr_t>(raw);
+        const auto aligned = (start + huge - 1) & ~(std::uintptr_t{huge} - 1);
+        if (aligned > start) ::munmap(raw, aligned - start);
+        if (const auto tail = start + bytes + huge - (aligned + bytes))
+          ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+        ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // advice: ignored where unsupported
+        return reinterpret_cast<T*>(aligned);
+      }
     }
 #endif
     return std::allocator<T>{}.allocate(n);
   }
   void deallocate(T* p, std::size_t n) noexcept {
 #ifdef __linux__
-    if (n >= huge / sizeof(T)) {
-      ::munmap(p, rounded(n));
+    if (n >= Min / sizeof(T)) {
+      ::munmap(p, Huge ? rounded(n) : n * sizeof(T));
       return;
     }
 #endif
     std::allocator<T>{}.deallocate(p, n);
   }
   template <class U>
-  friend bool operator==(const HugePageAllocator&, const HugePageAllocator<U>&) noexcept {
+  friend bool operator==(const PageAllocator&, const PageAllocator<U, Min, Huge>&) noexcept {
     return true;
   }
 
@@ -353,46 +365,16 @@ private:
   static std::size_t rounded(std::size_t n) { return (n * sizeof(T) + huge - 1) & ~(huge - 1); }
 };
 
-/// Allocates blocks of 64 KiB and more with mmap, so that freeing one gives
-/// its pages back to the system at once; smaller ones come from
-/// std::allocator. malloc keeps freed blocks below its mmap threshold (which
-/// grows up to 32 MiB) for reuse: buffers that are filled, copied out and
-/// freed while the copy grows (the hits of Engine::evaluate) would otherwise
-/// hold their memory until the end.
+/// Blocks of 2 MiB and more as whole huge pages: a million clients' rows then
+/// span a few hundred pages instead of 150,000, so reading a random row costs
+/// a cache miss without a page walk (the store's row chunks).
 template <class T>
-struct MappedAllocator {
-  using value_type = T;
-  static constexpr std::size_t mapped = std::size_t{64} << 10;
-
-  MappedAllocator() = default;
-  template <class U>
-  MappedAllocator(const MappedAllocator<U>&) noexcept {}  // NOLINT: rebinding, as allocators do
-
-  [[nodiscard]] T* allocate(std::size_t n) {
-#ifdef __linux__
-    if (n >= mapped / sizeof(T)) {
-      if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
-      void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED) throw std::bad_alloc();
-      return static_cast<T*>(p);
-    }
-#endif
-    return std::allocator<T>{}.allocate(n);
-  }
-  void deallocate(T* p, std::size_t n) noexcept {
-#ifdef __linux__
-    if (n >= mapped / sizeof(T)) {
-      ::munmap(p, n * sizeof(T));
-      return;
-    }
-#endif
-    std::allocator<T>{}.deallocate(p, n);
-  }
-  template <class U>
-  friend bool operator==(const MappedAllocator&, const MappedAllocator<U>&) noexcept {
-    return true;
-  }
-};
+using HugePageAllocator = PageAllocator<T, std::size_t{2} << 20, true>;
+/// Blocks of 64 KiB and more mapped: buffers that are filled, copied out and
+/// freed while the copy grows (the hits of Engine::evaluate) give their memory
+/// back as they go instead of at the end.
+template <class T>
+using MappedAllocator = PageAllocator<T, std::size_t{64} << 10, false>;
 
 /// Rows of one entity in insertion order (chunked), found by id through
 /// an IdIndex, listed in ascending id through `order` (row numbers). Rows are
