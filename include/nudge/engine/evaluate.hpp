@@ -201,9 +201,10 @@ private:
       for (std::size_t a = 0; a < per_assistant.size(); ++a) {
         auto& buf = per_assistant[a];
         if (buf.empty()) continue;
-        // At least a mapped block: a chunk's unused tail is address space,
-        // not memory, and a freed chunk goes back to the system.
-        const auto cap = std::max(buf.capacity(), MappedAllocator<Hit>::mapped / sizeof(Hit));
+        // Chunks of 64 KiB and more are mapped (most at L): freed, they go
+        // back to the system. Smaller ones are not forced to a mapping, so a
+        // store of many batches and assistants does not pile up mappings.
+        const auto cap = buf.capacity();
         chunks_[a].push_back(std::move(buf));
         buf = {};
         buf.reserve(cap);
