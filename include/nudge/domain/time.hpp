@@ -82,18 +82,52 @@ private:
   Instant t_ = none;
 };
 
-/// ISO-8601 text of a date: "2026-08-14".
+namespace detail {
+/// Writes `v` (0..99) as two digits at `p`.
+inline void two_digits(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+/// Writes "YYYY-MM-DD" at `p` (10 chars) for a year in 0..9999; false otherwise.
+inline bool write_iso_date(char* p, const std::chrono::year_month_day& v) {
+  const int y = static_cast<int>(v.year());
+  if (y < 0 || y > 9999) return false;
+  two_digits(p, static_cast<unsigned>(y / 100));
+  two_digits(p + 2, static_cast<unsigned>(y % 100));
+  p[4] = '-';
+  two_digits(p + 5, static_cast<unsigned>(v.month()));
+  p[7] = '-';
+  two_digits(p + 8, static_cast<unsigned>(v.day()));
+  return true;
+}
+}  // namespace detail
+
+/// ISO-8601 text of a date: "2026-08-14". Years outside 0000..9999 print as
+/// many digits as they need, with their sign.
 inline std::string iso_date(Date d) {
   const std::chrono::year_month_day v{d};
+  char buf[10];
+  if (detail::write_iso_date(buf, v)) return std::string(buf, sizeof buf);
   return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(v.year()), static_cast<unsigned>(v.month()),
                      static_cast<unsigned>(v.day()));
 }
 
-/// ISO-8601 text of an instant in UTC: "2026-08-14T09:30:00Z".
+/// ISO-8601 text of an instant in UTC: "2026-08-14T09:30:00Z". Written by
+/// hand: plans print one per action, millions at a time.
 inline std::string iso_instant(Instant t) {
   const Date d = utc_date(t);
-  const auto s = (t - at_midnight(d)).count();
-  return fmt::format("{}T{:02}:{:02}:{:02}Z", iso_date(d), s / 3600, s / 60 % 60, s % 60);
+  const auto s = static_cast<unsigned>((t - at_midnight(d)).count());  // 0..86399
+  char buf[20];
+  if (!detail::write_iso_date(buf, std::chrono::year_month_day{d}))
+    return fmt::format("{}T{:02}:{:02}:{:02}Z", iso_date(d), s / 3600, s / 60 % 60, s % 60);
+  buf[10] = 'T';
+  detail::two_digits(buf + 11, s / 3600);
+  buf[13] = ':';
+  detail::two_digits(buf + 14, s / 60 % 60);
+  buf[16] = ':';
+  detail::two_digits(buf + 17, s % 60);
+  buf[19] = 'Z';
+  return std::string(buf, sizeof buf);
 }
 
 /// Parses an ISO-8601 instant: "2026-08-14" (midnight UTC), "2026-08-14T09:30",

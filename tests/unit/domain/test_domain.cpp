@@ -140,6 +140,25 @@ TEST_CASE("domain.time.iso") {
   CHECK(iso_instant(bench_now) == "2026-11-22T00:00:00Z");
   CHECK(iso_instant(at(2026, 8, 14, 9, 30)) == "2026-08-14T09:30:00Z");
   CHECK(to_string(FactValue{at(2026, 8, 14)}) == "2026-08-14T00:00:00Z");
+  CHECK(iso_instant(at(2026, 12, 31, 23, 59) + std::chrono::seconds{59}) == "2026-12-31T23:59:59Z");
+  CHECK(iso_date(Date{}) == "1970-01-01");
+  CHECK(iso_instant(Instant{std::chrono::seconds{-1}}) == "1969-12-31T23:59:59Z");
+  CHECK(iso_date(std::chrono::year{0} / 3 / 1) == "0000-03-01");
+  CHECK(iso_date(std::chrono::year{9999} / 12 / 31) == "9999-12-31");
+  // Outside 0000..9999 the year keeps its sign and digits.
+  CHECK(iso_date(std::chrono::year{10000} / 1 / 1) == "10000-01-01");
+  CHECK(iso_instant(at_midnight(std::chrono::year{-1} / 1 / 2) + std::chrono::seconds{3661}) ==
+        "-001-01-02T01:01:01Z");
+  // The hand-written digits agree with a formatter's, a second apart and days apart.
+  for (std::int64_t s = -86'400LL * 800'000; s < 86'400LL * 3'000'000; s += 86'400LL * 997 + 3'607) {
+    const Instant t{std::chrono::seconds{s}};
+    const std::chrono::year_month_day d{utc_date(t)};
+    const auto sec = (t - at_midnight(utc_date(t))).count();
+    const auto want = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(d.year()),
+                                  static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()), sec / 3600,
+                                  sec / 60 % 60, sec % 60);
+    REQUIRE(iso_instant(t) == want);
+  }
 }
 
 TEST_CASE("domain.time.parse_instant") {
