@@ -20,6 +20,7 @@
 #include <nudge/domain/client.hpp>
 #include <nudge/domain/deal.hpp>
 #include <nudge/domain/ids.hpp>
+#include <nudge/domain/optional_box.hpp>
 #include <nudge/domain/time.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/progress.hpp>
@@ -78,6 +79,10 @@ struct type_caster<nudge::Instant> {
   }
   static handle cast(nudge::Instant t, return_value_policy, handle) { return nudge::bindings::to_datetime(t).release(); }
 };
+
+/// An OptionalBox<T> is a T or None, as std::optional<T>.
+template <class T>
+struct type_caster<nudge::OptionalBox<T>> : optional_caster<nudge::OptionalBox<T>> {};
 
 /// A MaybeInstant is an aware datetime or None, as std::optional<Instant>.
 template <>

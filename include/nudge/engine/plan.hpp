@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <nudge/domain/optional_box.hpp>
 #include <nudge/domain/task.hpp>
 #include <nudge/notify/message.hpp>
 #include <nudge/rules/finding.hpp>
@@ -34,8 +35,9 @@ struct Action {
   /// When the step fell due; `late` when the plan runs well after that (a gap between runs).
   Instant due{};
   bool late = false;
-  /// create_task: the task to create (its id is assigned when applied).
-  std::optional<Task> task;
+  /// create_task: the task to create (its id is assigned when applied). Held
+  /// out of line, like `message`: most actions have neither.
+  OptionalBox<Task> task;
   /// reassign: from -> to. notify: the manager addressed, when one is.
   std::optional<ManagerId> from;
   std::optional<ManagerId> to;
@@ -43,7 +45,7 @@ struct Action {
   std::string label;
   std::string note;
   /// notify: the message that goes to the outbox.
-  std::optional<Message> message;
+  OptionalBox<Message> message;
   /// close_deal: the loss reason.
   std::string reason;
   /// Who/what/why, as a person reads it.
