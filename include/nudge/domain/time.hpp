@@ -112,23 +112,42 @@ inline std::string iso_date(Date d) {
                      static_cast<unsigned>(v.day()));
 }
 
-/// ISO-8601 text of an instant in UTC: "2026-08-14T09:30:00Z". Written by
-/// hand: plans print one per action, millions at a time.
-inline std::string iso_instant(Instant t) {
-  const Date d = utc_date(t);
-  const auto s = static_cast<unsigned>((t - at_midnight(d)).count());  // 0..86399
-  char buf[20];
-  if (!detail::write_iso_date(buf, std::chrono::year_month_day{d}))
-    return fmt::format("{}T{:02}:{:02}:{:02}Z", iso_date(d), s / 3600, s / 60 % 60, s % 60);
-  buf[10] = 'T';
-  detail::two_digits(buf + 11, s / 3600);
-  buf[13] = ':';
-  detail::two_digits(buf + 14, s / 60 % 60);
-  buf[16] = ':';
-  detail::two_digits(buf + 17, s % 60);
-  buf[19] = 'Z';
-  return std::string(buf, sizeof buf);
-}
+namespace detail {
+/// An instant's ISO-8601 text held in place, without allocating: for code
+/// that prints millions (a plan's explanations). view() lives as long as it.
+class IsoText {
+public:
+  explicit IsoText(Instant t) {
+    const Date d = utc_date(t);
+    const auto s = static_cast<unsigned>((t - at_midnight(d)).count());  // 0..86399
+    const std::chrono::year_month_day v{d};
+    if (!write_iso_date(buf_, v)) {  // a year outside 0000..9999: as many digits as it needs
+      const auto r = fmt::format_to_n(buf_, sizeof buf_, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                                      static_cast<int>(v.year()), static_cast<unsigned>(v.month()),
+                                      static_cast<unsigned>(v.day()), s / 3600, s / 60 % 60, s % 60);
+      n_ = r.size;
+      return;
+    }
+    buf_[10] = 'T';
+    two_digits(buf_ + 11, s / 3600);
+    buf_[13] = ':';
+    two_digits(buf_ + 14, s / 60 % 60);
+    buf_[16] = ':';
+    two_digits(buf_ + 17, s % 60);
+    buf_[19] = 'Z';
+    n_ = 20;
+  }
+  [[nodiscard]] std::string_view view() const { return {buf_, n_}; }
+
+private:
+  char buf_[32];  // a year of int's range and the rest: at most 31
+  std::size_t n_ = 0;
+};
+}  // namespace detail
+
+/// ISO-8601 text of an instant in UTC: "2026-08-14T09:30:00Z". Years outside
+/// 0000..9999 print as many digits as they need, with their sign.
+inline std::string iso_instant(Instant t) { return std::string(detail::IsoText(t).view()); }
 
 /// Parses an ISO-8601 instant: "2026-08-14" (midnight UTC), "2026-08-14T09:30",
 /// "2026-08-14T09:30:00Z", "2026-08-14T12:30:00+03:00" (a space may replace the T).

@@ -4,6 +4,7 @@
 /// work, exactly once per action key, audited).
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -161,7 +162,7 @@ public:
     plan_.findings.reserve(raw_.size());
     plan_.actions.reserve(action_bound());
     for (const auto& o : order) ladder(raw_[o.at]);
-    std::vector<Raw>().swap(raw_);
+    std::deque<Raw>().swap(raw_);
     std::unordered_map<ClientId, Client>().swap(clients_);
     labels();
     forecast();
@@ -356,9 +357,18 @@ private:
     return a;
   }
 
-  std::string late_suffix(const Action& a) const {
-    if (!a.late) return {};
-    return fmt::format(" (late: fell due {}, {} ago)", iso_instant(a.due), days_text(ctx_.days_since(a.due)));
+  /// An action's explanation: `f` with `args`, then, when the action is late,
+  /// " (late: fell due <when>, <n> days ago)". Formatted once, in place.
+  template <class... Args>
+  std::string explained(const Action& a, fmt::format_string<Args...> f, Args&&... args) const {
+    fmt::memory_buffer out;
+    fmt::format_to(std::back_inserter(out), f, std::forward<Args>(args)...);
+    if (a.late) {
+      const auto days = ctx_.days_since(a.due);
+      fmt::format_to(std::back_inserter(out), " (late: fell due {}, {} day{} ago)", detail::IsoText(a.due).view(),
+                     days, days == 1 || days == -1 ? "" : "s");
+    }
+    return fmt::to_string(out);
   }
 
   void add_task(const Finding& f, const LadderStep& s, Action a, ManagerId who, std::string title) {
@@ -373,8 +383,8 @@ private:
     t.origin = a.key;
     a.kind = ActionKind::create_task;
     a.to = who;
-    a.explanation = fmt::format("task for {}: \"{}\", due {}{}", ctx_.manager_name(who), t.title,
-                                iso_instant(t.due), late_suffix(a));
+    a.explanation = explained(a, "task for {}: \"{}\", due {}", ctx_.manager_name(who), t.title,
+                              detail::IsoText(t.due).view());
     a.task = std::move(t);
     plan_.actions.push_back(std::move(a));
   }
@@ -400,7 +410,7 @@ private:
     }
     a.kind = ActionKind::notify;
     a.to = manager;
-    a.explanation = fmt::format("{} to {}: {}{}", to_string(s.channel), who, m.subject, late_suffix(a));
+    a.explanation = explained(a, "{} to {}: {}", to_string(s.channel), who, m.subject);
     a.message = std::move(m);
     plan_.actions.push_back(std::move(a));
   }
@@ -469,7 +479,7 @@ private:
           }
           a.kind = ActionKind::close_deal;
           a.reason = s.reason.empty() ? "expired" : s.reason;
-          a.explanation = fmt::format("close deal {} as lost, reason '{}'{}", f.subject.id, a.reason, late_suffix(a));
+          a.explanation = explained(a, "close deal {} as lost, reason '{}'", f.subject.id, a.reason);
           plan_.actions.push_back(std::move(a));
           break;
         }
@@ -536,9 +546,8 @@ private:
     r.kind = ActionKind::reassign;
     r.from = from;
     r.to = to;
-    r.explanation = fmt::format("hand client '{}' from {} to {}: {}, among {} eligible manager{}{}", c.name,
-                                ctx_.manager_name(from), best->name, why, eligible,
-                                eligible == 1 ? "" : "s", late_suffix(a));
+    r.explanation = explained(a, "hand client '{}' from {} to {}: {}, among {} eligible manager{}", c.name,
+                              ctx_.manager_name(from), best->name, why, eligible, eligible == 1 ? "" : "s");
     plan_.actions.push_back(std::move(r));
 
     Action t = a;
@@ -565,50 +574,102 @@ private:
   // ---- labels and forecast ---------------------------------------------------
 
   void labels() {
-    // Desired labels: (client, label) -> findings of each assistant that sets it.
-    std::map<std::pair<ClientId, std::string>, std::map<std::size_t, std::vector<const Finding*>>> want;
-    std::map<std::string, std::size_t> assistant_index;
+    // Desired labels: one row per finding that sets one, sorted by (client,
+    // label, assistant, finding), so each (client, label) is one run and each
+    // assistant's findings a run inside it. Sorting rows, not map nodes: a
+    // plan at a million clients sets about as many labels.
+    std::unordered_map<std::string_view, std::size_t> assistant_index;
     for (std::size_t i = 0; i < assistants_.size(); ++i) assistant_index.emplace(assistants_[i]->id(), i);
-    for (const auto& f : plan_.findings)
-      if (!f.label.empty()) want[{f.client, f.label}][assistant_index[f.rule]].push_back(&f);
-    std::map<std::pair<ClientId, std::string>, std::string> have;
-    for (const auto& p : present_labels_) have[{p.client, p.label}] = p.note;
+    struct Want {
+      ClientId client;
+      std::string_view label;
+      std::size_t assistant;
+      std::size_t at;  // in plan_.findings
+    };
+    std::vector<Want> want;
+    for (std::size_t k = 0; k < plan_.findings.size(); ++k) {
+      const auto& f = plan_.findings[k];
+      if (f.label.empty()) continue;
+      const auto it = assistant_index.find(f.rule);
+      want.push_back({f.client, f.label, it == assistant_index.end() ? 0 : it->second, k});
+    }
+    std::sort(want.begin(), want.end(), [](const Want& a, const Want& b) {
+      return std::tie(a.client, a.label, a.assistant, a.at) < std::tie(b.client, b.label, b.assistant, b.at);
+    });
+    // Labels the clients carry now, one per (client, label): the last wins.
+    auto same = [](ClientId c1, std::string_view l1, ClientId c2, std::string_view l2) {
+      return c1 == c2 && l1 == l2;
+    };
+    auto& have = present_labels_;
+    std::stable_sort(have.begin(), have.end(), [](const PresentLabel& a, const PresentLabel& b) {
+      return std::pair(a.client, std::string_view(a.label)) < std::pair(b.client, std::string_view(b.label));
+    });
+    {
+      std::size_t out = 0;
+      for (std::size_t i = 0; i < have.size(); ++i) {
+        if (i + 1 < have.size() && same(have[i + 1].client, have[i + 1].label, have[i].client, have[i].label))
+          continue;
+        if (out != i) have[out] = std::move(have[i]);
+        ++out;
+      }
+      have.resize(out);
+    }
 
-    for (const auto& [k, by_assistant] : want) {
+    std::size_t h = 0;
+    std::vector<const Finding*> fs;
+    for (std::size_t g = 0; g < want.size();) {
+      const ClientId client = want[g].client;
+      const std::string_view label = want[g].label;
       std::string note;
-      for (const auto& [i, fs] : by_assistant) {
-        auto n = assistants_[i]->merge_label_notes(fs);
+      std::size_t e = g;
+      while (e < want.size() && same(want[e].client, want[e].label, client, label)) {
+        const std::size_t assistant = want[e].assistant;
+        fs.clear();
+        for (; e < want.size() && same(want[e].client, want[e].label, client, label) &&
+               want[e].assistant == assistant;
+             ++e)
+          fs.push_back(&plan_.findings[want[e].at]);
+        auto n = assistants_[assistant]->merge_label_notes(fs);
         note += (note.empty() || n.empty() ? "" : "; ") + n;
       }
-      auto it = have.find(k);
-      if (it != have.end() && it->second == note) continue;
-      Action a;
-      a.kind = ActionKind::set_label;
-      a.rule = by_assistant.begin()->second.front()->rule;
-      a.subject = SubjectRef::of(k.first);
-      a.client = k.first;
-      a.label = k.second;
-      a.note = note;
-      a.once = false;
-      a.due = ctx_.now;
-      a.key = fmt::format("label/{}/client:{}/set", k.second, k.first.value());
-      a.explanation = fmt::format("label client {} '{}'{}", k.first.value(), k.second,
-                                  note.empty() ? std::string{} : fmt::format(" ({})", note));
-      plan_.actions.push_back(std::move(a));
+      // The present label with this key, if any (both lists ascend).
+      while (h < have.size() && std::pair(have[h].client, std::string_view(have[h].label)) < std::pair(client, label))
+        ++h;
+      const bool present = h < have.size() && same(have[h].client, have[h].label, client, label);
+      if (!(present && have[h].note == note)) {
+        Action a;
+        a.kind = ActionKind::set_label;
+        a.rule = plan_.findings[want[g].at].rule;
+        a.subject = SubjectRef::of(client);
+        a.client = client;
+        a.label = std::string(label);
+        a.note = note;
+        a.once = false;
+        a.due = ctx_.now;
+        a.key = fmt::format("label/{}/client:{}/set", label, client.value());
+        a.explanation = fmt::format("label client {} '{}'{}", client.value(), label,
+                                    note.empty() ? std::string{} : fmt::format(" ({})", note));
+        plan_.actions.push_back(std::move(a));
+      }
+      g = e;
     }
-    for (const auto& [k, note] : have) {
-      if (want.count(k)) continue;
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < have.size(); ++i) {
+      const auto& p = have[i];
+      while (w < want.size() && std::pair(want[w].client, want[w].label) < std::pair(p.client, std::string_view(p.label)))
+        ++w;
+      if (w < want.size() && same(want[w].client, want[w].label, p.client, p.label)) continue;
       Action a;
       a.kind = ActionKind::clear_label;
       a.rule = "labels";
-      a.subject = SubjectRef::of(k.first);
-      a.client = k.first;
-      a.label = k.second;
+      a.subject = SubjectRef::of(p.client);
+      a.client = p.client;
+      a.label = p.label;
       a.once = false;
       a.due = ctx_.now;
-      a.key = fmt::format("label/{}/client:{}/clear", k.second, k.first.value());
-      a.explanation = fmt::format("clear label '{}' from client {}: its condition no longer holds", k.second,
-                                  k.first.value());
+      a.key = fmt::format("label/{}/client:{}/clear", p.label, p.client.value());
+      a.explanation = fmt::format("clear label '{}' from client {}: its condition no longer holds", p.label,
+                                  p.client.value());
       plan_.actions.push_back(std::move(a));
     }
   }
@@ -634,7 +695,7 @@ private:
   Balancer balancer_{managers_, today_};
   std::set<std::string> engine_labels_;
   std::vector<PresentLabel> present_labels_;
-  std::vector<Raw> raw_;
+  std::deque<Raw> raw_;  // grows without moving findings
   std::unordered_map<ClientId, Client> clients_;
   ForecastTally forecast_;
   std::unordered_map<std::string, std::optional<CompiledText>> compiled_;
