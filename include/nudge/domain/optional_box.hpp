@@ -42,22 +42,24 @@ public:
     p_.reset();
     return *this;
   }
-  OptionalBox& operator=(const T& v) {
-    assign_from(&v);
+  // Assigning a value (anything T is made from) or a std::optional<T>:
+  // templates, so that `box = {}` empties the box (the move assignment wins),
+  // as it does a std::optional.
+  template <class U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, OptionalBox> &&
+             !std::is_same_v<std::remove_cvref_t<U>, std::optional<T>> &&
+             !std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t> && std::is_constructible_v<T, U> &&
+             std::is_assignable_v<T&, U>)
+  OptionalBox& operator=(U&& v) {
+    if (p_) *p_ = std::forward<U>(v);
+    else p_ = std::make_unique<T>(std::forward<U>(v));
     return *this;
   }
-  OptionalBox& operator=(T&& v) {
-    if (p_) *p_ = std::move(v);
-    else p_ = std::make_unique<T>(std::move(v));
-    return *this;
-  }
-  OptionalBox& operator=(const std::optional<T>& o) {
-    assign_from(o ? &*o : nullptr);
-    return *this;
-  }
-  OptionalBox& operator=(std::optional<T>&& o) {
+  template <class O>
+    requires std::is_same_v<std::remove_cvref_t<O>, std::optional<T>>
+  OptionalBox& operator=(O&& o) {
     if (!o) p_.reset();
-    else *this = std::move(*o);
+    else *this = std::forward<O>(o).value();
     return *this;
   }
   ~OptionalBox() = default;

@@ -54,6 +54,20 @@ TEST_CASE("OptionalBox reads and converts as std::optional") {
   CHECK(some == "zzz");
   some = std::nullopt;
   CHECK(some == none);
+  // `= {}` empties it, as it does a std::optional.
+  some = long_text;
+  REQUIRE(some);
+  some = {};
+  CHECK_FALSE(some);
+  // Assigning a T over a set box, by copy and by move.
+  some = long_text;
+  some = std::string("abc");
+  CHECK(some == "abc");
+  const std::string def = "def";
+  some = def;
+  CHECK(some == "def");
+  some = "from chars";  // anything the value is made from, as std::optional
+  CHECK(some == "from chars");
 }
 
 TEST_CASE("OptionalBox copies deeply and moves its pointer") {
