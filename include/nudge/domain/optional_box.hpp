@@ -34,7 +34,8 @@ public:
   OptionalBox(const OptionalBox& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
   OptionalBox(OptionalBox&&) noexcept = default;
   OptionalBox& operator=(const OptionalBox& o) {
-    if (this != &o) assign_from(o.p_.get());
+    if (!o.p_) p_.reset();
+    else *this = *o.p_;  // the value's own assignment, reusing a set box (and safe on itself)
     return *this;
   }
   OptionalBox& operator=(OptionalBox&&) noexcept = default;
@@ -111,12 +112,6 @@ public:
   }
 
 private:
-  void assign_from(const T* v) {
-    if (!v) p_.reset();
-    else if (p_) *p_ = *v;
-    else p_ = std::make_unique<T>(*v);
-  }
-
   std::unique_ptr<T> p_;
 };
 

@@ -363,11 +363,9 @@ private:
   std::string explained(const Action& a, fmt::format_string<Args...> f, Args&&... args) const {
     fmt::memory_buffer out;
     fmt::format_to(std::back_inserter(out), f, std::forward<Args>(args)...);
-    if (a.late) {
-      const auto days = ctx_.days_since(a.due);
-      fmt::format_to(std::back_inserter(out), " (late: fell due {}, {} day{} ago)", detail::IsoText(a.due).view(),
-                     days, days == 1 || days == -1 ? "" : "s");
-    }
+    if (a.late)
+      fmt::format_to(std::back_inserter(out), " (late: fell due {}, {} ago)", detail::IsoText(a.due).view(),
+                     days_text(ctx_.days_since(a.due)));
     return fmt::to_string(out);
   }
 
