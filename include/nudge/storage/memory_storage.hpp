@@ -5,11 +5,14 @@
 /// data per run, and as the reference the conformance kit is checked against.
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <nudge/storage/flat_table.hpp>
+#include <nudge/storage/slim_vector.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge {
@@ -32,30 +35,40 @@ namespace nudge {
 /// @endcode
 class MemoryStorage final : public Storage {
 public:
-  /// An activity as the store keeps it: 32 bytes, the client implied by the
-  /// entry that holds it, texts (custom kind, subject) in a side table.
+  /// An activity as the store keeps it: 24 bytes, the client implied by the
+  /// entry that holds it, the manager as a slot in the store's table of
+  /// activity managers, texts (custom kind, subject) in a side table.
   struct PackedActivity {
+    static constexpr std::uint32_t max_managers = (1u << 23) - 1;
     std::int64_t id = 0;
     Instant at{};
-    std::int64_t manager = 0;
+    std::uint32_t manager : 23 = 0;  ///< slot in the store's activity managers
+    std::uint32_t kind : 4 = 0;
+    std::uint32_t outcome : 3 = 0;
+    std::uint32_t contact : 2 = 0;
     std::uint32_t text = 0;  ///< 1 + index into State::texts; 0 = no text
-    std::uint8_t kind = 0, outcome = 0, contact = 0;
     friend bool operator==(const PackedActivity&, const PackedActivity&) = default;
   };
+  static_assert(sizeof(PackedActivity) == 24);
+  static_assert(activity_kind_count <= 16);
+  /// Activity lists grow by a quarter, not by half: ten million activities
+  /// then keep about an eighth of their slots spare (the lists are short, so
+  /// an import takes as long).
+  using ActivityList = detail::SlimVector<PackedActivity, 4>;
   /// A client with everything the store keeps about it.
   struct ClientEntry {
     Client client;
     ClientSummary summary;
-    std::vector<PackedActivity> activities;  // ascending time, then id
-    std::vector<TaskId> tasks;               // ascending id
-    std::vector<DealId> deals;
-    std::vector<InvoiceId> invoices;
+    ActivityList activities;              // ascending time, then id
+    detail::SlimVector<TaskId> tasks;     // ascending id
+    detail::SlimVector<DealId> deals;     // ascending id
+    detail::SlimVector<InvoiceId> invoices;  // ascending id
     friend bool operator==(const ClientEntry&, const ClientEntry&) = default;
   };
   /// A deal with what its tasks say about it, kept on write.
   struct DealEntry {
     Deal deal;
-    std::vector<TaskId> tasks;  // ascending id
+    detail::SlimVector<TaskId> tasks;  // ascending id
     int open_tasks = 0;
     MaybeInstant last_task_closed;
     friend bool operator==(const DealEntry&, const DealEntry&) = default;
@@ -279,19 +292,43 @@ private:
     return std::pair(x.at, x.id) < std::pair(y.at, y.id);
   }
   PackedActivity pack(const Activity& a) {
-    PackedActivity p{a.id.value(), a.at, a.manager.value(), 0, static_cast<std::uint8_t>(a.kind),
-                     static_cast<std::uint8_t>(a.outcome), static_cast<std::uint8_t>(a.contact)};
+    PackedActivity p;
+    p.id = a.id.value();
+    p.at = a.at;
+    p.manager = manager_slot(a);
+    p.kind = static_cast<std::uint32_t>(a.kind) & 0xfu;
+    p.outcome = static_cast<std::uint32_t>(a.outcome) & 0x7u;
+    p.contact = static_cast<std::uint32_t>(a.contact) & 0x3u;
     if (!a.custom_kind.empty() || !a.subject.empty()) {
       s_.texts.emplace_back(a.custom_kind, a.subject);
       p.text = static_cast<std::uint32_t>(s_.texts.size());
     }
     return p;
   }
+  /// The slot of an activity's manager, given on first sight (slots are
+  /// never taken back: a rolled-back unit leaves at most an unused one).
+  std::uint32_t manager_slot(const Activity& a) {
+    const auto m = a.manager.value();
+    if (m == last_manager_) return last_manager_slot_;
+    auto slot = manager_slots_.find(m);
+    if (slot == detail::IdIndex::npos) {
+      if (activity_managers_.size() >= PackedActivity::max_managers)
+        throw storage_error(fmt::format("activity {}: manager {}: the in-memory store keeps at most {} distinct "
+                                        "activity managers",
+                                        a.id.value(), m, PackedActivity::max_managers));
+      slot = static_cast<std::uint32_t>(activity_managers_.size());
+      activity_managers_.push_back(m);
+      manager_slots_.put(m, slot);
+    }
+    last_manager_ = m;
+    last_manager_slot_ = slot;
+    return slot;
+  }
   Activity unpack(const PackedActivity& p, ClientId client) const {
     Activity a;
     a.id = ActivityId{p.id};
     a.client = client;
-    a.manager = ManagerId{p.manager};
+    a.manager = ManagerId{activity_managers_[p.manager]};
     a.kind = static_cast<ActivityKind>(p.kind);
     a.at = p.at;
     a.outcome = static_cast<Outcome>(p.outcome);
@@ -324,13 +361,13 @@ private:
     }
   }
   template <class IdT>
-  static void link(std::vector<IdT>& v, IdT id) {
+  static void link(detail::SlimVector<IdT>& v, IdT id) {
     if (v.empty() || v.back() < id) return v.push_back(id);
     auto it = std::lower_bound(v.begin(), v.end(), id);
     if (it == v.end() || *it != id) v.insert(it, id);
   }
   template <class IdT>
-  static void unlink(std::vector<IdT>& v, IdT id) {
+  static void unlink(detail::SlimVector<IdT>& v, IdT id) {
     auto it = std::lower_bound(v.begin(), v.end(), id);
     if (it != v.end() && *it == id) v.erase(it);
   }
@@ -345,7 +382,7 @@ private:
   static DealEntry make_row(const Deal& d) { return DealEntry{d, {}, 0, std::nullopt}; }
 
   template <class T>
-  void attach(const T& v, std::vector<decltype(T::id)> ClientEntry::*links, int delta) {
+  void attach(const T& v, detail::SlimVector<decltype(T::id)> ClientEntry::*links, int delta) {
     if (auto* e = s_.clients.find(v.client)) {
       if (delta > 0) link(e->*links, v.id);
       else unlink(e->*links, v.id);
@@ -363,7 +400,7 @@ private:
   /// Puts v (a Task, Deal or Invoice) into its table; returns the value it
   /// replaced, if any.
   template <class Table, class T>
-  std::optional<T> put(Table& table, std::vector<decltype(T::id)> ClientEntry::*links, const T& v) {
+  std::optional<T> put(Table& table, detail::SlimVector<decltype(T::id)> ClientEntry::*links, const T& v) {
     std::optional<T> old;
     if (auto* row = table.find(v.id)) {
       old = value_of(*row);
@@ -383,7 +420,7 @@ private:
   }
   /// Undoes the put of v over an existing row: restores `old`.
   template <class Table, class T>
-  void unput(Table& table, std::vector<decltype(T::id)> ClientEntry::*links, const T& v, const T& old) {
+  void unput(Table& table, detail::SlimVector<decltype(T::id)> ClientEntry::*links, const T& v, const T& old) {
     attach(v, links, -1);
     value_of(*table.find(v.id)) = old;
     attach(old, links, +1);
@@ -395,7 +432,7 @@ private:
   /// detaches each from its client (and a task from its deal), notes the
   /// client, and removes the rows.
   template <class Table, class IdT>
-  void drop_new(Table& table, std::vector<IdT> ClientEntry::*links, std::size_t mark, std::vector<ClientId>& stale) {
+  void drop_new(Table& table, detail::SlimVector<IdT> ClientEntry::*links, std::size_t mark, std::vector<ClientId>& stale) {
     for (auto r = table.size(); r-- > mark;) {
       const auto& v = value_of(table.at(r));
       attach(v, links, -1);
@@ -434,7 +471,7 @@ private:
       touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
       std::sort(added_ids_.first.begin(), added_ids_.first.end());
       for (auto c : touched_) {
-        std::erase_if(s_.s_.clients.find(c)->activities, [&](const PackedActivity& a) {
+        s_.s_.clients.find(c)->activities.erase_if([&](const PackedActivity& a) {
           if (!added_ids_.contains(a.id)) return false;
           s_.activity_ids_.erase(a.id);
           return true;
@@ -482,10 +519,6 @@ private:
       auto* e = s_.s_.clients.find(a.client);
       const auto p = s_.pack(a);
       auto& v = e->activities;
-      // Lists grow by a quarter, not double: ten million activities then keep
-      // an eighth of their slots spare instead of a third (the import takes
-      // as long: the lists are short).
-      if (v.size() == v.capacity()) v.reserve(v.size() + v.size() / 4 + 1);
       if (v.empty() || before(v.back(), p)) v.push_back(p);
       else v.insert(std::upper_bound(v.begin(), v.end(), p, &MemoryStorage::before), p);
       e->summary.add_contact(a.kind, a.contact, a.at);
@@ -608,6 +641,10 @@ private:
   State s_;
   detail::IdSet activity_ids_;  ///< derived from the clients' activities (has_activity)
   detail::IdSet manager_ids_;   ///< derived from s_.managers (has_manager: every row of an import asks)
+  std::vector<std::int64_t> activity_managers_;  ///< PackedActivity::manager -> manager id
+  detail::IdIndex manager_slots_;                ///< manager id -> PackedActivity::manager
+  std::int64_t last_manager_ = std::numeric_limits<std::int64_t>::min();  ///< the last slot given, for runs
+  std::uint32_t last_manager_slot_ = 0;
   bool open_ = false;
 };
 
