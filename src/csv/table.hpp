@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <nudge/csv/import.hpp>
+#include <nudge/domain/slim_string.hpp>
 #include <nudge/domain/time.hpp>
 #include <nudge/progress.hpp>
 
@@ -133,6 +134,11 @@ public:
   std::optional<bool> flag(int col);
   /// Text (checked to be UTF-8) assigned to `out`; "" when empty.
   void text(int col, std::string& out);
+  void text(int col, SlimString& out) {
+    std::string s;
+    text(col, s);
+    out = s;
+  }
   /// Index of the field among `names`, or nullopt (reported as an unknown `what`).
   std::optional<std::size_t> choice(int col, std::span<const std::string_view> names, std::string_view what);
 

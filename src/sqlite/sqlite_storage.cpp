@@ -423,6 +423,8 @@ template <class T>
 struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
+template <>
+struct is_optional<MaybeInstant> : std::true_type {};
 
 std::int64_t days_of(Date d) { return d.time_since_epoch().count(); }
 
@@ -1283,6 +1285,8 @@ struct SqliteStorage::Impl {
       const auto v = view(c);
       out.assign(v.data(), v.size());
     }
+    void text_to(int c, SlimString& out) const { out = view(c); }
+    void text_to(int c, Currency& out) const { out = view(c); }
     [[nodiscard]] Instant instant(int c) const { return from_unix(i64(c)); }
     [[nodiscard]] std::optional<Instant> opt_instant(int c) const {
       sqlite3_value* v = value(c);

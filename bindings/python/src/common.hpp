@@ -21,6 +21,8 @@
 #include <nudge/domain/deal.hpp>
 #include <nudge/domain/ids.hpp>
 #include <nudge/domain/optional_box.hpp>
+#include <nudge/domain/slim_string.hpp>
+#include <nudge/domain/slim_vector.hpp>
 #include <nudge/domain/time.hpp>
 #include <nudge/engine/plan.hpp>
 #include <nudge/progress.hpp>
@@ -102,6 +104,30 @@ struct type_caster<nudge::MaybeInstant> {
     return nudge::bindings::to_datetime(*t).release();
   }
 };
+
+/// SlimString and Currency are str, as the std::string they replaced (a
+/// currency longer than its seven characters raises InvalidArgument).
+template <class S>
+struct slim_text_caster {
+  PYBIND11_TYPE_CASTER(S, const_name("str"));
+  bool load(handle src, bool convert) {
+    make_caster<std::string> text;
+    if (!text.load(src, convert)) return false;
+    value = cast_op<std::string&>(text);
+    return true;
+  }
+  static handle cast(const S& s, return_value_policy, handle) {
+    return PyUnicode_DecodeUTF8(s.data(), static_cast<ssize_t>(s.size()), nullptr);
+  }
+};
+template <>
+struct type_caster<nudge::SlimString> : slim_text_caster<nudge::SlimString> {};
+template <>
+struct type_caster<nudge::Currency> : slim_text_caster<nudge::Currency> {};
+
+/// A SlimVector is a list, as the std::vector it replaced.
+template <class T>
+struct type_caster<nudge::SlimVector<T>> : list_caster<nudge::SlimVector<T>, T> {};
 
 /// Dates are datetime.date.
 template <>
@@ -231,6 +257,11 @@ void def_instant(py::class_<T, Opts...>& cls, const char* name, Instant T::*pm, 
 template <class T, class... Opts>
 void def_instant(py::class_<T, Opts...>& cls, const char* name, std::optional<Instant> T::*pm, const char* doc) {
   def_converted(cls, name, pm, [](py::handle v, const std::string& w) { return optional_instant_from(v, w); }, doc);
+}
+template <class T, class... Opts>
+void def_instant(py::class_<T, Opts...>& cls, const char* name, MaybeInstant T::*pm, const char* doc) {
+  def_converted(
+      cls, name, pm, [](py::handle v, const std::string& w) { return MaybeInstant(optional_instant_from(v, w)); }, doc);
 }
 
 // ---- areas -------------------------------------------------------------------------

@@ -162,3 +162,37 @@ def test_domain_records_keyword_init_repr_to_dict():
     dl.amount.cents = 5
     assert dl.amount.cents == 5
     assert dl.to_dict()["amount"] == {"cents": 5, "currency": "USD"}
+
+
+def test_domain_slim_fields_read_and_write_as_str_list_and_datetime():
+    # Client contact fields, a deal's loss reason and a currency are held
+    # compactly in C++ (SlimString, Currency); Python sees plain str.
+    c = client(1, "Romashka", 1)
+    assert c.email == "" and c.time_zone == "" and isinstance(c.locale, str)
+    c.email, c.phone, c.time_zone, c.locale = "a@example.com", "+7 900", "Europe/Moscow", "ru"
+    assert (c.email, c.phone, c.time_zone, c.locale) == ("a@example.com", "+7 900", "Europe/Moscow", "ru")
+    c.email = "привет@пример.рф"
+    assert c.email == "привет@пример.рф"
+    c.email = ""
+    assert c.email == ""
+    d = deal(1, 1, 1, "lead", at(2026, 1, 1))
+    d.loss_reason = "price"
+    assert d.loss_reason == "price"
+    d.amount = nudge.Money(500, "EUR")
+    assert d.amount.currency == "EUR"
+    m = nudge.Money(1, "USD")
+    with pytest.raises(nudge.InvalidArgument, match="currency: 'EURODOLLAR' is longer than 7 characters"):
+        m.currency = "EURODOLLAR"
+    assert m.currency == "USD"
+    # Optional instants are None or an aware datetime; a summary's lists are lists.
+    t = task(1, 1, 1, at(2026, 2, 1))
+    assert t.closed is None and t.planned_start is None
+    t.closed = at(2026, 3, 1)
+    assert t.closed == at(2026, 3, 1)
+    t.closed = None
+    assert t.closed is None
+    s = nudge.ClientSummary()
+    s.won_deals = [at(2026, 1, 1), at(2026, 2, 1)]
+    assert s.won_deals == [at(2026, 1, 1), at(2026, 2, 1)]
+    s.paid_invoices = []
+    assert s.paid_invoices == []

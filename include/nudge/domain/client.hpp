@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <nudge/domain/ids.hpp>
+#include <nudge/domain/slim_string.hpp>
 #include <nudge/domain/time.hpp>
 #include <nudge/error.hpp>
 
@@ -39,13 +40,15 @@ struct Client {
   std::map<std::string, std::string> labels{};
   /// "Do not release": the client is never handed to another manager automatically.
   bool release_locked = false;
-  /// Contact details for messages to the client (optional).
-  std::string email{};
-  std::string phone{};
+  /// Contact details for messages to the client (optional). These four are
+  /// SlimStrings (8 bytes, nothing allocated while empty): most clients
+  /// leave them empty, and a store holds every client.
+  SlimString email{};
+  SlimString phone{};
   /// IANA zone of the client (quiet hours); empty = the calendar's zone.
-  std::string time_zone{};
+  SlimString time_zone{};
   /// Preferred locale of messages ("en", "ru"); empty = the configured default.
-  std::string locale{};
+  SlimString locale{};
 
   [[nodiscard]] bool has_label(std::string_view label) const { return labels.find(std::string(label)) != labels.end(); }
   [[nodiscard]] bool in_segment(std::string_view s) const {

@@ -12,6 +12,7 @@
 
 #include <nudge/domain/ids.hpp>
 #include <nudge/domain/money.hpp>
+#include <nudge/domain/slim_string.hpp>
 #include <nudge/domain/time.hpp>
 #include <nudge/error.hpp>
 
@@ -63,8 +64,8 @@ struct Deal {
   std::vector<StageVisit> history{};
   std::vector<Hold> holds{};
   DealStatus status = DealStatus::open;
-  std::string loss_reason{};
-  std::optional<Instant> closed{};
+  SlimString loss_reason{};
+  MaybeInstant closed{};
   std::map<std::string, std::string> labels{};
 
   [[nodiscard]] bool is_open() const { return status == DealStatus::open; }

@@ -28,7 +28,7 @@ struct Invoice {
   Instant due{};
   std::vector<Payment> payments{};
   /// When it was settled in full; set by the host or derived from payments.
-  std::optional<Instant> paid{};
+  MaybeInstant paid{};
 
   [[nodiscard]] std::int64_t paid_cents() const {
     std::int64_t s = 0;

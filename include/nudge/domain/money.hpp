@@ -15,6 +15,61 @@
 
 namespace nudge {
 
+/// A currency code held in place: up to seven characters in eight bytes (a
+/// std::string takes 32), so a Money is 16 bytes. Reads and assigns like the
+/// std::string it replaces (`c == "EUR"`, `c = code`, `std::string s = c`,
+/// passing it as a std::string_view, fmt formatting). A longer code throws
+/// invalid_argument naming the currency; Money::check_currency is what
+/// demands ISO's three capital letters.
+class Currency {
+public:
+  static constexpr std::size_t max_size = 7;
+
+  constexpr Currency() noexcept = default;
+  Currency(std::string_view s) { assign(s); }                        // NOLINT: as std::string
+  Currency(const char* s) { assign(s ? std::string_view(s) : std::string_view()); }  // NOLINT
+  Currency(const std::string& s) { assign(s); }                     // NOLINT: as std::string
+
+  operator std::string_view() const noexcept { return view(); }  // NOLINT: as std::string
+  operator std::string() const { return str(); }                 // NOLINT: as std::string
+  [[nodiscard]] std::string_view view() const noexcept { return {c_, size()}; }
+  [[nodiscard]] std::string str() const { return std::string(view()); }
+  [[nodiscard]] std::size_t size() const noexcept { return std::char_traits<char>::length(c_); }
+  [[nodiscard]] bool empty() const noexcept { return c_[0] == '\0'; }
+  [[nodiscard]] const char* data() const noexcept { return c_; }
+  [[nodiscard]] const char* c_str() const noexcept { return c_; }
+  [[nodiscard]] const char* begin() const noexcept { return c_; }
+  [[nodiscard]] const char* end() const noexcept { return c_ + size(); }
+
+  friend bool operator==(const Currency& a, const Currency& b) noexcept { return a.view() == b.view(); }
+  friend bool operator==(const Currency& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator==(const Currency& a, const std::string& b) noexcept { return a.view() == b; }
+  friend bool operator==(const Currency& a, const char* b) noexcept { return a.view() == std::string_view(b); }
+  friend std::strong_ordering operator<=>(const Currency& a, const Currency& b) noexcept {
+    return a.view() <=> b.view();
+  }
+
+private:
+  void assign(std::string_view s) {
+    if (s.size() > max_size)
+      throw invalid_argument(fmt::format("currency: '{}' is longer than {} characters", s, max_size));
+    for (std::size_t i = 0; i < sizeof c_; ++i) c_[i] = i < s.size() ? s[i] : '\0';
+  }
+  char c_[max_size + 1] = {};
+};
+
+}  // namespace nudge
+
+template <>
+struct fmt::formatter<nudge::Currency> : fmt::formatter<fmt::string_view> {
+  template <class Ctx>
+  auto format(const nudge::Currency& c, Ctx& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(c.data(), c.size()), ctx);
+  }
+};
+
+namespace nudge {
+
 /// An amount of money in minor units (1/100) of a currency.
 ///
 /// @code
@@ -22,7 +77,7 @@ namespace nudge {
 /// @endcode
 struct Money {
   std::int64_t cents = 0;
-  std::string currency = "USD";
+  Currency currency = "USD";
 
   /// From a decimal amount, rounded to cents. Throws invalid_argument naming
   /// `field` for a non-finite amount or an invalid currency code.
@@ -32,7 +87,7 @@ struct Money {
     if (std::fabs(amount) > 9.0e16)
       throw invalid_argument(fmt::format("{}: amount {} is out of range", field, amount));
     check_currency(currency, field);
-    return Money{static_cast<std::int64_t>(std::llround(amount * 100.0)), std::string(currency)};
+    return Money{static_cast<std::int64_t>(std::llround(amount * 100.0)), Currency(currency)};
   }
 
   /// The amount as a decimal number.

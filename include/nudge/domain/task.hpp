@@ -38,12 +38,12 @@ struct Task {
   ManagerId assignee{};
   std::optional<ManagerId> author{};
   std::string title{};
-  std::optional<Instant> planned_start{};
+  MaybeInstant planned_start{};
   Instant due{};
   TaskState state = TaskState::attention;
   Instant created{};
   /// When it was done or cancelled.
-  std::optional<Instant> closed{};
+  MaybeInstant closed{};
   /// The predecessor in the conveyor ("based on"): the work item this one follows.
   std::optional<TaskId> based_on{};
   /// The action key of the engine action that created it ("" when made by a person).

@@ -396,7 +396,7 @@ private:
     m.to = std::move(to);
     m.template_id = s.template_id;
     // Clients read their own locale; managers the default one.
-    m.locale = s.target == Target::client && !c.locale.empty() ? c.locale : config_.default_locale;
+    m.locale = s.target == Target::client && !c.locale.empty() ? c.locale.str() : config_.default_locale;
     m.created = ctx_.now;
     if (auto tpl = find_template(config_.templates, s.template_id, m.locale, config_.default_locale); tpl.text) {
       m.locale = tpl.locale;

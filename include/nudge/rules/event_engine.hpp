@@ -426,7 +426,7 @@ private:
         return;
       }
       m.to = Recipient{SubjectRef::of(c.id), addr, c.name};
-      m.locale = c.locale.empty() ? config_.default_locale : c.locale;
+      m.locale = c.locale.empty() ? config_.default_locale : c.locale.str();
       who = fmt::format("client '{}'", c.name);
     } else {
       auto id = manager_target(r, x, e, task, owner);
@@ -467,7 +467,7 @@ private:
 
   /// "2026-03-10 14:30" in the client's zone (else the calendar's).
   std::string local_text(const Client& c, Instant t) const {
-    std::string zone = c.time_zone.empty() ? config_.calendar.time_zone() : c.time_zone;
+    std::string zone = c.time_zone.empty() ? config_.calendar.time_zone() : c.time_zone.str();
     date::local_seconds lt;
     try {
       lt = LocalClock(zone).local(t);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <nudge/storage/flat_table.hpp>
-#include <nudge/storage/slim_vector.hpp>
+#include <nudge/domain/slim_vector.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge {
@@ -54,21 +54,21 @@ public:
   /// Activity lists grow by a quarter, not by half: ten million activities
   /// then keep about an eighth of their slots spare (the lists are short, so
   /// an import takes as long).
-  using ActivityList = detail::SlimVector<PackedActivity, 4>;
+  using ActivityList = SlimVector<PackedActivity, 4>;
   /// A client with everything the store keeps about it.
   struct ClientEntry {
     Client client;
     ClientSummary summary;
     ActivityList activities;              // ascending time, then id
-    detail::SlimVector<TaskId> tasks;     // ascending id
-    detail::SlimVector<DealId> deals;     // ascending id
-    detail::SlimVector<InvoiceId> invoices;  // ascending id
+    SlimVector<TaskId> tasks;     // ascending id
+    SlimVector<DealId> deals;     // ascending id
+    SlimVector<InvoiceId> invoices;  // ascending id
     friend bool operator==(const ClientEntry&, const ClientEntry&) = default;
   };
   /// A deal with what its tasks say about it, kept on write.
   struct DealEntry {
     Deal deal;
-    detail::SlimVector<TaskId> tasks;  // ascending id
+    SlimVector<TaskId> tasks;  // ascending id
     int open_tasks = 0;
     MaybeInstant last_task_closed;
     friend bool operator==(const DealEntry&, const DealEntry&) = default;
@@ -361,13 +361,13 @@ private:
     }
   }
   template <class IdT>
-  static void link(detail::SlimVector<IdT>& v, IdT id) {
+  static void link(SlimVector<IdT>& v, IdT id) {
     if (v.empty() || v.back() < id) return v.push_back(id);
     auto it = std::lower_bound(v.begin(), v.end(), id);
     if (it == v.end() || *it != id) v.insert(it, id);
   }
   template <class IdT>
-  static void unlink(detail::SlimVector<IdT>& v, IdT id) {
+  static void unlink(SlimVector<IdT>& v, IdT id) {
     auto it = std::lower_bound(v.begin(), v.end(), id);
     if (it != v.end() && *it == id) v.erase(it);
   }
@@ -382,7 +382,7 @@ private:
   static DealEntry make_row(const Deal& d) { return DealEntry{d, {}, 0, std::nullopt}; }
 
   template <class T>
-  void attach(const T& v, detail::SlimVector<decltype(T::id)> ClientEntry::*links, int delta) {
+  void attach(const T& v, SlimVector<decltype(T::id)> ClientEntry::*links, int delta) {
     if (auto* e = s_.clients.find(v.client)) {
       if (delta > 0) link(e->*links, v.id);
       else unlink(e->*links, v.id);
@@ -400,7 +400,7 @@ private:
   /// Puts v (a Task, Deal or Invoice) into its table; returns the value it
   /// replaced, if any.
   template <class Table, class T>
-  std::optional<T> put(Table& table, detail::SlimVector<decltype(T::id)> ClientEntry::*links, const T& v) {
+  std::optional<T> put(Table& table, SlimVector<decltype(T::id)> ClientEntry::*links, const T& v) {
     std::optional<T> old;
     if (auto* row = table.find(v.id)) {
       old = value_of(*row);
@@ -420,7 +420,7 @@ private:
   }
   /// Undoes the put of v over an existing row: restores `old`.
   template <class Table, class T>
-  void unput(Table& table, detail::SlimVector<decltype(T::id)> ClientEntry::*links, const T& v, const T& old) {
+  void unput(Table& table, SlimVector<decltype(T::id)> ClientEntry::*links, const T& v, const T& old) {
     attach(v, links, -1);
     value_of(*table.find(v.id)) = old;
     attach(old, links, +1);
@@ -432,7 +432,7 @@ private:
   /// detaches each from its client (and a task from its deal), notes the
   /// client, and removes the rows.
   template <class Table, class IdT>
-  void drop_new(Table& table, detail::SlimVector<IdT> ClientEntry::*links, std::size_t mark, std::vector<ClientId>& stale) {
+  void drop_new(Table& table, SlimVector<IdT> ClientEntry::*links, std::size_t mark, std::vector<ClientId>& stale) {
     for (auto r = table.size(); r-- > mark;) {
       const auto& v = value_of(table.at(r));
       attach(v, links, -1);

@@ -13,6 +13,7 @@
 #include <nudge/domain/client.hpp>
 #include <nudge/domain/deal.hpp>
 #include <nudge/domain/invoice.hpp>
+#include <nudge/domain/slim_vector.hpp>
 #include <nudge/domain/task.hpp>
 
 namespace nudge {
@@ -62,8 +63,9 @@ struct ClientSummary {
   int open_tasks = 0;
   MaybeInstant latest_open_due;
   /// Closing instants of won deals and settling instants of paid invoices, ascending.
-  std::vector<Instant> won_deals;
-  std::vector<Instant> paid_invoices;
+  /// (SlimVectors: one pointer each, no allocation while empty.)
+  SlimVector<Instant> won_deals;
+  SlimVector<Instant> paid_invoices;
 
   /// The latest contact under a policy; empty when there was none.
   [[nodiscard]] std::optional<Instant> last_contact(const ContactPolicy& p) const {
@@ -100,7 +102,7 @@ struct ClientSummary {
   friend bool operator==(const ClientSummary&, const ClientSummary&) = default;
 
 private:
-  static void insert_sorted(std::vector<Instant>& v, Instant t) { v.insert(std::upper_bound(v.begin(), v.end(), t), t); }
+  static void insert_sorted(SlimVector<Instant>& v, Instant t) { v.insert(std::upper_bound(v.begin(), v.end(), t), t); }
 };
 
 /// The contact facts of a ClientSummary, copied (88 bytes, no allocation):

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include <nudge/storage/memory_storage.hpp>
-#include <nudge/storage/slim_vector.hpp>
+#include <nudge/domain/slim_vector.hpp>
 
-using nudge::detail::SlimVector;
+using nudge::SlimVector;
 
 namespace {
 template <class V>
