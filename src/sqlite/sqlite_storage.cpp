@@ -1286,7 +1286,14 @@ struct SqliteStorage::Impl {
       out.assign(v.data(), v.size());
     }
     void text_to(int c, SlimString& out) const { out = view(c); }
-    void text_to(int c, Currency& out) const { out = view(c); }
+    /// A currency longer than Currency holds is a row no adapter wrote.
+    void text_to(int c, Currency& out) const {
+      const auto v = view(c);
+      if (v.size() > Currency::max_size)
+        throw storage_error(fmt::format("sqlite storage: corrupt row: currency '{}' is longer than {} characters", v,
+                                        Currency::max_size));
+      out = v;
+    }
     [[nodiscard]] Instant instant(int c) const { return from_unix(i64(c)); }
     [[nodiscard]] std::optional<Instant> opt_instant(int c) const {
       sqlite3_value* v = value(c);

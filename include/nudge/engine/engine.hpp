@@ -202,7 +202,9 @@ private:
 
     // Progress: before each batch and at the end of each scan (so a cancel
     // stops between batches).
-    const std::uint64_t total = progress_ ? store_.client_count() : 0;
+    // The client count sizes the index once (0 when the store cannot tell).
+    const std::uint64_t total = store_.client_count();
+    index_.rows().reserve(total);
     const bool contacts = ClientIndex::wants_contacts(stable_, assistants_);
     std::uint64_t seen = 0;
     auto tick = [&](std::string_view stage, std::size_t n, std::uint64_t of) {

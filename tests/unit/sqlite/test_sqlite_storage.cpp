@@ -171,6 +171,20 @@ TEST_CASE("storage.sqlite.file_persists_across_reopen") {
   });
 }
 
+TEST_CASE("storage.sqlite.a_currency_too_long_for_money_is_a_corrupt_row") {
+  // Money holds up to seven characters of currency in place: a longer one in
+  // the file (written by something else) is named, not cut.
+  SqliteStorage s{":memory:"};
+  seed(s);
+  REQUIRE(s.find_deal(DealId{7}));
+  CHECK(s.find_deal(DealId{7})->amount.currency == "USD");
+  exec(s.native_handle(), "UPDATE deals SET currency = 'EURODOLLAR' WHERE id = 7");
+  CHECK(thrown<storage_error>([&] { (void)s.find_deal(DealId{7}); }) ==
+        "sqlite storage: corrupt row: currency 'EURODOLLAR' is longer than 7 characters");
+  exec(s.native_handle(), "UPDATE deals SET currency = 'EUR' WHERE id = 7");
+  CHECK(s.find_deal(DealId{7})->amount.currency == "EUR");
+}
+
 TEST_CASE("storage.sqlite.files_are_wal_with_foreign_keys") {
   TempDir dir;
   const auto file = dir.file("crm.db");

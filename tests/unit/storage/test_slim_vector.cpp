@@ -28,8 +28,11 @@ TEST_CASE("storage.slim_vector.is_one_pointer_and_empty_holds_no_block") {
   CHECK(std::span<const int>(v).empty());
 }
 
-TEST_CASE("storage.slim_vector.reads_and_writes_as_a_vector") {
-  SlimVector<int> v;
+using BesideInts = SlimVector<int, 2, nudge::SlimLayout::beside>;
+static_assert(sizeof(BesideInts) == 16);
+
+TEST_CASE_TEMPLATE("storage.slim_vector.reads_and_writes_as_a_vector", V, SlimVector<int>, BesideInts) {
+  V v;
   std::vector<int> model;
   for (int i = 0; i < 1000; ++i) {
     v.push_back(i * 3);
@@ -48,10 +51,14 @@ TEST_CASE("storage.slim_vector.reads_and_writes_as_a_vector") {
   model.insert(model.end(), 5000);
   CHECK(items(v) == model);
   // A value that lives in the vector itself, inserted while it grows.
-  SlimVector<int> w{1, 2, 3};
+  V w{1, 2, 3};
   w.reserve(3);
   w.insert(w.begin(), w.back());
   CHECK(items(w) == std::vector<int>{3, 1, 2, 3});
+  V x{4, 5};
+  x.reserve(2);
+  x.push_back(x.front());  // grows while the value lives in it
+  CHECK(items(x) == std::vector<int>{4, 5, 4});
   // Erase one, then every multiple of nine, keeping the order.
   v.erase(v.begin() + 10);
   model.erase(model.begin() + 10);
@@ -84,9 +91,9 @@ TEST_CASE("storage.slim_vector.grows_by_its_divisor") {
   CHECK(items(quarter) == items(half));
 }
 
-TEST_CASE("storage.slim_vector.copies_deeply_and_moves_its_block") {
-  SlimVector<int> a{1, 2, 3};
-  SlimVector<int> b = a;
+TEST_CASE_TEMPLATE("storage.slim_vector.copies_deeply_and_moves_its_block", V, SlimVector<int>, BesideInts) {
+  V a{1, 2, 3};
+  V b = a;
   b.push_back(4);
   CHECK(items(a) == std::vector<int>{1, 2, 3});
   CHECK(items(b) == std::vector<int>{1, 2, 3, 4});
@@ -95,17 +102,17 @@ TEST_CASE("storage.slim_vector.copies_deeply_and_moves_its_block") {
   CHECK(a == b);
   CHECK(a.data() != b.data());
   const int* block = a.data();
-  SlimVector<int> c = std::move(a);
+  V c = std::move(a);
   CHECK(c.data() == block);
   CHECK(a.empty());  // NOLINT: moved-from is empty, as documented
-  SlimVector<int> d{9};
+  V d{9};
   d = std::move(c);
   CHECK(d.data() == block);
   CHECK(items(d) == std::vector<int>{1, 2, 3});
   auto& self = d;
   d = self;
   CHECK(items(d) == std::vector<int>{1, 2, 3});
-  SlimVector<int> empty;
+  V empty;
   d = empty;
   CHECK(d.empty());
 }
