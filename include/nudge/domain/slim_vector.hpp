@@ -64,7 +64,7 @@ public:
   SlimVector& operator=(const SlimVector& o) {
     if (this != &o) {
       clear();
-      assign(o.data(), o.size());
+      assign(o.data(), o.size());  // into the block it has, when that is large enough
     }
     return *this;
   }
@@ -138,10 +138,17 @@ public:
     if (gone) rep_.set_size(size() - gone);
     return gone;
   }
-  /// Empties it and gives its block back.
+  /// Empties it and keeps its block, as std::vector::clear: a list filled
+  /// again (an adapter's reused batch of summaries) does not allocate again.
   void clear() noexcept {
-    rep_.release();
-    rep_ = Rep{};
+    if (capacity()) rep_.set_size(0);
+  }
+  /// Gives the block of an empty vector back.
+  void shrink_to_fit() noexcept {
+    if (empty()) {
+      rep_.release();
+      rep_ = Rep{};
+    }
   }
 
   friend bool operator==(const SlimVector& a, const SlimVector& b) {
@@ -221,7 +228,7 @@ private:
   }
   void assign(const T* from, std::size_t n) {
     if (n == 0) return;
-    regrow(n);
+    if (n > capacity()) regrow(n);
     std::memcpy(static_cast<void*>(rep_.data()), from, n * sizeof(T));
     rep_.set_size(n);
   }

@@ -67,9 +67,21 @@ TEST_CASE_TEMPLATE("storage.slim_vector.reads_and_writes_as_a_vector", V, SlimVe
         })));
   CHECK(items(v) == model);
   CHECK(std::span<const int>(v).size() == model.size());
-  v.clear();
+  const auto room = v.capacity();
+  const auto* block = v.data();
+  v.clear();  // as std::vector: empty, the block kept for the next fill
   CHECK(v.empty());
+  CHECK(v.begin() == v.end());
+  CHECK(v.capacity() == room);
+  v.push_back(8);
+  CHECK(v.data() == block);
+  CHECK(items(v) == std::vector<int>{8});
+  v.shrink_to_fit();  // not empty: kept
+  CHECK(v.capacity() == room);
+  v.clear();
+  v.shrink_to_fit();
   CHECK(v.capacity() == 0);
+  CHECK(v.data() == nullptr);
 }
 
 TEST_CASE("storage.slim_vector.grows_by_its_divisor") {
