@@ -21,6 +21,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -77,7 +78,14 @@ public:
   friend std::strong_ordering operator<=>(const SlimString& a, const SlimString& b) noexcept {
     return a.view() <=> b.view();
   }
-  friend std::strong_ordering operator<=>(const SlimString& a, std::string_view b) noexcept { return a.view() <=> b; }
+  /// Against any text (a literal, a std::string, a std::string_view): a
+  /// template, so that no conversion of the right side competes with the
+  /// one above.
+  template <class S>
+    requires(std::is_convertible_v<const S&, std::string_view> && !std::is_same_v<S, SlimString>)
+  friend std::strong_ordering operator<=>(const SlimString& a, const S& b) noexcept {
+    return a.view() <=> std::string_view(b);
+  }
 
 private:
   struct Header {

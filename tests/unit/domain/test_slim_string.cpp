@@ -74,6 +74,10 @@ TEST_CASE("domain.slim_string.copies_deeply_moves_and_orders") {
   CHECK(a == "alpha");
   CHECK(a < b);
   CHECK(SlimString() < a);
+  CHECK(a < "beta");  // against text of every kind, as a std::string compares
+  CHECK(a > std::string("Alpha"));
+  CHECK(a <= std::string_view("alpha"));
+  CHECK("beta" > a);
   const char* block = b.data();
   SlimString c = std::move(b);
   CHECK(c.data() == block);
