@@ -231,7 +231,10 @@ public:
     return true;
   }
 
-  /// How many clients the store holds (for progress reports); 0 = unknown.
+  /// How many clients the store holds; 0 = unknown. Progress reports show
+  /// it, and Engine::plan/evaluate reserve their client index from it (48
+  /// bytes a client), so an adapter that cannot count cheaply and exactly
+  /// returns 0 rather than an estimate.
   [[nodiscard]] virtual std::uint64_t client_count() const { return 0; }
 
   /// Every manager, ascending id.
