@@ -548,7 +548,10 @@ inline void check_templates(const TemplateMap& templates, std::string_view defau
   const auto ps = template_problems(templates, default_locale, required_locales);
   if (ps.empty()) return;
   std::string msg;
-  for (const auto& p : ps) msg += (msg.empty() ? "" : "\n") + p.text();
+  for (const auto& p : ps) {
+    if (!msg.empty()) msg += '\n';  // appended, not "\n" + text: GCC 12's -Wrestrict misreads that at -O3
+    msg += p.text();
+  }
   throw configuration_error(msg);
 }
 
