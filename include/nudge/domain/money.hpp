@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <nudge/domain/slim_string.hpp>
 #include <nudge/error.hpp>
 
 namespace nudge {
@@ -61,12 +62,7 @@ private:
 }  // namespace nudge
 
 template <>
-struct fmt::formatter<nudge::Currency> : fmt::formatter<fmt::string_view> {
-  template <class Ctx>
-  auto format(const nudge::Currency& c, Ctx& ctx) const {
-    return fmt::formatter<fmt::string_view>::format(fmt::string_view(c.data(), c.size()), ctx);
-  }
-};
+struct fmt::formatter<nudge::Currency> : nudge::detail::text_formatter<nudge::Currency> {};
 
 namespace nudge {
 

@@ -111,10 +111,16 @@ private:
 
 }  // namespace nudge
 
-template <>
-struct fmt::formatter<nudge::SlimString> : fmt::formatter<fmt::string_view> {
+namespace nudge::detail {
+/// Formats any text type with data() and size() as a string (SlimString, Currency).
+template <class T>
+struct text_formatter : fmt::formatter<fmt::string_view> {
   template <class Ctx>
-  auto format(const nudge::SlimString& s, Ctx& ctx) const {
-    return fmt::formatter<fmt::string_view>::format(fmt::string_view(s.data(), s.size()), ctx);
+  auto format(const T& t, Ctx& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(t.data(), t.size()), ctx);
   }
 };
+}  // namespace nudge::detail
+
+template <>
+struct fmt::formatter<nudge::SlimString> : nudge::detail::text_formatter<nudge::SlimString> {};
