@@ -1258,6 +1258,39 @@ inline void one_client_agrees_with_the_scans(const Storage& s, const std::string
   bool called = false;
   const bool visited = s.visit_client(ClientId{987654}, [&](const Storage::ClientSubjects&) { called = true; });
   NUDGE_CONFORMANCE_CHECK((!visited && !called), where + ": visit_client(unknown client) must return false without calling back");
+
+  // visit_clients over a list (descending, an unknown id inside, one id
+  // twice) calls back once per entry, in order, with what visit_client shows.
+  auto key = [](const Storage::ClientSubjects& v) {
+    std::string k = fmt::format("client {} summary {}|", v.client.client->id.value(),
+                                v.client.summary->open_tasks);
+    for (const auto& d : v.open_deals)
+      k += fmt::format("deal {} {} {}|", d.deal->id.value(), d.open_tasks,
+                       d.last_task_closed ? to_unix(*d.last_task_closed) : -1);
+    for (const auto* inv : v.unpaid_invoices) k += fmt::format("invoice {}|", inv->id.value());
+    for (const auto* t : v.open_tasks) k += fmt::format("task {}|", t->id.value());
+    return k;
+  };
+  std::vector<ClientId> ids;
+  for (auto it = clients.clients.rbegin(); it != clients.clients.rend(); ++it) ids.push_back(it->id);
+  ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2), ClientId{987654});
+  if (!clients.clients.empty()) ids.push_back(clients.clients.back().id);
+  std::vector<std::string> want;
+  for (auto id : ids) {
+    std::string k = "none";
+    s.visit_client(id, [&](const Storage::ClientSubjects& v) { k = key(v); });
+    want.push_back(k);
+  }
+  std::vector<std::string> got;
+  std::vector<std::size_t> order;
+  s.visit_clients(ids, [&](std::size_t i, const Storage::ClientSubjects* v) {
+    order.push_back(i);
+    got.push_back(v ? key(*v) : "none");
+  });
+  std::vector<std::size_t> in_turn(ids.size());
+  for (std::size_t i = 0; i < in_turn.size(); ++i) in_turn[i] = i;
+  NUDGE_CONFORMANCE_CHECK(order == in_turn, where + ": visit_clients must call back once per id, in the list's order");
+  NUDGE_CONFORMANCE_CHECK(got == want, where + ": visit_clients must show what visit_client shows (null for an unknown id)");
 }
 }  // namespace detail
 

@@ -183,16 +183,47 @@ public:
     const auto* e = s_.clients.find(id);
     if (!e) return false;
     std::vector<DealView> deals;
-    for (auto d : e->deals)
-      if (const auto& de = *s_.deals.find(d); de.deal.is_open()) deals.push_back(view(de));
     std::vector<const Invoice*> invoices;
-    for (auto i : e->invoices)
-      if (const auto* inv = s_.invoices.find(i); !inv->is_paid()) invoices.push_back(inv);
     std::vector<const Task*> tasks;
-    for (auto t : e->tasks)
-      if (const auto* task = s_.tasks.find(t); task->open()) tasks.push_back(task);
+    gather(*e, deals, invoices, tasks);
     fn({{&e->client, &e->summary}, deals, invoices, tasks});
     return true;
+  }
+  /// visit_client over a list, its cache misses overlapped: while fn works
+  /// on one client, the index slots of the client 16 ahead, the entry 12
+  /// ahead, the id lists 8 ahead and the deal, invoice and task rows 4 ahead
+  /// are loaded (one client's visit is five or more dependent misses in a
+  /// store larger than the cache; a Watch's day at L went 77 -> 59 ms with
+  /// its own rows loaded likewise). The vectors fn sees are reused.
+  void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn) const override {
+    constexpr std::size_t index_ahead = 16, entry_ahead = 12, lists_ahead = 8, rows_ahead = 4;
+    std::vector<DealView> deals;
+    std::vector<const Invoice*> invoices;
+    std::vector<const Task*> tasks;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (i + index_ahead < ids.size()) s_.clients.prefetch_index(ids[i + index_ahead]);
+      if (i + entry_ahead < ids.size()) s_.clients.prefetch_row(ids[i + entry_ahead]);
+      if (i + lists_ahead < ids.size())
+        if (const auto* ahead = s_.clients.find(ids[i + lists_ahead])) {
+          __builtin_prefetch(ahead->deals.data());
+          __builtin_prefetch(ahead->invoices.data());
+          __builtin_prefetch(ahead->tasks.data());
+        }
+      if (i + rows_ahead < ids.size())
+        if (const auto* ahead = s_.clients.find(ids[i + rows_ahead])) {
+          for (auto d : ahead->deals) s_.deals.prefetch_row(d);
+          for (auto v : ahead->invoices) s_.invoices.prefetch_row(v);
+          for (auto t : ahead->tasks) s_.tasks.prefetch_row(t);
+        }
+      const auto* e = s_.clients.find(ids[i]);
+      if (!e) {
+        fn(i, nullptr);
+        continue;
+      }
+      gather(*e, deals, invoices, tasks);
+      const ClientSubjects subjects{{&e->client, &e->summary}, deals, invoices, tasks};
+      fn(i, &subjects);
+    }
   }
   std::optional<ClientSummary> summary_of(ClientId id) const override {
     const auto* e = s_.clients.find(id);
@@ -290,6 +321,19 @@ private:
     }
   }
   static DealView view(const DealEntry& d) { return {&d.deal, d.open_tasks, d.last_task_closed}; }
+  /// A client's open deals, unpaid invoices and open tasks (visit_client).
+  void gather(const ClientEntry& e, std::vector<DealView>& deals, std::vector<const Invoice*>& invoices,
+              std::vector<const Task*>& tasks) const {
+    deals.clear();
+    invoices.clear();
+    tasks.clear();
+    for (auto d : e.deals)
+      if (const auto& de = *s_.deals.find(d); de.deal.is_open()) deals.push_back(view(de));
+    for (auto i : e.invoices)
+      if (const auto* inv = s_.invoices.find(i); !inv->is_paid()) invoices.push_back(inv);
+    for (auto t : e.tasks)
+      if (const auto* task = s_.tasks.find(t); task->open()) tasks.push_back(task);
+  }
 
   static bool before(const PackedActivity& x, const PackedActivity& y) {
     return std::pair(x.at, x.id) < std::pair(y.at, y.id);

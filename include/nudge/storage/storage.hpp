@@ -156,6 +156,7 @@ public:
     std::span<const Task* const> open_tasks;
   };
   using ClientSubjectsFn = std::function<void(const ClientSubjects&)>;
+  using ClientsVisitFn = std::function<void(std::size_t, const ClientSubjects*)>;
   using InvoiceBatchFn = std::function<void(std::span<const Invoice>)>;
   using TaskBatchFn = std::function<void(std::span<const Task>)>;
   static constexpr std::size_t default_batch = 4096;
@@ -229,6 +230,17 @@ public:
       if (t.open()) open.push_back(&t);
     fn({{&*c, &*summary}, views, unpaid, open});
     return true;
+  }
+
+  /// visit_client for each of `ids` in turn: fn(i, &subjects) for ids[i], or
+  /// fn(i, nullptr) when there is no such client. What an incremental
+  /// evaluation re-tests after a day of events: the default calls
+  /// visit_client; an in-memory adapter overrides it to load the next
+  /// clients' rows while fn works on this one (the cost of a visit is its
+  /// cache misses). The subjects are valid during the call only.
+  virtual void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn) const {
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (!visit_client(ids[i], [&](const ClientSubjects& s) { fn(i, &s); })) fn(i, nullptr);
   }
 
   /// How many clients the store holds; 0 = unknown. Progress reports show

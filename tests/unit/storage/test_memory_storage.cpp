@@ -310,3 +310,71 @@ TEST_CASE("storage.memory.scans_in_batches_in_id_order") {
   CHECK(s.summarize(ClientId{1}).won_deals == std::vector{at(2026, 2, 1)});
 }
 }  // namespace nudge_storage_test_memory_storage
+
+namespace nudge_storage_test_memory_storage {
+
+// visit_clients loads rows several clients ahead of the one it calls back
+// for: over a store with hundreds of clients, a list in random order with
+// unknown ids and repeats (ahead and behind the prefetch distances) must show
+// exactly what visit_client shows, entry by entry.
+TEST_CASE("storage.memory.visit_clients_equals_visit_client_over_a_long_list") {
+  MemoryStorage s;
+  std::mt19937_64 rng(7);
+  {
+    auto w = s.begin();
+    w->put_manager(manager(1, "Ivanova"));
+    for (std::int64_t c = 1; c <= 300; ++c) {
+      w->put_client(client(c, "client " + std::to_string(c), 1));
+      for (std::int64_t k = 0; k < c % 3; ++k) {
+        auto d = deal(c * 10 + k, c, 1, "proposal", at(2026, 3, 1));
+        if (k == 1) {
+          d.status = DealStatus::won;
+          d.closed = at(2026, 3, 15);
+        }
+        w->put_deal(d);
+      }
+      if (c % 2) {
+        auto inv = invoice(c, c, 100.0 * static_cast<double>(c), at(2026, 4, 1), at(2026, 5, 1));
+        if (c % 5 == 0) inv.paid = at(2026, 4, 20);
+        w->put_invoice(inv);
+      }
+      if (c % 4 == 0) {
+        auto t = task(c, c, 1, at(2026, 6, 1));
+        if (c % 8 == 0 && c % 3 != 0) t.deal = DealId{c * 10};  // its open deal
+        w->put_task(t);
+      }
+    }
+    w->commit();
+  }
+  auto key = [](const Storage::ClientSubjects& v) {
+    std::string k = std::to_string(v.client.client->id.value()) + ":";
+    for (const auto& d : v.open_deals) k += " d" + std::to_string(d.deal->id.value()) + "/" + std::to_string(d.open_tasks);
+    for (const auto* i : v.unpaid_invoices) k += " i" + std::to_string(i->id.value());
+    for (const auto* t : v.open_tasks) k += " t" + std::to_string(t->id.value());
+    return k;
+  };
+  std::vector<ClientId> ids;
+  for (std::int64_t c = 1; c <= 320; ++c) ids.push_back(ClientId{c});  // 301..320 unknown
+  for (int i = 0; i < 40; ++i) ids.push_back(ClientId{static_cast<std::int64_t>(rng() % 300 + 1)});  // repeats
+  std::shuffle(ids.begin(), ids.end(), rng);
+  std::vector<std::string> want, got;
+  for (auto id : ids) {
+    std::string k = "none";
+    CHECK(s.visit_client(id, [&](const Storage::ClientSubjects& v) { k = key(v); }) == (id.value() <= 300));
+    want.push_back(k);
+  }
+  std::size_t next = 0;
+  s.visit_clients(ids, [&](std::size_t i, const Storage::ClientSubjects* v) {
+    CHECK(i == next++);
+    got.push_back(v ? key(*v) : "none");
+  });
+  CHECK(next == ids.size());
+  CHECK(got == want);
+  CHECK(std::count(want.begin(), want.end(), "none") == 20);
+  CHECK(std::any_of(want.begin(), want.end(), [](const std::string& k) { return k.find(" t") != std::string::npos; }));
+  CHECK(std::any_of(want.begin(), want.end(), [](const std::string& k) { return k.find("/1") != std::string::npos; }));
+  // An empty list calls nothing.
+  s.visit_clients({}, [&](std::size_t, const Storage::ClientSubjects*) { FAIL("called back for an empty list"); });
+}
+
+}  // namespace nudge_storage_test_memory_storage
