@@ -570,6 +570,41 @@ TEST_CASE("engine.watch: deadlines that keep moving leave stale entries, which a
   CHECK(watch.hits() == engine.evaluate(s, watch.now()).hits);
 }
 
+TEST_CASE("engine.watch: deadlines within one hour fall due one by one as time moves through it") {
+  // Deadlines are filed by the hour: a move into the middle of an hour takes
+  // what fell due so far and leaves the rest of that hour for later moves.
+  MemoryStorage s;
+  auto config = bare_config();
+  ForgottenConfig f;
+  f.after = Period::days(40);
+  config.forgotten.push_back(f);
+  edit(s, [&](UnitOfWork& w) {
+    w.put_manager(manager(1, "Head"));
+    for (int c = 1; c <= 3; ++c) {
+      w.put_client(client(c, "Client " + std::to_string(c), 1, "smb", at(2026, 1, 1)));
+      w.add_activity(activity(c, c, 1, ActivityKind::call_out, at(2026, 1, 2, 9, 10 + 20 * (c - 1))));
+    }
+  });
+  Engine engine{config};
+  Watch watch{engine, s};
+  watch.reset(at(2026, 1, 3));
+  CHECK(watch.pending() == 3);
+  const std::pair<Instant, std::size_t> moves[] = {
+      {at(2026, 2, 11, 9, 0), 0},  {at(2026, 2, 11, 9, 20), 1}, {at(2026, 2, 11, 9, 21), 0},
+      {at(2026, 2, 11, 9, 45), 1}, {at(2026, 2, 11, 9, 59), 1}, {at(2026, 2, 11, 10, 30), 0},
+  };
+  std::size_t started = 0;
+  for (const auto& [when, tested] : moves) {
+    CAPTURE(iso_instant(when));
+    const auto c = watch.advance(when);
+    CHECK(c.clients_tested == tested);
+    started += c.started.size();
+    CHECK(watch.hits() == engine.evaluate(s, when).hits);
+  }
+  CHECK(started == 3);
+  CHECK(watch.pending() == 0);
+}
+
 TEST_CASE("engine.watch: time may not go back") {
   MemoryStorage s;
   random_store(s, 5);
