@@ -79,6 +79,10 @@ public:
     for (const auto& a : engine.assistants()) {
       ids_.push_back(a->id());
       reads_.push_back(a->reads() | Changed::client);  // the scope reads the client's record
+      feeds_.push_back(a->feed() == Feed::deals      ? Storage::Parts::open_deals
+                       : a->feed() == Feed::invoices ? Storage::Parts::unpaid_invoices
+                       : a->feed() == Feed::tasks    ? Storage::Parts::open_tasks
+                                                     : Storage::Parts::none);
     }
     for (const auto& p : engine.config().pipelines) pipelines_.emplace(p.id, p);
   }
@@ -143,11 +147,24 @@ public:
     for (auto id : live_) due.push_back({id, Changed::all});
     merge(due);
     WatchChanges out;
+    // What each client is tested with (a client new, live or due: everything),
+    // and so which of its lists the store need gather.
     std::vector<ClientId> ids(due.size());
-    std::transform(due.begin(), due.end(), ids.begin(), [](const Touch& t) { return t.id; });
+    std::vector<Storage::Parts> parts(due.size());
+    constexpr std::size_t index_ahead = 16, state_ahead = 8, hits_ahead = 4;
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      if (i + index_ahead < due.size()) index_.prefetch(due[i + index_ahead].id.value());
+      if (i + state_ahead < due.size())
+        if (const auto r = index_.find(due[i + state_ahead].id.value()); r != detail::IdIndex::npos)
+          __builtin_prefetch(&states_[r]);
+      auto& t = due[i];
+      const auto row = index_.find(t.id.value());
+      if (row == detail::IdIndex::npos || states_[row].live || states_[row].deadline <= now_) t.what = Changed::all;
+      ids[i] = t.id;
+      parts[i] = parts_read(t.what);
+    }
     // The store loads the next clients' rows while this one is tested; the
     // watch does the same for its own rows (the state and its hits).
-    constexpr std::size_t index_ahead = 16, state_ahead = 8, hits_ahead = 4;
     store_.visit_clients(ids, [&](std::size_t i, const Storage::ClientSubjects* subjects) {
       if (i + index_ahead < ids.size()) index_.prefetch(ids[i + index_ahead].value());
       if (i + state_ahead < ids.size())
@@ -159,7 +176,7 @@ public:
           __builtin_prefetch(states_[r].slots.data());
         }
       retest(due[i].id, due[i].what, subjects, &out, then);
-    });
+    }, parts);
     deadlines_.file();
     out.clients_tested = due.size();
     return out;
@@ -313,6 +330,15 @@ private:
 
   [[nodiscard]] bool reads(std::size_t assistant, Changed what) const { return overlaps(reads_[assistant], what); }
 
+  /// The client's lists the assistants that read `what` are fed.
+  [[nodiscard]] Storage::Parts parts_read(Changed what) const {
+    if (what == Changed::all) return Storage::Parts::all;
+    std::uint8_t p = 0;
+    for (std::size_t i = 0; i < feeds_.size(); ++i)
+      if (reads(i, what)) p |= static_cast<std::uint8_t>(feeds_[i]);
+    return static_cast<Storage::Parts>(p);
+  }
+
   /// Tests the subjects of one client, as the scans of a full evaluation would
   /// show them, with the assistants that read `what` (every one when the
   /// client is new, live or due), keeps what the others found at their last
@@ -462,6 +488,7 @@ private:
   const Storage& store_;
   std::vector<std::string> ids_;
   std::vector<Changed> reads_;  ///< per assistant: what it reads, and the client's record
+  std::vector<Storage::Parts> feeds_;  ///< per assistant: the client's list it is fed (none: the client)
   std::unordered_map<std::string, Pipeline> pipelines_;
   std::unordered_map<ManagerId, Manager> managers_;
   Instant now_{};

@@ -195,7 +195,14 @@ public:
   /// are loaded (one client's visit is five or more dependent misses in a
   /// store larger than the cache; a Watch's day at L went 77 -> 59 ms with
   /// its own rows loaded likewise). The vectors fn sees are reused.
-  void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn) const override {
+  void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn,
+                     std::span<const Parts> parts = {}) const override {
+    if (!parts.empty() && parts.size() != ids.size())
+      throw invalid_argument(fmt::format("visit_clients: {} parts for {} ids (one per id, or none)", parts.size(),
+                                         ids.size()));
+    auto wants = [&](std::size_t i, Parts p) {
+      return parts.empty() || (static_cast<std::uint8_t>(parts[i]) & static_cast<std::uint8_t>(p)) != 0;
+    };
     constexpr std::size_t index_ahead = 16, entry_ahead = 12, lists_ahead = 8, rows_ahead = 4;
     std::vector<DealView> deals;
     std::vector<const Invoice*> invoices;
@@ -211,16 +218,20 @@ public:
         }
       if (i + rows_ahead < ids.size())
         if (const auto* ahead = s_.clients.find(ids[i + rows_ahead])) {
-          for (auto d : ahead->deals) s_.deals.prefetch_row(d);
-          for (auto v : ahead->invoices) s_.invoices.prefetch_row(v);
-          for (auto t : ahead->tasks) s_.tasks.prefetch_row(t);
+          const auto k = i + rows_ahead;
+          if (wants(k, Parts::open_deals))
+            for (auto d : ahead->deals) s_.deals.prefetch_row(d);
+          if (wants(k, Parts::unpaid_invoices))
+            for (auto v : ahead->invoices) s_.invoices.prefetch_row(v);
+          if (wants(k, Parts::open_tasks))
+            for (auto t : ahead->tasks) s_.tasks.prefetch_row(t);
         }
       const auto* e = s_.clients.find(ids[i]);
       if (!e) {
         fn(i, nullptr);
         continue;
       }
-      gather(*e, deals, invoices, tasks);
+      gather(*e, deals, invoices, tasks, parts.empty() ? Parts::all : parts[i]);
       const ClientSubjects subjects{{&e->client, &e->summary}, deals, invoices, tasks};
       fn(i, &subjects);
     }
@@ -322,17 +333,22 @@ private:
   }
   static DealView view(const DealEntry& d) { return {&d.deal, d.open_tasks, d.last_task_closed}; }
   /// A client's open deals, unpaid invoices and open tasks (visit_client).
+  /// Lists not in `parts` are left empty (visit_clients).
   void gather(const ClientEntry& e, std::vector<DealView>& deals, std::vector<const Invoice*>& invoices,
-              std::vector<const Task*>& tasks) const {
+              std::vector<const Task*>& tasks, Parts parts = Parts::all) const {
+    const auto want = [&](Parts p) { return (static_cast<std::uint8_t>(parts) & static_cast<std::uint8_t>(p)) != 0; };
     deals.clear();
     invoices.clear();
     tasks.clear();
-    for (auto d : e.deals)
-      if (const auto& de = *s_.deals.find(d); de.deal.is_open()) deals.push_back(view(de));
-    for (auto i : e.invoices)
-      if (const auto* inv = s_.invoices.find(i); !inv->is_paid()) invoices.push_back(inv);
-    for (auto t : e.tasks)
-      if (const auto* task = s_.tasks.find(t); task->open()) tasks.push_back(task);
+    if (want(Parts::open_deals))
+      for (auto d : e.deals)
+        if (const auto& de = *s_.deals.find(d); de.deal.is_open()) deals.push_back(view(de));
+    if (want(Parts::unpaid_invoices))
+      for (auto i : e.invoices)
+        if (const auto* inv = s_.invoices.find(i); !inv->is_paid()) invoices.push_back(inv);
+    if (want(Parts::open_tasks))
+      for (auto t : e.tasks)
+        if (const auto* task = s_.tasks.find(t); task->open()) tasks.push_back(task);
   }
 
   static bool before(const PackedActivity& x, const PackedActivity& y) {

@@ -157,6 +157,8 @@ public:
   };
   using ClientSubjectsFn = std::function<void(const ClientSubjects&)>;
   using ClientsVisitFn = std::function<void(std::size_t, const ClientSubjects*)>;
+  /// Which of ClientSubjects' lists a visit_clients caller reads (a bit set).
+  enum class Parts : std::uint8_t { none = 0, open_deals = 1, unpaid_invoices = 2, open_tasks = 4, all = 7 };
   using InvoiceBatchFn = std::function<void(std::span<const Invoice>)>;
   using TaskBatchFn = std::function<void(std::span<const Task>)>;
   static constexpr std::size_t default_batch = 4096;
@@ -234,11 +236,19 @@ public:
 
   /// visit_client for each of `ids` in turn: fn(i, &subjects) for ids[i], or
   /// fn(i, nullptr) when there is no such client. What an incremental
-  /// evaluation re-tests after a day of events: the default calls
-  /// visit_client; an in-memory adapter overrides it to load the next
-  /// clients' rows while fn works on this one (the cost of a visit is its
-  /// cache misses). The subjects are valid during the call only.
-  virtual void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn) const {
+  /// evaluation re-tests after a day of events. `parts`, when not empty, has
+  /// one entry per id saying which of the client's lists the caller reads
+  /// (a client touched by a new activity needs no deals or tasks when no
+  /// assistant that reads activities is fed them): a list not asked for may
+  /// be left empty. The default calls visit_client and fills every list; an
+  /// in-memory adapter overrides it to load the next clients' rows while fn
+  /// works on this one (the cost of a visit is its cache misses) and to skip
+  /// the lists not asked for. The subjects are valid during the call only.
+  virtual void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn,
+                             std::span<const Parts> parts = {}) const {
+    if (!parts.empty() && parts.size() != ids.size())
+      throw invalid_argument(fmt::format("visit_clients: {} parts for {} ids (one per id, or none)", parts.size(),
+                                         ids.size()));
     for (std::size_t i = 0; i < ids.size(); ++i)
       if (!visit_client(ids[i], [&](const ClientSubjects& s) { fn(i, &s); })) fn(i, nullptr);
   }

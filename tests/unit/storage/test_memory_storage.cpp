@@ -373,6 +373,36 @@ TEST_CASE("storage.memory.visit_clients_equals_visit_client_over_a_long_list") {
   CHECK(std::count(want.begin(), want.end(), "none") == 20);
   CHECK(std::any_of(want.begin(), want.end(), [](const std::string& k) { return k.find(" t") != std::string::npos; }));
   CHECK(std::any_of(want.begin(), want.end(), [](const std::string& k) { return k.find("/1") != std::string::npos; }));
+  // Asked for some lists only: those come complete (the others may be empty).
+  using Parts = Storage::Parts;
+  std::vector<Parts> parts;
+  for (std::size_t i = 0; i < ids.size(); ++i) parts.push_back(static_cast<Parts>(rng() % 8));
+  auto asked = [](const Storage::ClientSubjects& v, Parts p) {
+    const auto bits = static_cast<unsigned>(p);
+    std::string k = std::to_string(v.client.client->id.value()) + ":";
+    if (bits & 1)
+      for (const auto& d : v.open_deals) k += " d" + std::to_string(d.deal->id.value()) + "/" + std::to_string(d.open_tasks);
+    if (bits & 2)
+      for (const auto* i : v.unpaid_invoices) k += " i" + std::to_string(i->id.value());
+    if (bits & 4)
+      for (const auto* t : v.open_tasks) k += " t" + std::to_string(t->id.value());
+    return k;
+  };
+  std::vector<std::string> want_parts, got_parts;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::string k = "none";
+    s.visit_client(ids[i], [&](const Storage::ClientSubjects& v) { k = asked(v, parts[i]); });
+    want_parts.push_back(k);
+  }
+  s.visit_clients(ids, [&](std::size_t i, const Storage::ClientSubjects* v) {
+    got_parts.push_back(v ? asked(*v, parts[i]) : "none");
+  }, parts);
+  CHECK(got_parts == want_parts);
+  // One entry of parts per id, or none.
+  CHECK_THROWS_AS(s.visit_clients(ids, [](std::size_t, const Storage::ClientSubjects*) {},
+                                  std::span<const Parts>(parts).first(3)),
+                  invalid_argument);
+
   // An empty list calls nothing.
   s.visit_clients({}, [&](std::size_t, const Storage::ClientSubjects*) { FAIL("called back for an empty list"); });
 }
