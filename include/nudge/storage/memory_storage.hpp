@@ -193,13 +193,12 @@ public:
   /// on one client, the index slots of the client 16 ahead, the entry 12
   /// ahead, the id lists 8 ahead and the deal, invoice and task rows 4 ahead
   /// are loaded (one client's visit is five or more dependent misses in a
-  /// store larger than the cache; a Watch's day at L went 77 -> 59 ms with
-  /// its own rows loaded likewise). The vectors fn sees are reused.
+  /// store larger than the cache; the Watch loads its own rows likewise).
+  /// Lists not in `parts` are neither loaded nor gathered. The vectors fn
+  /// sees are reused.
   void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn,
                      std::span<const Parts> parts = {}) const override {
-    if (!parts.empty() && parts.size() != ids.size())
-      throw invalid_argument(fmt::format("visit_clients: {} parts for {} ids (one per id, or none)", parts.size(),
-                                         ids.size()));
+    check_parts(ids, parts);
     auto wants = [&](std::size_t i, Parts p) {
       return parts.empty() || (static_cast<std::uint8_t>(parts[i]) & static_cast<std::uint8_t>(p)) != 0;
     };

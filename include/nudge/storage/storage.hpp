@@ -246,11 +246,15 @@ public:
   /// the lists not asked for. The subjects are valid during the call only.
   virtual void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn,
                              std::span<const Parts> parts = {}) const {
+    check_parts(ids, parts);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (!visit_client(ids[i], [&](const ClientSubjects& s) { fn(i, &s); })) fn(i, nullptr);
+  }
+  /// visit_clients' argument check: `parts` empty or one per id.
+  static void check_parts(std::span<const ClientId> ids, std::span<const Parts> parts) {
     if (!parts.empty() && parts.size() != ids.size())
       throw invalid_argument(fmt::format("visit_clients: {} parts for {} ids (one per id, or none)", parts.size(),
                                          ids.size()));
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      if (!visit_client(ids[i], [&](const ClientSubjects& s) { fn(i, &s); })) fn(i, nullptr);
   }
 
   /// How many clients the store holds; 0 = unknown. Progress reports show
