@@ -533,20 +533,30 @@ TEST_CASE("engine.watch: a breach ages without being tested again, and a hold is
   CHECK(watch.pending() == 0);
 }
 
-TEST_CASE("engine.watch: deadlines that keep moving leave stale entries, which are dropped") {
-  // Every client called every day: each move files a new deadline per client
-  // and leaves the old one behind, until the heap is rebuilt.
-  MemoryStorage s;
+namespace {
+/// One assistant: a client is forgotten 40 days after its last contact.
+EngineConfig forgotten_after_40_days() {
   auto config = bare_config();
   ForgottenConfig f;
   f.after = Period::days(40);
   config.forgotten.push_back(f);
+  return config;
+}
+/// Clients 1..n of manager 1, created on 2026-01-01.
+void clients_of_one_manager(UnitOfWork& w, int n) {
+  w.put_manager(manager(1, "Head"));
+  for (int c = 1; c <= n; ++c) w.put_client(client(c, "Client " + std::to_string(c), 1, "smb", at(2026, 1, 1)));
+}
+}  // namespace
+
+TEST_CASE("engine.watch: deadlines that keep moving leave stale entries, which are dropped") {
+  // Every client called every day: each move files a new deadline per client
+  // and leaves the old one behind, until stale entries outnumber the live
+  // ones and are dropped all at once.
+  MemoryStorage s;
   constexpr int n = 1500;
-  edit(s, [&](UnitOfWork& w) {
-    w.put_manager(manager(1, "Head"));
-    for (int c = 1; c <= n; ++c) w.put_client(client(c, "Client " + std::to_string(c), 1, "smb", at(2026, 1, 1)));
-  });
-  Engine engine{config};
+  edit(s, [&](UnitOfWork& w) { clients_of_one_manager(w, n); });
+  Engine engine{forgotten_after_40_days()};
   Watch watch{engine, s};
   Instant now = at(2026, 1, 2);
   watch.reset(now);
@@ -574,18 +584,12 @@ TEST_CASE("engine.watch: deadlines within one hour fall due one by one as time m
   // Deadlines are filed by the hour: a move into the middle of an hour takes
   // what fell due so far and leaves the rest of that hour for later moves.
   MemoryStorage s;
-  auto config = bare_config();
-  ForgottenConfig f;
-  f.after = Period::days(40);
-  config.forgotten.push_back(f);
   edit(s, [&](UnitOfWork& w) {
-    w.put_manager(manager(1, "Head"));
-    for (int c = 1; c <= 3; ++c) {
-      w.put_client(client(c, "Client " + std::to_string(c), 1, "smb", at(2026, 1, 1)));
+    clients_of_one_manager(w, 3);
+    for (int c = 1; c <= 3; ++c)  // last contacts at 09:10, 09:30, 09:50
       w.add_activity(activity(c, c, 1, ActivityKind::call_out, at(2026, 1, 2, 9, 10 + 20 * (c - 1))));
-    }
   });
-  Engine engine{config};
+  Engine engine{forgotten_after_40_days()};
   Watch watch{engine, s};
   watch.reset(at(2026, 1, 3));
   CHECK(watch.pending() == 3);
