@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 build=build
 # Line tables only (-g1): a failure's backtrace still names file and line, and
-# the build takes a third of the disk (full -g needs 1.5 GB here, and CI ran
+# the build takes about half the disk (full -g needs 1.5 GB here, and CI ran
 # out of disk with both builds on it) and less time.
 args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
       -DNUDGE_BUILD_PYTHON=ON -DPython3_EXECUTABLE=/usr/bin/python3)

@@ -147,8 +147,12 @@ public:
     for (auto id : live_) due.push_back({id, Changed::all});
     merge(due);
     WatchChanges out;
-    // What each client is tested with (a client new, live or due: everything),
-    // and so which of its lists the store need gather.
+    // What each client is tested with, and so which of its lists the store
+    // need gather. A client never tested, or one whose other tests no longer
+    // hold at now (a deadline passed, or hits that vary in ways nobody
+    // described), is tested in full. Otherwise the tests skipped gave the
+    // same at the last test as they would now: nothing they read changed,
+    // and their deadlines lie after now.
     std::vector<ClientId> ids(due.size());
     std::vector<Storage::Parts> parts(due.size());
     constexpr std::size_t index_ahead = 16, state_ahead = 8, hits_ahead = 4;
@@ -333,15 +337,15 @@ private:
   /// The client's lists the assistants that read `what` are fed.
   [[nodiscard]] Storage::Parts parts_read(Changed what) const {
     if (what == Changed::all) return Storage::Parts::all;
-    std::uint8_t p = 0;
+    auto p = Storage::Parts::none;
     for (std::size_t i = 0; i < feeds_.size(); ++i)
-      if (reads(i, what)) p |= static_cast<std::uint8_t>(feeds_[i]);
-    return static_cast<Storage::Parts>(p);
+      if (reads(i, what)) p = p | feeds_[i];
+    return p;
   }
 
   /// Tests the subjects of one client, as the scans of a full evaluation would
-  /// show them, with the assistants that read `what` (every one when the
-  /// client is new, live or due), keeps what the others found at their last
+  /// show them, with the assistants that read `what` (advance has made it
+  /// every one when the client is new, live or due), keeps what the others found at their last
   /// test, and files the client's next deadline. `subjects`: what the store
   /// holds of the client (null: no such client). `then`: the previous move,
   /// whose figures ended hits carry.
@@ -349,12 +353,6 @@ private:
               Instant then) {
     auto row = index_.find(id.value());
     ClientState* old = row == detail::IdIndex::npos ? nullptr : &states_[row];
-    // A client never tested, or one whose other tests no longer hold at now
-    // (a deadline passed, or hits that vary in ways nobody described), is
-    // tested in full. Otherwise the tests skipped gave the same at the last
-    // test as they would now: nothing they read changed, and their deadlines
-    // lie after now.
-    if (!old || old->live || old->deadline <= now_) what = Changed::all;
     ClientState& st = fresh_;
     st.clear();
     st.id = id;

@@ -412,15 +412,14 @@ public:
   void prefetch_index(Id id) const { index_.prefetch(id.value()); }
   /// Starts loading the row itself, its first `bytes` (all of it by
   /// default); finds its slot now (best issued after prefetch_index, further
-  /// ahead). Returns the row, or null.
-  const Row* prefetch_row(Id id, std::size_t bytes = sizeof(Row)) const {
+  /// ahead).
+  void prefetch_row(Id id, std::size_t bytes = sizeof(Row)) const {
     const auto r = index_.find(id.value());
-    if (r == IdIndex::npos) return nullptr;
+    if (r == IdIndex::npos) return;
     const Row* row = &rows_[r];
     const auto first = reinterpret_cast<std::uintptr_t>(row) & ~std::uintptr_t{63};
     const auto end = reinterpret_cast<std::uintptr_t>(row) + bytes;
     for (auto at = first; at < end; at += 64) __builtin_prefetch(reinterpret_cast<const void*>(at));
-    return row;
   }
 
   /// Adds a row whose id is not in the table yet.

@@ -199,9 +199,7 @@ public:
   void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn,
                      std::span<const Parts> parts = {}) const override {
     check_parts(ids, parts);
-    auto wants = [&](std::size_t i, Parts p) {
-      return parts.empty() || (static_cast<std::uint8_t>(parts[i]) & static_cast<std::uint8_t>(p)) != 0;
-    };
+    auto wants = [&](std::size_t i, Parts p) { return parts.empty() || overlaps(parts[i], p); };
     constexpr std::size_t index_ahead = 16, entry_ahead = 12, lists_ahead = 8, rows_ahead = 4;
     std::vector<DealView> deals;
     std::vector<const Invoice*> invoices;
@@ -335,17 +333,16 @@ private:
   /// Lists not in `parts` are left empty (visit_clients).
   void gather(const ClientEntry& e, std::vector<DealView>& deals, std::vector<const Invoice*>& invoices,
               std::vector<const Task*>& tasks, Parts parts = Parts::all) const {
-    const auto want = [&](Parts p) { return (static_cast<std::uint8_t>(parts) & static_cast<std::uint8_t>(p)) != 0; };
     deals.clear();
     invoices.clear();
     tasks.clear();
-    if (want(Parts::open_deals))
+    if (overlaps(parts, Parts::open_deals))
       for (auto d : e.deals)
         if (const auto& de = *s_.deals.find(d); de.deal.is_open()) deals.push_back(view(de));
-    if (want(Parts::unpaid_invoices))
+    if (overlaps(parts, Parts::unpaid_invoices))
       for (auto i : e.invoices)
         if (const auto* inv = s_.invoices.find(i); !inv->is_paid()) invoices.push_back(inv);
-    if (want(Parts::open_tasks))
+    if (overlaps(parts, Parts::open_tasks))
       for (auto t : e.tasks)
         if (const auto* task = s_.tasks.find(t); task->open()) tasks.push_back(task);
   }

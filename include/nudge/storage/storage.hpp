@@ -159,6 +159,13 @@ public:
   using ClientsVisitFn = std::function<void(std::size_t, const ClientSubjects*)>;
   /// Which of ClientSubjects' lists a visit_clients caller reads (a bit set).
   enum class Parts : std::uint8_t { none = 0, open_deals = 1, unpaid_invoices = 2, open_tasks = 4, all = 7 };
+  [[nodiscard]] friend constexpr Parts operator|(Parts a, Parts b) {
+    return static_cast<Parts>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
+  }
+  /// Whether the two sets share a list (as `overlaps` for Changed).
+  [[nodiscard]] friend constexpr bool overlaps(Parts a, Parts b) {
+    return (static_cast<std::uint8_t>(a) & static_cast<std::uint8_t>(b)) != 0;
+  }
   using InvoiceBatchFn = std::function<void(std::span<const Invoice>)>;
   using TaskBatchFn = std::function<void(std::span<const Task>)>;
   static constexpr std::size_t default_batch = 4096;
