@@ -253,8 +253,7 @@ public:
   void scan_open_deals(const DealBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<DealView> buf;
     buf.reserve(std::max<std::size_t>(batch, 1));
-    s_.deals.for_each([&](const DealEntry& d) {
-      if (!d.deal.is_open()) return;
+    s_.deals.for_each_flagged([&](const DealEntry& d) {
       buf.push_back(view(d));
       flush_if_full(buf, batch, fn);
     });
@@ -263,8 +262,7 @@ public:
   void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<Invoice> buf;
     buf.reserve(std::max<std::size_t>(batch, 1));
-    s_.invoices.for_each([&](const Invoice& i) {
-      if (i.is_paid()) return;
+    s_.invoices.for_each_flagged([&](const Invoice& i) {
       buf.push_back(i);
       flush_if_full(buf, batch, fn);
     });
@@ -273,8 +271,7 @@ public:
   void scan_open_tasks(const TaskBatchFn& fn, std::size_t batch = default_batch) const override {
     std::vector<Task> buf;
     buf.reserve(std::max<std::size_t>(batch, 1));
-    s_.tasks.for_each([&](const Task& t) {
-      if (!t.open()) return;
+    s_.tasks.for_each_flagged([&](const Task& t) {
       buf.push_back(t);
       flush_if_full(buf, batch, fn);
     });
@@ -436,6 +433,10 @@ private:
   static Task& value_of(Task& t) { return t; }
   static Invoice& value_of(Invoice& i) { return i; }
   static Deal& value_of(DealEntry& d) { return d.deal; }
+  /// The rows a scan visits (FlatTable's flags, kept by put and unput).
+  static bool scanned(const Task& t) { return t.open(); }
+  static bool scanned(const Invoice& i) { return !i.is_paid(); }
+  static bool scanned(const Deal& d) { return d.is_open(); }
   static Task make_row(const Task& t) { return t; }
   static Invoice make_row(const Invoice& i) { return i; }
   static DealEntry make_row(const Deal& d) { return DealEntry{d, {}, 0, std::nullopt}; }
@@ -469,6 +470,7 @@ private:
       table.insert(make_row(v));
     }
     attach(v, links, +1);
+    table.set_flag(v.id, scanned(v));
     if (!old) {
       s_.clients.find(v.client)->summary.add(v);  // a new row only adds to the summary
     } else {
@@ -482,6 +484,7 @@ private:
   void unput(Table& table, SlimVector<decltype(T::id)> ClientEntry::*links, const T& v, const T& old) {
     attach(v, links, -1);
     value_of(*table.find(v.id)) = old;
+    table.set_flag(old.id, scanned(old));
     attach(old, links, +1);
     rebuild_summary(old.client);
     if (old.client != v.client) rebuild_summary(v.client);

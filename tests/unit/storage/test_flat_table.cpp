@@ -256,6 +256,45 @@ TEST_CASE("storage.flat.table_rows_across_chunks_are_found_and_truncated") {
   CHECK(t.find(ClientId{ids.front()})->value == -ids.front());
 }
 
+TEST_CASE("storage.flat.flagged_rows_walk_in_ascending_id_and_lose_their_flags_when_truncated") {
+  // Rows inserted out of order (some placed, many appended and unsorted);
+  // every third flagged, some flags cleared again; a truncation drops the
+  // flags of the rows it removes, and rows inserted again start unflagged.
+  nudge::detail::FlatTable<ClientId, Pair, &pair_key> t;
+  std::mt19937_64 rng(11);
+  std::vector<std::int64_t> ids(1000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i) * 3 + 1;
+  std::shuffle(ids.begin() + 500, ids.end(), rng);
+  std::set<std::int64_t> flagged;
+  auto walk = [&] {
+    std::vector<std::int64_t> got;
+    t.for_each_flagged([&](const Pair& p) { got.push_back(p.id); });
+    return got;
+  };
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    t.insert(Pair{ids[i], 0});
+    if (ids[i] % 3 == 1 && ids[i] % 9 != 7) {
+      t.set_flag(ClientId{ids[i]}, true);
+      flagged.insert(ids[i]);
+    }
+    if (i == 700) CHECK(walk() == std::vector<std::int64_t>(flagged.begin(), flagged.end()));  // while unsorted
+  }
+  t.normalize();
+  for (std::size_t i = 0; i < ids.size(); i += 5) {
+    t.set_flag(ClientId{ids[i]}, false);
+    flagged.erase(ids[i]);
+  }
+  t.set_flag(ClientId{2}, true);  // no such row: nothing
+  CHECK(walk() == std::vector<std::int64_t>(flagged.begin(), flagged.end()));
+  t.truncate(600);
+  for (std::size_t i = 600; i < ids.size(); ++i) flagged.erase(ids[i]);
+  CHECK(walk() == std::vector<std::int64_t>(flagged.begin(), flagged.end()));
+  for (std::size_t i = 600; i < ids.size(); ++i) t.insert(Pair{ids[i], 1});
+  t.normalize();
+  CHECK(walk() == std::vector<std::int64_t>(flagged.begin(), flagged.end()));
+  CHECK(flagged.size() > 100);
+}
+
 TEST_CASE("storage.memory.clients_in_any_order_scan_in_ascending_id_and_roll_back") {
   // Ids arrive shuffled: a few in one unit (placed one by one), many in
   // another (appended, then sorted once at the commit), and a rolled-back unit

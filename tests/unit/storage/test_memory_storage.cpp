@@ -24,6 +24,34 @@ void seed(MemoryStorage& s) {
   w->add_activity(activity(101, 10, 2, ActivityKind::call_missed, at(2026, 9, 1)));
   w->commit();
 }
+/// The scans of open deals, unpaid invoices and open tasks (which visit the
+/// rows the store flags on write) list exactly the rows that are open, in
+/// ascending id: what a filter over every row gives.
+void scans_see_every_open_row(const MemoryStorage& s) {
+  std::vector<std::int64_t> want, got;
+  for (const auto& [id, e] : s.state().deals)
+    if (e.deal.is_open()) want.push_back(id.value());
+  s.scan_open_deals([&](std::span<const DealView> b) {
+    for (const auto& v : b) got.push_back(v.deal->id.value());
+  }, 7);
+  REQUIRE(got == want);
+  want.clear();
+  got.clear();
+  for (const auto& [id, i] : s.state().invoices)
+    if (!i.is_paid()) want.push_back(id.value());
+  s.scan_unpaid_invoices([&](std::span<const Invoice> b) {
+    for (const auto& i : b) got.push_back(i.id.value());
+  }, 7);
+  REQUIRE(got == want);
+  want.clear();
+  got.clear();
+  for (const auto& [id, t] : s.state().tasks)
+    if (t.open()) want.push_back(id.value());
+  s.scan_open_tasks([&](std::span<const Task> b) {
+    for (const auto& t : b) got.push_back(t.id.value());
+  }, 7);
+  REQUIRE(got == want);
+}
 }  // namespace
 
 TEST_CASE("storage.memory.read_your_writes_and_commit") {
@@ -183,10 +211,12 @@ TEST_CASE("storage.memory.rollback_of_random_units_restores_the_state") {
       run(*w, cs, ds, ts, is, next);
     }
     REQUIRE(s.state() == before);
+    scans_see_every_open_row(s);
     auto w = s.begin();
     run(*w, clients, deals, tasks, invoices, next_activity);
     w->commit();
     for (auto c : clients) REQUIRE(s.summarize(ClientId{c}) == s.state().clients.find(ClientId{c})->summary);
+    scans_see_every_open_row(s);
   }
   CHECK(s.state().deals.size() > 30);
   CHECK(s.state().tasks.size() > 30);
