@@ -204,8 +204,8 @@ private:
     // stops between batches).
     // The client count sizes the index once (0 when the store cannot tell).
     const std::uint64_t total = store_.client_count();
-    index_.rows().reserve(total);
     const bool contacts = ClientIndex::wants_contacts(stable_, assistants_);
+    index_.reserve(total, contacts);
     std::uint64_t seen = 0;
     auto tick = [&](std::string_view stage, std::size_t n, std::uint64_t of) {
       detail::report(progress_, "plan", {stage, seen, of});
