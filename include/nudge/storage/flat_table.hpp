@@ -428,11 +428,7 @@ public:
   /// ahead).
   void prefetch_row(Id id, std::size_t bytes = sizeof(Row)) const {
     const auto r = index_.find(id.value());
-    if (r == IdIndex::npos) return;
-    const Row* row = &rows_[r];
-    const auto first = reinterpret_cast<std::uintptr_t>(row) & ~std::uintptr_t{63};
-    const auto end = reinterpret_cast<std::uintptr_t>(row) + bytes;
-    for (auto at = first; at < end; at += 64) __builtin_prefetch(reinterpret_cast<const void*>(at));
+    if (r != IdIndex::npos) prefetch_lines(&rows_[r], bytes);
   }
 
   /// Adds a row whose id is not in the table yet.
@@ -464,7 +460,7 @@ public:
     if (mark >= rows_.size()) return;
     for (auto r = mark; r < rows_.size(); ++r) {
       index_.erase(key(static_cast<std::uint32_t>(r)));
-      if (r / 64 < flags_.size()) flags_[r / 64] &= ~(std::uint64_t{1} << (r % 64));
+      flags_.erase(static_cast<std::int64_t>(r));
     }
     std::erase_if(order_, [&](std::uint32_t r) { return r >= mark; });
     while (rows_.size() > mark) rows_.pop_back();
@@ -482,13 +478,9 @@ public:
   /// Calls fn(row) in ascending id order.
   template <class Fn>
   void for_each(Fn&& fn) const {
-    if (!unsorted_) {
-      for (auto r : order_) fn(rows_[r]);
-      return;
-    }
-    auto sorted = order_;
-    std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
-    for (auto r : sorted) fn(rows_[r]);
+    in_order([&](const std::vector<std::uint32_t>& order) {
+      for (auto r : order) fn(rows_[r]);
+    });
   }
 
   /// A flag per row that the table's owner keeps (set_flag after every
@@ -498,16 +490,8 @@ public:
   void set_flag(Id id, bool on) {
     const auto r = index_.find(id.value());
     if (r == IdIndex::npos) return;
-    const std::size_t w = r / 64;
-    if (w >= flags_.size()) {
-      if (!on) return;
-      flags_.resize(w + 1);
-    }
-    if (on) flags_[w] |= std::uint64_t{1} << (r % 64);
-    else flags_[w] &= ~(std::uint64_t{1} << (r % 64));
-  }
-  [[nodiscard]] bool flagged(std::uint32_t r) const {
-    return r / 64 < flags_.size() && (flags_[r / 64] >> (r % 64) & 1u);
+    if (on) flags_.insert(r);
+    else flags_.erase(r);
   }
 
   /// Calls fn(row) for the flagged rows, in ascending id order. The rows a
@@ -515,30 +499,22 @@ public:
   /// hardware's stream prefetch does not see them coming).
   template <class Fn>
   void for_each_flagged(Fn&& fn) const {
-    std::vector<std::uint32_t> sorted;
-    if (unsorted_) {
-      sorted = order_;
-      std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
-    }
-    const auto& order = unsorted_ ? sorted : order_;
-    constexpr std::size_t ahead = 8;
-    std::size_t next = 0;  // where the walk ahead is: the next row it looks at
-    std::size_t issued = 0, done = 0;
-    auto load = [&](std::size_t until) {
-      for (; next < order.size() && issued < until; ++next) {
-        if (!flagged(order[next])) continue;
-        ++issued;
-        const auto at = reinterpret_cast<std::uintptr_t>(&rows_[order[next]]);
-        for (auto line = at & ~std::uintptr_t{63}; line < at + sizeof(Row); line += 64)
-          __builtin_prefetch(reinterpret_cast<const void*>(line));
+    if (flags_.size() == 0) return;
+    in_order([&](const std::vector<std::uint32_t>& order) {
+      constexpr std::size_t ahead = 8;
+      std::size_t next = 0;  // where the walk ahead is: the next row it looks at
+      std::size_t issued = 0, done = 0;
+      for (auto r : order) {
+        if (!flags_.contains(r)) continue;
+        for (; next < order.size() && issued < done + ahead + 1; ++next)
+          if (flags_.contains(order[next])) {
+            ++issued;
+            prefetch_lines(&rows_[order[next]], sizeof(Row));
+          }
+        ++done;
+        fn(rows_[r]);
       }
-    };
-    for (auto r : order) {
-      if (!flagged(r)) continue;
-      load(done + ahead + 1);
-      ++done;
-      fn(rows_[r]);
-    }
+    });
   }
 
   /// Ascending-id iteration as (id, row) pairs, like a std::map (outside a
@@ -591,6 +567,22 @@ private:
   static constexpr std::size_t max_placed = 64;  ///< out-of-order ids placed one by one per unit of work
   [[nodiscard]] std::int64_t key(std::uint32_t r) const { return KeyOf(rows_[r]).value(); }
 
+  /// fn(row numbers in ascending id): the order, or inside a unit of work
+  /// that appended ids out of order, a sorted copy of it.
+  template <class Fn>
+  void in_order(Fn&& fn) const {
+    if (!unsorted_) return fn(order_);
+    auto sorted = order_;
+    std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
+    fn(sorted);
+  }
+  /// Starts loading the cache lines of [p, p + bytes).
+  static void prefetch_lines(const void* p, std::size_t bytes) {
+    const auto start = reinterpret_cast<std::uintptr_t>(p);
+    for (auto line = start & ~std::uintptr_t{63}; line < start + bytes; line += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(line));
+  }
+
   /// Rows in chunks of `chunk` that never move once full: no copy of the
   /// whole table (and no second table at the peak) when it grows. A full
   /// chunk is as many rows as fit in one huge page (2 MiB).
@@ -622,7 +614,7 @@ private:
   Rows rows_;
   IdIndex index_;
   std::vector<std::uint32_t> order_;
-  std::vector<std::uint64_t> flags_;  ///< set_flag's, a bit per row (none past the end)
+  IdSet flags_;  ///< the row numbers set_flag flagged (a bit each: row numbers are dense)
   std::size_t placed_ = 0;
   bool unsorted_ = false;
 };

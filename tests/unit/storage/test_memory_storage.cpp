@@ -24,33 +24,34 @@ void seed(MemoryStorage& s) {
   w->add_activity(activity(101, 10, 2, ActivityKind::call_missed, at(2026, 9, 1)));
   w->commit();
 }
+/// The ids of `table`'s rows that `open` holds for, ascending, and the ids
+/// `scan` lists (in batches of 7; `id` reads a batch item's id).
+template <class Table, class Open, class Scan, class IdOf>
+void scan_lists_the_open_rows(const Table& table, Open open, Scan scan, IdOf id) {
+  std::vector<std::int64_t> want, got;
+  for (const auto& [key, row] : table)
+    if (open(row)) want.push_back(key.value());
+  scan([&](auto batch) {
+    for (const auto& item : batch) got.push_back(id(item));
+  });
+  REQUIRE(got == want);
+}
 /// The scans of open deals, unpaid invoices and open tasks (which visit the
 /// rows the store flags on write) list exactly the rows that are open, in
 /// ascending id: what a filter over every row gives.
 void scans_see_every_open_row(const MemoryStorage& s) {
-  std::vector<std::int64_t> want, got;
-  for (const auto& [id, e] : s.state().deals)
-    if (e.deal.is_open()) want.push_back(id.value());
-  s.scan_open_deals([&](std::span<const DealView> b) {
-    for (const auto& v : b) got.push_back(v.deal->id.value());
-  }, 7);
-  REQUIRE(got == want);
-  want.clear();
-  got.clear();
-  for (const auto& [id, i] : s.state().invoices)
-    if (!i.is_paid()) want.push_back(id.value());
-  s.scan_unpaid_invoices([&](std::span<const Invoice> b) {
-    for (const auto& i : b) got.push_back(i.id.value());
-  }, 7);
-  REQUIRE(got == want);
-  want.clear();
-  got.clear();
-  for (const auto& [id, t] : s.state().tasks)
-    if (t.open()) want.push_back(id.value());
-  s.scan_open_tasks([&](std::span<const Task> b) {
-    for (const auto& t : b) got.push_back(t.id.value());
-  }, 7);
-  REQUIRE(got == want);
+  scan_lists_the_open_rows(
+      s.state().deals, [](const auto& e) { return e.deal.is_open(); },
+      [&](auto fn) { s.scan_open_deals([&](std::span<const DealView> b) { fn(b); }, 7); },
+      [](const DealView& v) { return v.deal->id.value(); });
+  scan_lists_the_open_rows(
+      s.state().invoices, [](const Invoice& i) { return !i.is_paid(); },
+      [&](auto fn) { s.scan_unpaid_invoices([&](std::span<const Invoice> b) { fn(b); }, 7); },
+      [](const Invoice& i) { return i.id.value(); });
+  scan_lists_the_open_rows(
+      s.state().tasks, [](const Task& t) { return t.open(); },
+      [&](auto fn) { s.scan_open_tasks([&](std::span<const Task> b) { fn(b); }, 7); },
+      [](const Task& t) { return t.id.value(); });
 }
 }  // namespace
 
