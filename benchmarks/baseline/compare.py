@@ -281,6 +281,7 @@ def main():
     plan_s_cold = (timing(nudge, "sqlite_plan", "full_plan_sqlite") or {}).get("first_s")
     evaluate = med("memory", "evaluate")
     evaluate_1 = med("memory", "evaluate_1_thread")
+    plan_m_1 = med("memory", "full_plan_memory_1_thread")
     evaluate_s = med("sqlite_plan", "evaluate_sqlite")
     incremental = med("memory", "incremental_plan")
     eval_after = med("memory", "evaluate_after_day")
@@ -301,7 +302,8 @@ def main():
                              "sql_median_s": sql_med, "sql_min_s": sql_min,
                              "python_median_s": py_med, "python_min_s": py_min,
                              "speedup_vs_sql": sql_med / plan_m[0] if plan_m[0] else None,
-                             "speedup_vs_python": py_med / plan_m[0] if plan_m[0] and py_med else None},
+                             "speedup_vs_python": py_med / plan_m[0] if plan_m[0] and py_med else None,
+                             "threads": 2, "one_thread_median_s": plan_m_1[0]},
         "full_plan_sqlite": {"nudge_median_s": plan_s[0], "nudge_min_s": plan_s[1], "nudge_cold_s": plan_s_cold,
                              "sql_median_s": sql_med, "sql_min_s": sql_min, "sql_cold_s": sql_cold,
                              "speedup_vs_sql": sql_med / plan_s[0] if plan_s[0] else None},
@@ -358,11 +360,14 @@ def main():
                  + (f"; every step with GLIBC_TUNABLES={STEP_ENV['GLIBC_TUNABLES']}" if a.huge_pages else ""))
     row("figure", "Nudge", "baseline", "Nudge vs baseline")
     lines.append("-" * (sum(W) + 20))
-    row("full plan (R1..R8 + forecast), memory", fmt_med_min(*plan_m), f"SQL on SQLite {fmt_med_min(sql_med, sql_min)}",
-        speed(plan_m[0], sql_med))
+    row("full plan (R1..R8 + forecast), memory, 2 threads", fmt_med_min(*plan_m),
+        f"SQL on SQLite {fmt_med_min(sql_med, sql_min)}", speed(plan_m[0], sql_med))
     if py:
         row("", "", f"plain Python {fmt_med_min(py_med, py_min)}", speed(plan_m[0], py_med))
-    row("full plan, from SQLite file", fmt_med_min(*plan_s), f"SQL on SQLite {fmt_med_min(sql_med, sql_min)}",
+    if plan_m_1[0] is not None:
+        row("full plan, memory, 1 thread", fmt_med_min(*plan_m_1), f"SQL on SQLite {fmt_s(sql_med)}",
+            speed(plan_m_1[0], sql_med))
+    row("full plan, from SQLite file, 2 threads", fmt_med_min(*plan_s), f"SQL on SQLite {fmt_med_min(sql_med, sql_min)}",
         speed(plan_s[0], sql_med))
     row("  first pass, page cache evicted", fmt_s(plan_s_cold), f"SQL cold pass {fmt_s(sql_cold)}",
         speed(plan_s_cold, sql_cold))

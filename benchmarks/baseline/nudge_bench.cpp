@@ -242,9 +242,14 @@ json section_memory(const Options& o) {
   out["sigs_evaluate"] = signatures_json(ev);
   ev = {};
 
+  // The plan on one thread, then on two (PlanOptions::threads: the same plan).
   nudge::Plan plan;
-  bench.timed("full_plan_memory", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup,
-              [&](int) { plan = {}; });
+  bench.timed("full_plan_memory_1_thread", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); },
+              o.warmup, [&](int) { plan = {}; });
+  plan = {};
+  bench.timed("full_plan_memory", o.repeat,
+              [&] { plan = engine.plan(store, nudge::baseline::now, nudge::PlanOptions{.threads = 2, .progress = {}}); },
+              o.warmup, [&](int) { plan = {}; });
   out["plan"] = plan_counts(plan);
   out["sigs"] = signatures_json(plan);
 
@@ -361,7 +366,9 @@ json section_sqlite_plan(const Options& o) {
   nudge::Plan plan;
   // With a warm-up pass, that first pass is cold: the file is evicted from the
   // page cache first, as bench_sql.py does.
-  bench.timed("full_plan_sqlite", o.repeat, [&] { plan = engine.plan(store, nudge::baseline::now); }, o.warmup,
+  bench.timed("full_plan_sqlite", o.repeat,
+              [&] { plan = engine.plan(store, nudge::baseline::now, nudge::PlanOptions{.threads = 2, .progress = {}}); },
+              o.warmup,
               [&](int pass) {
                 plan = {};
                 if (pass == 0) evict(o.db);

@@ -23,6 +23,23 @@
 
 namespace nudge {
 
+/// How Engine::plan runs.
+struct PlanOptions {
+  /// Threads that walk the findings' ladders into actions (1 = the calling
+  /// thread only; the scans stay on it). The plan does not depend on it:
+  /// each thread walks a fixed slice of each run of findings, and the
+  /// slices' actions and notes are joined in order. The managers that
+  /// clients are handed to are picked first, on the calling thread in the
+  /// findings' order (each hand-over changes the loads the next one picks
+  /// by). With more than one, the store's reads (has_action, find_client)
+  /// and the assistants' step_due run on several threads at once:
+  /// MemoryStorage and SqliteStorage allow that; so must a host's storage
+  /// and assistants.
+  unsigned threads = 1;
+  /// Hears about each batch scanned; returning false stops the plan (nudge::cancelled).
+  ProgressFn progress;
+};
+
 /// Runs assistants over a store.
 ///
 /// Thread-safety: plan() and apply() are const and may run concurrently on
@@ -96,6 +113,9 @@ public:
   /// `progress` (optional) hears about each batch scanned and may stop the plan
   /// (it then throws nudge::cancelled).
   [[nodiscard]] Plan plan(const Storage& store, Instant now, const ProgressFn& progress = {}) const;
+  /// plan() with options: on several threads (PlanOptions::threads), with
+  /// the same plan on any number.
+  [[nodiscard]] Plan plan(const Storage& store, Instant now, const PlanOptions& options) const;
 
   /// Carries a plan out in one unit of work: each action whose key was not
   /// applied before, with an audit record. All or nothing.
@@ -125,8 +145,13 @@ class Planner {
 public:
   Planner(const EngineConfig& config, const std::unordered_map<std::string, Pipeline>& pipelines,
           const std::vector<std::shared_ptr<const Assistant>>& assistants, const Storage& store, Instant now,
-          const ProgressFn& progress = {})
-      : config_(config), assistants_(assistants), store_(store), progress_(progress), stable_(store.stable_views()) {
+          const ProgressFn& progress = {}, unsigned threads = 1)
+      : config_(config),
+        assistants_(assistants),
+        store_(store),
+        progress_(progress),
+        stable_(store.stable_views()),
+        pool_(threads) {
     for (auto& m : store.managers()) managers_.emplace(m.id, std::move(m));
     ctx_.now = now;
     ctx_.calendar = &config.calendar;
@@ -139,6 +164,9 @@ public:
     for (std::size_t i = 0; i < assistants.size(); ++i) {
       const auto l = assistants[i]->label();
       if (!l.empty()) engine_labels_.insert(l);
+      const auto& steps = assistants[i]->ladder();
+      in_order_.push_back(std::any_of(steps.begin(), steps.end(),
+                                      [](const LadderStep& st) { return st.action == StepAction::reassign; }));
     }
   }
 
@@ -161,9 +189,8 @@ public:
     // moves, and the pages of an unused tail are never touched.
     plan_.findings.reserve(raw_.size());
     plan_.actions.reserve(action_bound());
-    for (const auto& o : order) ladder(raw_[o.at]);
+    ladders(order);
     std::deque<Raw>().swap(raw_);
-    std::unordered_map<ClientId, Client>().swap(clients_);
     labels();
     forecast();
     return std::move(plan_);
@@ -174,6 +201,78 @@ private:
     std::size_t assistant;
     Finding finding;
   };
+  /// What one thread's walk of the ladders writes (its findings' actions and
+  /// notes, in their order) and keeps to itself: parsed texts, and the
+  /// clients read from a store without stable views.
+  struct Lane {
+    std::vector<Action> own_actions;
+    std::vector<std::string> own_notes;
+    /// Where the lane writes: the plan's own lists for the first lane (its
+    /// slice comes first), its own for the others (appended after the run).
+    std::vector<Action>* actions = &own_actions;
+    std::vector<std::string>* notes = &own_notes;
+    std::unordered_map<std::string, std::optional<CompiledText>> compiled;
+    std::optional<CompiledText> scratch;
+    std::unordered_map<ClientId, Client> clients;
+    std::size_t next_pick = 0;  ///< the finding's next hand-over in picks_
+
+    Lane() = default;
+    Lane(const Lane&) = delete;  // the first lane points at the plan; the others at themselves
+    Lane& operator=(const Lane&) = delete;
+  };
+
+  /// Walks the findings' ladders in `order`, run by run: a run is at most a
+  /// batch (EngineOptions::batch) of findings in a row whose assistants all
+  /// do, or all do not, hand clients over. In a run of the first kind this
+  /// thread first picks every hand-over's new manager, in order (each
+  /// changes the loads the next one picks by). Then the run is cut into the
+  /// pool's slices, each walked into its lane; the first lane writes into
+  /// the plan, the others' actions and notes are appended after it in slice
+  /// order, then the run's findings: the same plan on any number of threads,
+  /// and at most one run's actions held twice.
+  template <class Order>
+  void ladders(const std::vector<Order>& order) {
+    const std::size_t chunk = std::max<std::size_t>(config_.options.batch, 1);
+    std::vector<Lane> lanes(pool_.size());
+    lanes[0].actions = &plan_.actions;
+    lanes[0].notes = &plan_.notes;
+    const unsigned k = pool_.size();
+    for (std::size_t b = 0; b < order.size();) {
+      const bool in_order = in_order_[order[b].assistant];
+      std::size_t e = b + 1;
+      while (e < order.size() && e - b < chunk && in_order_[order[e].assistant] == in_order) ++e;
+      const std::size_t first = plan_.findings.size();
+      picks_.clear();
+      pick_from_.clear();
+      if (in_order)
+        for (std::size_t i = b; i < e; ++i) {
+          pick_from_.push_back(picks_.size());
+          hand_overs(lanes[0], raw_[order[i].at]);
+        }
+      auto walk = [&](Lane& lane, std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) {
+          auto& r = raw_[order[i].at];
+          if (in_order) lane.next_pick = pick_from_[i - b];
+          ladder(lane, r.assistant, r.finding, first + (i - b));
+        }
+      };
+      if (k == 1) {
+        walk(lanes[0], b, e);
+      } else {
+        const std::size_t n = e - b;
+        pool_.run([&](unsigned s) { walk(lanes[s], b + n * s / k, b + n * (s + 1) / k); });
+      }
+      for (std::size_t s = 1; s < k; ++s) {
+        auto& lane = lanes[s];
+        std::move(lane.own_actions.begin(), lane.own_actions.end(), std::back_inserter(plan_.actions));
+        std::move(lane.own_notes.begin(), lane.own_notes.end(), std::back_inserter(plan_.notes));
+        lane.own_actions.clear();
+        lane.own_notes.clear();
+      }
+      for (std::size_t i = b; i < e; ++i) plan_.findings.push_back(std::move(raw_[order[i].at].finding));
+      b = e;
+    }
+  }
 
   const ClientInfo* lookup(ClientId id) const { return index_.find(id); }
 
@@ -276,14 +375,14 @@ private:
 
   // ---- ladders -------------------------------------------------------------
 
-  const Client& client_of(ClientId id) {
+  const Client& client_of(Lane& lane, ClientId id) const {
     // Stable views: the index points at the store's own client.
     if (stable_)
       if (const auto* info = lookup(id)) return *info->profile;
-    auto it = clients_.find(id);
-    if (it == clients_.end()) {
+    auto it = lane.clients.find(id);
+    if (it == lane.clients.end()) {
       auto c = store_.find_client(id);
-      it = clients_.emplace(id, c ? std::move(*c) : Client{}).first;
+      it = lane.clients.emplace(id, c ? std::move(*c) : Client{}).first;
     }
     return it->second;
   }
@@ -302,22 +401,22 @@ private:
   /// A text parsed once per plan (nullptr when render_text must take it).
   /// Template texts and ladder titles repeat; a finding's own summary as a
   /// title does not, so at most a few hundred texts are kept.
-  const CompiledText* compiled(const std::string& text) {
-    if (auto it = compiled_.find(text); it != compiled_.end()) return it->second ? &*it->second : nullptr;
-    if (compiled_.size() >= 256) {
-      scratch_ = CompiledText::compile(text);
-      return scratch_ ? &*scratch_ : nullptr;
+  static const CompiledText* compiled(Lane& lane, const std::string& text) {
+    if (auto it = lane.compiled.find(text); it != lane.compiled.end()) return it->second ? &*it->second : nullptr;
+    if (lane.compiled.size() >= 256) {
+      lane.scratch = CompiledText::compile(text);
+      return lane.scratch ? &*lane.scratch : nullptr;
     }
-    const auto& c = compiled_.emplace(text, CompiledText::compile(text)).first->second;
+    const auto& c = lane.compiled.emplace(text, CompiledText::compile(text)).first->second;
     return c ? &*c : nullptr;
   }
 
   /// Renders a text (template, task title) in `locale` (default: the configured
   /// default). `summary` stands in for the finding's own when given.
-  std::string render(const std::string& text, const Finding& f, const Client& c, std::string_view locale = {},
-                     const std::string* summary = nullptr) {
+  std::string render(Lane& lane, const std::string& text, const Finding& f, const Client& c,
+                     std::string_view locale = {}, const std::string* summary = nullptr) const {
     using F = CompiledText::Field;
-    const auto* t = compiled(text);
+    const auto* t = compiled(lane, text);
     auto wants = [&](F x) { return !t || t->uses(x); };
     TemplateView v;
     for (const char* n : {"days", "days_overdue", "days_open"})
@@ -346,7 +445,7 @@ private:
     }
   }
 
-  Action base(const Finding& f, const LadderStep& s, std::string key, Instant due) const {
+  Action base(const Finding& f, const LadderStep& s, std::string key, Instant due, std::size_t finding) const {
     Action a;
     a.key = std::move(key);
     a.rule = f.rule;
@@ -355,7 +454,7 @@ private:
     a.step = s.id;
     a.due = due;
     a.late = ctx_.now - due > config_.options.late_after;
-    a.finding = plan_.findings.size();
+    a.finding = finding;
     return a;
   }
 
@@ -371,10 +470,10 @@ private:
     return fmt::to_string(out);
   }
 
-  void add_task(const Finding& f, const LadderStep& s, Action a, ManagerId who, std::string title) {
+  void add_task(Lane& lane, const LadderStep& s, Action a, ManagerId who, std::string title) const {
     Task t;
-    t.client = f.client;
-    if (f.subject.kind == SubjectKind::deal) t.deal = DealId{f.subject.id};
+    t.client = a.client;
+    if (a.subject.kind == SubjectKind::deal) t.deal = DealId{a.subject.id};
     t.assignee = who;
     t.title = std::move(title);
     t.planned_start = ctx_.now;
@@ -386,12 +485,12 @@ private:
     a.explanation = explained(a, "task for {}: \"{}\", due {}", ctx_.manager_name(who), t.title,
                               detail::IsoText(t.due).view());
     a.task = std::move(t);
-    plan_.actions.push_back(std::move(a));
+    lane.actions->push_back(std::move(a));
   }
 
   /// `summary` (optional) stands in for the finding's own (a release's notices).
-  void add_notify(const Finding& f, const LadderStep& s, Action a, const Client& c, Recipient to,
-                  std::optional<ManagerId> manager, std::string who, const std::string* summary = nullptr) {
+  void add_notify(Lane& lane, const Finding& f, const LadderStep& s, Action a, const Client& c, Recipient to,
+                  std::optional<ManagerId> manager, std::string who, const std::string* summary = nullptr) const {
     Message m;
     m.key = a.key;
     m.channel = s.channel;
@@ -402,8 +501,8 @@ private:
     m.created = ctx_.now;
     if (auto tpl = find_template(config_.templates, s.template_id, m.locale, config_.default_locale); tpl.text) {
       m.locale = tpl.locale;
-      m.subject = render(tpl.text->subject, f, c, m.locale, summary);
-      m.body = render(tpl.text->body, f, c, m.locale, summary);
+      m.subject = render(lane, tpl.text->subject, f, c, m.locale, summary);
+      m.body = render(lane, tpl.text->body, f, c, m.locale, summary);
     } else {
       m.subject = fmt::format("[{}] {}", f.rule, c.name.empty() ? to_string(f.subject) : c.name);
       m.body = summary ? *summary : f.summary;
@@ -412,7 +511,7 @@ private:
     a.to = manager;
     a.explanation = explained(a, "{} to {}: {}", to_string(s.channel), who, m.subject);
     a.message = std::move(m);
-    plan_.actions.push_back(std::move(a));
+    lane.actions->push_back(std::move(a));
   }
 
   Recipient manager_recipient(ManagerId id) const {
@@ -421,18 +520,18 @@ private:
   }
 
   /// Resolves a manager target; nullopt (with a note) when there is none.
-  std::optional<ManagerId> manager_target(const Finding& f, const LadderStep& s) {
+  std::optional<ManagerId> manager_target(Lane& lane, const Finding& f, const LadderStep& s) const {
     switch (s.target) {
       case Target::owner:
       case Target::assignee: return f.owner;
       case Target::manager:
         if (ctx_.manager(ManagerId{s.manager_id})) return ManagerId{s.manager_id};
-        plan_.notes.push_back(fmt::format("{}: step '{}' names unknown manager {}", f.rule, s.id, s.manager_id));
+        lane.notes->push_back(fmt::format("{}: step '{}' names unknown manager {}", f.rule, s.id, s.manager_id));
         return std::nullopt;
       case Target::supervisor: {
         auto sup = supervisor(f.owner, s.level);
         if (!sup)
-          plan_.notes.push_back(fmt::format("{} {}: step '{}': {} has no supervisor at level {}", f.rule,
+          lane.notes->push_back(fmt::format("{} {}: step '{}': {} has no supervisor at level {}", f.rule,
                                             to_string(f.subject), s.id, ctx_.manager_name(f.owner), s.level));
         return sup;
       }
@@ -441,67 +540,103 @@ private:
     return std::nullopt;
   }
 
-  void ladder(Raw& r) {
-    const Assistant& as = *assistants_[r.assistant];
-    Finding& f = r.finding;
+  /// Calls fn(step, key, due) for each step of `f`'s ladder that fell due
+  /// and whose action was not applied yet. With `record`, every step that
+  /// fell due goes to f.due_steps.
+  template <class Fn>
+  void new_steps(const Assistant& as, Finding& f, bool record, Fn&& fn) const {
     for (const auto& s : as.ladder()) {
       const Instant due = as.step_due(ctx_, f, s);
       if (!(ctx_.now > due)) continue;  // strictly after, like every condition (a breach at exactly the limit is none)
-      f.due_steps.push_back(s.id);
+      if (record) f.due_steps.push_back(s.id);
       auto key = fmt::format("{}/{}/{}/{}", f.rule, to_string(f.subject), f.episode, s.id);
       if (store_.has_action(key)) continue;
-      const Client& c = client_of(f.client);
-      Action a = base(f, s, std::move(key), due);
+      fn(s, std::move(key), due);
+    }
+  }
+
+  /// One finding's ladder: the actions of the steps that fell due, into
+  /// `lane`. `index` is the finding's place in Plan::findings.
+  void ladder(Lane& lane, std::size_t assistant, Finding& f, std::size_t index) const {
+    const Assistant& as = *assistants_[assistant];
+    new_steps(as, f, true, [&](const LadderStep& s, std::string key, Instant due) {
+      const Client& c = client_of(lane, f.client);
+      Action a = base(f, s, std::move(key), due, index);
       switch (s.action) {
         case StepAction::task: {
-          auto who = manager_target(f, s);
+          auto who = manager_target(lane, f, s);
           if (!who) break;
-          add_task(f, s, std::move(a), *who, render(s.title.empty() ? f.summary : s.title, f, c));
+          add_task(lane, s, std::move(a), *who, render(lane, s.title.empty() ? f.summary : s.title, f, c));
           break;
         }
         case StepAction::notify: {
           if (s.target == Target::client) {
             const std::string addr = s.channel == Channel::sms ? c.phone : c.email;
-            add_notify(f, s, std::move(a), c, Recipient{SubjectRef::of(f.client), addr, c.name}, std::nullopt,
+            add_notify(lane, f, s, std::move(a), c, Recipient{SubjectRef::of(f.client), addr, c.name}, std::nullopt,
                        fmt::format("client '{}'", c.name));
-          } else if (auto who = manager_target(f, s)) {
-            add_notify(f, s, std::move(a), c, manager_recipient(*who), *who,
+          } else if (auto who = manager_target(lane, f, s)) {
+            add_notify(lane, f, s, std::move(a), c, manager_recipient(*who), *who,
                        fmt::format("{} ({})", ctx_.manager_name(*who), to_string(s.target)));
           }
           break;
         }
-        case StepAction::reassign: reassign(as, f, s, std::move(a), c); break;
+        case StepAction::reassign: reassign(lane, as, f, s, std::move(a), c); break;
         case StepAction::close_lost: {
           if (f.subject.kind != SubjectKind::deal) {
-            plan_.notes.push_back(fmt::format("{}: step '{}' closes deals, but {} is not a deal", f.rule, s.id,
-                                              to_string(f.subject)));
+            lane.notes->push_back(fmt::format("{}: step '{}' closes deals, but {} is not a deal", f.rule, s.id,
+                                             to_string(f.subject)));
             break;
           }
           a.kind = ActionKind::close_deal;
           a.reason = s.reason.empty() ? "expired" : s.reason;
           a.explanation = explained(a, "close deal {} as lost, reason '{}'", f.subject.id, a.reason);
-          plan_.actions.push_back(std::move(a));
+          lane.actions->push_back(std::move(a));
           break;
         }
       }
-    }
-    plan_.findings.push_back(std::move(f));
+    });
   }
 
   // ---- release ---------------------------------------------------------------
 
-  void reassign(const Assistant& as, const Finding& f, const LadderStep& s, Action a, const Client& c) {
+  static const ReleasePolicy& policy_of(const Assistant& as) {
     static const ReleasePolicy default_policy{};
-    const ReleasePolicy& p = as.release_policy() ? *as.release_policy() : default_policy;
+    return as.release_policy() ? *as.release_policy() : default_policy;
+  }
+  static ManagerId owner_of(const Client& c, const Finding& f) { return c.owner.valid() ? c.owner : f.owner; }
+
+  /// The new managers of one finding's hand-overs, picked on this thread in
+  /// the findings' order (each hand-over changes the loads the next one picks
+  /// by), into picks_ for reassign(). A client locked against release has
+  /// none.
+  void hand_overs(Lane& lane, Raw& r) {
+    const Assistant& as = *assistants_[r.assistant];
+    const Finding& f = r.finding;
+    new_steps(as, r.finding, false, [&](const LadderStep& s, const std::string&, Instant) {
+      if (s.action != StepAction::reassign) return;
+      const Client& c = client_of(lane, f.client);
+      if (c.release_locked) return;
+      const ReleasePolicy& p = policy_of(as);
+      const ManagerId from = owner_of(c, f);
+      const auto pick = balancer_.pick(p, c.primary_segment(), from);
+      if (pick.best) balancer_.assign(p, c, from, pick.best->id);
+      picks_.push_back(pick);
+    });
+  }
+
+  /// A hand-over's actions, with the manager hand_overs() picked for it.
+  void reassign(Lane& lane, const Assistant& as, const Finding& f, const LadderStep& s, Action a,
+                const Client& c) const {
+    const ReleasePolicy& p = policy_of(as);
     // The "do not release" lock belongs to the client: no ladder hands it over.
     if (c.release_locked) {
-      plan_.notes.push_back(fmt::format("{} {}: step '{}': client '{}' is locked against release", f.rule,
+      lane.notes->push_back(fmt::format("{} {}: step '{}': client '{}' is locked against release", f.rule,
                                         to_string(f.subject), s.id, c.name));
       return;
     }
     const std::string segment = c.primary_segment();
-    const ManagerId from = c.owner.valid() ? c.owner : f.owner;
-    const auto pick = balancer_.pick(p, segment, from);
+    const ManagerId from = owner_of(c, f);
+    const auto& pick = picks_.at(lane.next_pick++);
     if (!pick.best) {
       // No one to hand the client to: the ladder moves on to the supervisor.
       LadderStep up = s;
@@ -512,12 +647,12 @@ private:
       if (auto sup = supervisor(from, 1)) {
         const auto summary =
             fmt::format("{}; no eligible manager to take it over (segment '{}'): escalated", f.summary, segment);
-        add_notify(f, up, std::move(a), c, manager_recipient(*sup), *sup,
+        add_notify(lane, f, up, std::move(a), c, manager_recipient(*sup), *sup,
                    fmt::format("{} (supervisor, no eligible manager in segment '{}')", ctx_.manager_name(*sup),
                                segment),
                    &summary);
       } else {
-        plan_.notes.push_back(fmt::format("{} {}: no eligible manager in segment '{}' and no supervisor above {}",
+        lane.notes->push_back(fmt::format("{} {}: no eligible manager in segment '{}' and no supervisor above {}",
                                           f.rule, to_string(f.subject), segment, ctx_.manager_name(from)));
       }
       return;
@@ -539,7 +674,6 @@ private:
         break;
     }
     const ManagerId to = best->id;
-    balancer_.assign(p, c, from, to);
     const std::size_t eligible = pick.eligible;
     const std::string base_key = a.key;
     Action r = a;
@@ -548,12 +682,12 @@ private:
     r.to = to;
     r.explanation = explained(a, "hand client '{}' from {} to {}: {}, among {} eligible manager{}", c.name,
                               ctx_.manager_name(from), best->name, why, eligible, eligible == 1 ? "" : "s");
-    plan_.actions.push_back(std::move(r));
+    lane.actions->push_back(std::move(r));
 
     Action t = a;
     t.key = base_key + "/task";
-    add_task(f, s, std::move(t), to,
-             render(s.title.empty() ? "Take over {client}" : s.title, f, c));
+    add_task(lane, s, std::move(t), to,
+             render(lane, s.title.empty() ? "Take over {client}" : s.title, f, c));
 
     LadderStep tell = s;
     tell.action = StepAction::notify;
@@ -561,12 +695,12 @@ private:
     const auto summary = fmt::format("{} handed client '{}' to {}: {}", f.rule, c.name, best->name, f.summary);
     Action n1 = a;
     n1.key = base_key + "/notify-owner";
-    add_notify(f, tell, std::move(n1), c, manager_recipient(from), from,
+    add_notify(lane, f, tell, std::move(n1), c, manager_recipient(from), from,
                fmt::format("{} (previous owner)", ctx_.manager_name(from)), &summary);
     if (auto sup = supervisor(from, 1)) {
       Action n2 = std::move(a);
       n2.key = base_key + "/notify-supervisor";
-      add_notify(f, tell, std::move(n2), c, manager_recipient(*sup), *sup,
+      add_notify(lane, f, tell, std::move(n2), c, manager_recipient(*sup), *sup,
                  fmt::format("{} (supervisor)", ctx_.manager_name(*sup)), &summary);
     }
   }
@@ -696,16 +830,22 @@ private:
   std::set<std::string> engine_labels_;
   std::vector<PresentLabel> present_labels_;
   std::deque<Raw> raw_;  // grows without moving findings
-  std::unordered_map<ClientId, Client> clients_;
   ForecastTally forecast_;
-  std::unordered_map<std::string, std::optional<CompiledText>> compiled_;
-  std::optional<CompiledText> scratch_;
+  std::vector<char> in_order_;  ///< per assistant: its ladder hands clients over (picked in order, on one thread)
+  std::vector<Balancer::Pick> picks_;     ///< the current run's hand-overs, in order (hand_overs)
+  std::vector<std::size_t> pick_from_;    ///< per finding of the current run: its first hand-over in picks_
+  SlicePool pool_;
 };
 
 }  // namespace detail
 
 inline Plan Engine::plan(const Storage& store, Instant now, const ProgressFn& progress) const {
   return detail::Planner(config_, pipelines_, assistants_, store, now, progress).run();
+}
+
+inline Plan Engine::plan(const Storage& store, Instant now, const PlanOptions& options) const {
+  return detail::Planner(config_, pipelines_, assistants_, store, now, options.progress, std::max(1u, options.threads))
+      .run();
 }
 
 inline ApplyResult Engine::apply(const Plan& plan, Storage& store) const {

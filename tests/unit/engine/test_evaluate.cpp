@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -166,6 +167,47 @@ TEST_CASE("engine.evaluate: the result does not depend on the number of threads 
       CHECK(many.hits == one.hits);
       CHECK(many.forecast == one.forecast);
     }
+}
+
+TEST_CASE("engine.plan: the plan does not depend on the number of threads or the run size") {
+  MemoryStorage s;
+  random_store(s, 7);
+  auto config = every_assistant();
+  // Two steps that hand over: the second picks by the loads the first left.
+  config.release.front().ladder.push_back(config.release.front().ladder.front());
+  config.release.front().ladder.back().id = "again";
+  const Instant now = at(2026, 12, 24);
+  auto plans = [&](const Storage& store, Instant when) {
+    const Plan one = Engine{config}.plan(store, when, PlanOptions{.threads = 1, .progress = {}});
+    REQUIRE(one.findings_of("release").size() > 10);
+    REQUIRE(std::count_if(one.actions.begin(), one.actions.end(),
+                          [](const Action& a) { return a.kind == ActionKind::reassign; }) > 1);
+    for (unsigned threads : {2u, 3u})
+      for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+        CAPTURE(threads);
+        CAPTURE(batch);
+        auto c = config;
+        c.options.batch = batch;
+        const Plan many = Engine{c}.plan(store, when, PlanOptions{.threads = threads, .progress = {}});
+        CHECK(many.actions.size() == one.actions.size());
+        CHECK(many.notes == one.notes);
+        CHECK(many == one);
+      }
+    return one;
+  };
+  const Plan first = plans(s, now);
+  CHECK(first == Engine{config}.plan(s, now));
+  // Part of it applied: the steps already taken are skipped alike when the
+  // new managers are picked and when the actions are written.
+  Plan half = first;
+  half.actions.resize(first.actions.size() / 2);
+  Engine{config}.apply(half, s);
+  const Plan second = plans(s, now + Days{1});
+  std::set<std::string> taken;
+  for (const auto& a : half.actions)
+    if (a.once) taken.insert(a.key);
+  REQUIRE(!taken.empty());
+  for (const auto& a : second.actions) CHECK_MESSAGE(!taken.count(a.key), a.key);
 }
 
 TEST_CASE("engine.evaluate: a failing assistant's error reaches the caller from any thread") {
