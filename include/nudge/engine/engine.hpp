@@ -4,7 +4,6 @@
 /// work, exactly once per action key, audited).
 
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -178,19 +177,23 @@ public:
       std::size_t assistant;
       SubjectRef subject;
       std::size_t at;
+      Raw* raw;
     };
     std::vector<Order> order;
-    order.reserve(raw_.size());
-    for (std::size_t i = 0; i < raw_.size(); ++i) order.push_back({raw_[i].assistant, raw_[i].finding.subject, i});
+    std::size_t total = 0;
+    for (const auto& list : found_) total += list.size();
+    order.reserve(total);
+    for (auto& list : found_)
+      for (auto& r : list) order.push_back({r.assistant, r.finding.subject, order.size(), &r});
     std::sort(order.begin(), order.end(), [](const Order& a, const Order& b) {
       return std::tie(a.assistant, a.subject, a.at) < std::tie(b.assistant, b.subject, b.at);
     });
     // Room for every action the ladders and labels could add: the vector never
     // moves, and the pages of an unused tail are never touched.
-    plan_.findings.reserve(raw_.size());
+    plan_.findings.reserve(total);
     plan_.actions.reserve(action_bound());
     ladders(order);
-    std::deque<Raw>().swap(raw_);
+    std::vector<std::vector<Raw>>().swap(found_);
     labels();
     forecast();
     return std::move(plan_);
@@ -247,11 +250,11 @@ private:
       if (in_order)
         for (std::size_t i = b; i < e; ++i) {
           pick_from_.push_back(picks_.size());
-          hand_overs(lanes[0], raw_[order[i].at]);
+          hand_overs(lanes[0], *order[i].raw);
         }
       auto walk = [&](Lane& lane, std::size_t from, std::size_t to) {
         for (std::size_t i = from; i < to; ++i) {
-          auto& r = raw_[order[i].at];
+          auto& r = *order[i].raw;
           if (in_order) lane.next_pick = pick_from_[i - b];
           ladder(lane, r.assistant, r.finding, first + (i - b));
         }
@@ -269,7 +272,7 @@ private:
         lane.own_actions.clear();
         lane.own_notes.clear();
       }
-      for (std::size_t i = b; i < e; ++i) plan_.findings.push_back(std::move(raw_[order[i].at].finding));
+      for (std::size_t i = b; i < e; ++i) plan_.findings.push_back(std::move(order[i].raw->finding));
       b = e;
     }
   }
@@ -283,14 +286,32 @@ private:
     for (std::size_t i = 0; i < assistants_.size(); ++i)
       for (const auto& s : assistants_[i]->ladder()) per[i] += s.action == StepAction::reassign ? 4 : 1;
     std::size_t n = present_labels_.size();
-    for (const auto& r : raw_) n += per[r.assistant] + (r.finding.label.empty() ? 0 : 1);
+    for (const auto& list : found_)
+      for (const auto& r : list) n += per[r.assistant] + (r.finding.label.empty() ? 0 : 1);
     return n;
   }
 
-  void keep(std::size_t i, std::optional<Finding> f) {
+  void keep(std::vector<Raw>& out, std::size_t i, std::optional<Finding> f) const {
     if (!f) return;
     if (f->rule.empty()) f->rule = assistants_[i]->id();
-    raw_.push_back({i, std::move(*f)});
+    out.push_back({i, std::move(*f)});
+  }
+
+  /// Runs fn(j, out) for each j in [0, n), cut into the pool's slices, each
+  /// slice's findings into a list of its own after the earlier slices' (the
+  /// same findings, in scan order, on any number of threads).
+  template <class Fn>
+  void inspect_all(std::size_t n, const Fn& fn) {
+    const unsigned k = pool_.size();
+    const std::size_t first = found_.size();
+    found_.resize(first + k);
+    pool_.run([&](unsigned s) {
+      auto& out = found_[first + s];
+      for (std::size_t j = n * s / k, e = n * (s + 1) / k; j < e; ++j) fn(j, out);
+    });
+    found_.erase(std::remove_if(found_.begin() + static_cast<std::ptrdiff_t>(first), found_.end(),
+                                [](const std::vector<Raw>& l) { return l.empty(); }),
+                 found_.end());
   }
 
   void scan() {
@@ -313,6 +334,7 @@ private:
     store_.scan_clients(
         [&](std::span<const ClientView> views) {
           tick("clients", views.size(), total);
+          // In order, on this thread: the index, the loads, the labels present.
           for (const auto& v : views) {
             const Client& c = *v.client;
             if (contacts) index_.set_contacts(index_.size(), v.summary);
@@ -321,9 +343,13 @@ private:
             balancer_.count(c);
             for (const auto& [l, note] : c.labels)
               if (engine_labels_.count(l)) present_labels_.push_back({c.id, l, note});
-            for (auto i : by_feed[0])
-              if (assistants_[i]->scope().matches(c)) keep(i, assistants_[i]->inspect(ctx_, v));
           }
+          if (by_feed[0].empty()) return;
+          inspect_all(views.size(), [&](std::size_t j, std::vector<Raw>& out) {
+            const auto& v = views[j];
+            for (auto i : by_feed[0])
+              if (assistants_[i]->scope().matches(*v.client)) keep(out, i, assistants_[i]->inspect(ctx_, v));
+          });
         },
         batch);
     index_.seal();
@@ -332,16 +358,20 @@ private:
     store_.scan_open_deals(
         [&](std::span<const DealView> views) {
           tick("deals", views.size(), 0);
-          for (const auto& v : views) {
+          // The forecast sums in scan order, on this thread.
+          for (const auto& v : views)
+            if (lookup(v.deal->client)) forecast_.add(*v.deal);
+          if (by_feed[1].empty()) return;
+          inspect_all(views.size(), [&](std::size_t j, std::vector<Raw>& out) {
+            const auto& v = views[j];
             const auto* info = lookup(v.deal->client);
-            if (!info) continue;
-            forecast_.add(*v.deal);
+            if (!info) return;
             for (auto i : by_feed[1]) {
               const auto& sc = assistants_[i]->scope();
               if (sc.matches(*info->profile) && sc.matches_pipeline(v.deal->pipeline))
-                keep(i, assistants_[i]->inspect(ctx_, *info, v));
+                keep(out, i, assistants_[i]->inspect(ctx_, *info, v));
             }
-          }
+          });
         },
         batch);
     tick("deals", 0, 0);
@@ -349,12 +379,14 @@ private:
     store_.scan_unpaid_invoices(
         [&](std::span<const Invoice> invoices) {
           tick("invoices", invoices.size(), 0);
-          for (const auto& inv : invoices) {
+          inspect_all(invoices.size(), [&](std::size_t j, std::vector<Raw>& out) {
+            const auto& inv = invoices[j];
             const auto* info = lookup(inv.client);
-            if (!info) continue;
+            if (!info) return;
             for (auto i : by_feed[2])
-              if (assistants_[i]->scope().matches(*info->profile)) keep(i, assistants_[i]->inspect(ctx_, *info, inv));
-          }
+              if (assistants_[i]->scope().matches(*info->profile))
+                keep(out, i, assistants_[i]->inspect(ctx_, *info, inv));
+          });
         },
         batch);
     tick("invoices", 0, 0);
@@ -362,12 +394,13 @@ private:
     store_.scan_open_tasks(
         [&](std::span<const Task> tasks) {
           tick("tasks", tasks.size(), 0);
-          for (const auto& t : tasks) {
+          inspect_all(tasks.size(), [&](std::size_t j, std::vector<Raw>& out) {
+            const auto& t = tasks[j];
             const auto* info = lookup(t.client);
-            if (!info) continue;
+            if (!info) return;
             for (auto i : by_feed[3])
-              if (assistants_[i]->scope().matches(*info->profile)) keep(i, assistants_[i]->inspect(ctx_, *info, t));
-          }
+              if (assistants_[i]->scope().matches(*info->profile)) keep(out, i, assistants_[i]->inspect(ctx_, *info, t));
+          });
         },
         batch);
     tick("tasks", 0, 0);
@@ -829,7 +862,9 @@ private:
   Balancer balancer_{managers_, today_};
   std::set<std::string> engine_labels_;
   std::vector<PresentLabel> present_labels_;
-  std::deque<Raw> raw_;  // grows without moving findings
+  /// The scans' findings: lists in scan order (a batch's slices', each
+  /// moved in whole), so that a finding never moves until the ladders.
+  std::vector<std::vector<Raw>> found_;
   ForecastTally forecast_;
   std::vector<char> in_order_;  ///< per assistant: its ladder hands clients over (picked in order, on one thread)
   std::vector<Balancer::Pick> picks_;     ///< the current run's hand-overs, in order (hand_overs)
