@@ -35,7 +35,10 @@ void compare(std::map<std::string, std::vector<double>> got, const char* how) {
 
 void check_signatures(const Storage& store) {
   Engine engine{baseline::config()};
-  compare(baseline::signatures(engine.plan(store, baseline::now)), "plan");
+  const Plan one = engine.plan(store, baseline::now);
+  compare(baseline::signatures(one), "plan");
+  const Plan two = engine.plan(store, baseline::now, PlanOptions{.threads = 2, .progress = {}});
+  CHECK_MESSAGE(two == one, "the plan on two threads is the plan on one");
   compare(baseline::signatures(engine.evaluate(store, baseline::now, {.threads = 2, .batch = 4096, .progress = {}})),
           "evaluate on 2 threads");
 }

@@ -49,11 +49,25 @@ ProgressFn progress_from(py::object fn) {
 
 namespace {
 
-Plan plan_guarded(const Engine& e, py::object store, py::handle now, py::object progress = py::none()) {
+Plan plan_guarded(const Engine& e, py::object store, py::handle now, py::object progress = py::none(),
+                  long long threads = 1) {
   const Instant at = instant_from(now, "now");
-  const ProgressFn fn = progress_from(std::move(progress));
-  GuardedStorage guard(store.cast<const Storage&>(), store);
-  return e.plan(guard, at, fn);
+  if (threads < 1) throw invalid_argument(fmt::format("plan: threads must be at least 1, got {}", threads));
+  PlanOptions options;
+  options.progress = progress_from(std::move(progress));
+  const Storage& s = store.cast<const Storage&>();
+  // A storage written in Python needs the GIL for every call, also from the
+  // threads that walk the ladders outside any scan: it plans on this thread.
+  if (threads == 1 || is_python_storage(s)) {
+    GuardedStorage guard(s, store);
+    return e.plan(guard, at, options);
+  }
+  // A C++ store: the GIL is let go for the plan (Python assistants and the
+  // progress callable take it when called), as Engine.evaluate does.
+  options.threads = static_cast<unsigned>(std::min<long long>(threads, 1024));
+  GuardedStorage guard(s, store, GuardedStorage::Released{});
+  py::gil_scoped_release nogil;
+  return e.plan(guard, at, options);
 }
 
 py::list refs_of(py::handle plan, const std::vector<const Finding*>& fs) {
@@ -241,10 +255,13 @@ void bind_engine(py::module_& m) {
       }, "The assistants, in the order they run.")
       .def_property_readonly("config", &Engine::config, "A copy of the configuration.")
       .def("plan", &plan_guarded, py::arg("store"), py::arg("now"), py::arg("progress") = py::none(),
+           py::kw_only(), py::arg("threads") = 1,
            "What would happen at `now` (an aware datetime), and why. Never writes. `progress`, a callable taking a "
            "nudge.Progress, is called once per scanned batch and at the end of each stage; returning False stops "
            "the plan with nudge.Cancelled (None or True go on). Ctrl-C stops it with KeyboardInterrupt; an "
-           "exception raised by a Python storage, assistant or progress callable propagates unchanged.")
+           "exception raised by a Python storage, assistant or progress callable propagates unchanged. "
+           "`threads` > 1 inspects subjects and writes actions on that many threads, with the same plan, over a "
+           "C++ store with the GIL released (a storage written in Python plans on one thread).")
       .def("apply", [](const Engine& e, const Plan& p, Storage& s) { return e.apply(p, s); }, py::arg("plan"),
            py::arg("store"),
            "Carries a plan out in one unit of work: each action whose key was not applied before, with an audit "

@@ -364,3 +364,30 @@ def test_watch_over_a_python_storage_equals_evaluate():
     watch.advance(later)
     assert len(watch.hits()) == 23
     assert without_to(watch.hits()) == without_to(engine.evaluate(py, later).hits)
+
+
+def test_plan_the_same_on_several_threads():
+    mem, py = nudge.MemoryStorage(), DictStorage()
+    seed_mixed(mem)
+    seed_mixed(py)
+    engine = nudge.Engine()
+    one = engine.plan(mem, BENCH_NOW).to_dict()
+    assert len(one["actions"]) > 5
+    assert engine.plan(mem, BENCH_NOW, threads=2).to_dict() == one
+    assert engine.plan(mem, BENCH_NOW, None, threads=3).to_dict() == one
+    # A storage written in Python plans on one thread: the same plan.
+    assert engine.plan(py, BENCH_NOW, threads=2).to_dict() == one
+    with pytest.raises(nudge.InvalidArgument, match="plan: threads must be at least 1, got 0"):
+        engine.plan(mem, BENCH_NOW, threads=0)
+
+
+def test_plan_python_assistant_on_two_threads(store):
+    # The worker threads take the GIL to call the assistant, which the
+    # calling thread let go of for the plan over a C++ store.
+    seed_vip(store)
+    engine = nudge.Engine(nudge.EngineConfig())
+    engine.add(VipSilence())
+    now = at(2026, 11, 22)
+    one = engine.plan(store, now)
+    assert finding_keys(one) == [("vip_silence", "client:10", at(2026, 11, 17))]
+    assert engine.plan(store, now, threads=2).to_dict() == one.to_dict()

@@ -24,16 +24,18 @@ namespace nudge {
 
 /// How Engine::plan runs.
 struct PlanOptions {
-  /// Threads that walk the findings' ladders into actions (1 = the calling
-  /// thread only; the scans stay on it). The plan does not depend on it:
-  /// each thread walks a fixed slice of each run of findings, and the
-  /// slices' actions and notes are joined in order. The managers that
-  /// clients are handed to are picked first, on the calling thread in the
-  /// findings' order (each hand-over changes the loads the next one picks
-  /// by). With more than one, the store's reads (has_action, find_client)
-  /// and the assistants' step_due run on several threads at once:
-  /// MemoryStorage and SqliteStorage allow that; so must a host's storage
-  /// and assistants.
+  /// Threads that inspect the scanned subjects and walk the findings'
+  /// ladders into actions (1 = the calling thread only). The plan does not
+  /// depend on it: each thread takes a fixed slice of each batch or run of
+  /// findings, and the slices' findings, actions and notes are joined in
+  /// order. The managers that clients are handed to are picked first, on the
+  /// calling thread in the findings' order (each hand-over changes the loads
+  /// the next one picks by). Over a store without stable views (SQLite),
+  /// where each has_action and find_client of a ladder is a query, the
+  /// ladders stay on the calling thread. With more than one, the store's
+  /// reads and the assistants' inspect and step_due run on several threads
+  /// at once: MemoryStorage and SqliteStorage allow that; so must a host's
+  /// storage and assistants.
   unsigned threads = 1;
   /// Hears about each batch scanned; returning false stops the plan (nudge::cancelled).
   ProgressFn progress;
@@ -226,20 +228,25 @@ private:
 
   /// Walks the findings' ladders in `order`, run by run: a run is at most a
   /// batch (EngineOptions::batch) of findings in a row whose assistants all
-  /// do, or all do not, hand clients over. In a run of the first kind this
-  /// thread first picks every hand-over's new manager, in order (each
-  /// changes the loads the next one picks by). Then the run is cut into the
-  /// pool's slices, each walked into its lane; the first lane writes into
+  /// do, or all do not, hand clients over. Before a run of the first kind is
+  /// walked on several threads, this thread picks every hand-over's new
+  /// manager, in order (each changes the loads the next one picks by). Then
+  /// the run is cut into the pool's slices, each walked into its lane; the
+  /// first lane writes into
   /// the plan, the others' actions and notes are appended after it in slice
   /// order, then the run's findings: the same plan on any number of threads,
   /// and at most one run's actions held twice.
   template <class Order>
   void ladders(const std::vector<Order>& order) {
     const std::size_t chunk = std::max<std::size_t>(config_.options.batch, 1);
-    std::vector<Lane> lanes(pool_.size());
+    // Over a store without stable views (SQLite) every has_action and
+    // find_client of a ladder is a query on one connection: the threads
+    // would queue for it (at M, two threads planned from SQLite in 2.6 s
+    // against 1.9 on one), so the ladders stay on this thread.
+    const unsigned k = stable_ ? pool_.size() : 1;
+    std::vector<Lane> lanes(k);
     lanes[0].actions = &plan_.actions;
     lanes[0].notes = &plan_.notes;
-    const unsigned k = pool_.size();
     for (std::size_t b = 0; b < order.size();) {
       const bool in_order = in_order_[order[b].assistant];
       std::size_t e = b + 1;
@@ -247,7 +254,8 @@ private:
       const std::size_t first = plan_.findings.size();
       picks_.clear();
       pick_from_.clear();
-      if (in_order)
+      ahead_ = in_order && k > 1;
+      if (ahead_)
         for (std::size_t i = b; i < e; ++i) {
           pick_from_.push_back(picks_.size());
           hand_overs(lanes[0], *order[i].raw);
@@ -255,7 +263,7 @@ private:
       auto walk = [&](Lane& lane, std::size_t from, std::size_t to) {
         for (std::size_t i = from; i < to; ++i) {
           auto& r = *order[i].raw;
-          if (in_order) lane.next_pick = pick_from_[i - b];
+          if (ahead_) lane.next_pick = pick_from_[i - b];
           ladder(lane, r.assistant, r.finding, first + (i - b));
         }
       };
@@ -590,7 +598,7 @@ private:
 
   /// One finding's ladder: the actions of the steps that fell due, into
   /// `lane`. `index` is the finding's place in Plan::findings.
-  void ladder(Lane& lane, std::size_t assistant, Finding& f, std::size_t index) const {
+  void ladder(Lane& lane, std::size_t assistant, Finding& f, std::size_t index) {
     const Assistant& as = *assistants_[assistant];
     new_steps(as, f, true, [&](const LadderStep& s, std::string key, Instant due) {
       const Client& c = client_of(lane, f.client);
@@ -638,28 +646,32 @@ private:
   }
   static ManagerId owner_of(const Client& c, const Finding& f) { return c.owner.valid() ? c.owner : f.owner; }
 
-  /// The new managers of one finding's hand-overs, picked on this thread in
-  /// the findings' order (each hand-over changes the loads the next one picks
-  /// by), into picks_ for reassign(). A client locked against release has
-  /// none.
+  /// Picks the manager a client is handed to and counts the hand-over in the
+  /// loads the next pick goes by: on the calling thread, in the findings' order.
+  Balancer::Pick hand_over(const Assistant& as, const Finding& f, const Client& c) {
+    const ReleasePolicy& p = policy_of(as);
+    const ManagerId from = owner_of(c, f);
+    const auto pick = balancer_.pick(p, c.primary_segment(), from);
+    if (pick.best) balancer_.assign(p, c, from, pick.best->id);
+    return pick;
+  }
+
+  /// The picks of one finding's hand-overs, made ahead of a run walked on
+  /// several threads, into picks_ for reassign(). A client locked against
+  /// release has none.
   void hand_overs(Lane& lane, Raw& r) {
     const Assistant& as = *assistants_[r.assistant];
     const Finding& f = r.finding;
     new_steps(as, r.finding, false, [&](const LadderStep& s, const std::string&, Instant) {
       if (s.action != StepAction::reassign) return;
       const Client& c = client_of(lane, f.client);
-      if (c.release_locked) return;
-      const ReleasePolicy& p = policy_of(as);
-      const ManagerId from = owner_of(c, f);
-      const auto pick = balancer_.pick(p, c.primary_segment(), from);
-      if (pick.best) balancer_.assign(p, c, from, pick.best->id);
-      picks_.push_back(pick);
+      if (!c.release_locked) picks_.push_back(hand_over(as, f, c));
     });
   }
 
-  /// A hand-over's actions, with the manager hand_overs() picked for it.
-  void reassign(Lane& lane, const Assistant& as, const Finding& f, const LadderStep& s, Action a,
-                const Client& c) const {
+  /// A hand-over's actions, with the pick made ahead (hand_overs) or, on one
+  /// thread, now.
+  void reassign(Lane& lane, const Assistant& as, const Finding& f, const LadderStep& s, Action a, const Client& c) {
     const ReleasePolicy& p = policy_of(as);
     // The "do not release" lock belongs to the client: no ladder hands it over.
     if (c.release_locked) {
@@ -669,7 +681,7 @@ private:
     }
     const std::string segment = c.primary_segment();
     const ManagerId from = owner_of(c, f);
-    const auto& pick = picks_.at(lane.next_pick++);
+    const auto pick = ahead_ ? picks_.at(lane.next_pick++) : hand_over(as, f, c);
     if (!pick.best) {
       // No one to hand the client to: the ladder moves on to the supervisor.
       LadderStep up = s;
@@ -869,6 +881,7 @@ private:
   std::vector<char> in_order_;  ///< per assistant: its ladder hands clients over (picked in order, on one thread)
   std::vector<Balancer::Pick> picks_;     ///< the current run's hand-overs, in order (hand_overs)
   std::vector<std::size_t> pick_from_;    ///< per finding of the current run: its first hand-over in picks_
+  bool ahead_ = false;                    ///< the current run's hand-overs were picked ahead (several threads)
   SlicePool pool_;
 };
 
