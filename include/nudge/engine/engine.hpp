@@ -194,8 +194,10 @@ public:
     // moves, and the pages of an unused tail are never touched.
     plan_.findings.reserve(total);
     plan_.actions.reserve(action_bound());
+    read_clients();
     ladders(order);
     std::vector<std::vector<Raw>>().swap(found_);
+    std::vector<Client>().swap(clients_);
     labels();
     forecast();
     return std::move(plan_);
@@ -207,8 +209,8 @@ private:
     Finding finding;
   };
   /// What one thread's walk of the ladders writes (its findings' actions and
-  /// notes, in their order) and keeps to itself: parsed texts, and the
-  /// clients read from a store without stable views.
+  /// notes, in their order) and keeps to itself: parsed texts, and clients
+  /// read from a store without stable views that read_clients() did not find.
   struct Lane {
     std::vector<Action> own_actions;
     std::vector<std::string> own_notes;
@@ -225,6 +227,31 @@ private:
     Lane(const Lane&) = delete;  // the first lane points at the plan; the others at themselves
     Lane& operator=(const Lane&) = delete;
   };
+
+  /// Over a store without stable views (SQLite), the clients the findings
+  /// are about, copied from one more scan of the clients into clients_ (in
+  /// ascending id) before the ladders need them: one pass in id order
+  /// instead of a find_client per client, each a few statements and a read
+  /// transaction.
+  void read_clients() {
+    if (stable_) return;
+    std::vector<ClientId> ids;
+    for (const auto& list : found_)
+      for (const auto& r : list) ids.push_back(r.finding.client);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (ids.empty()) return;
+    clients_.reserve(ids.size());
+    std::size_t next = 0;
+    store_.scan_clients(
+        [&](std::span<const ClientView> views) {
+          for (const auto& v : views) {
+            while (next < ids.size() && ids[next] < v.client->id) ++next;
+            if (next < ids.size() && ids[next] == v.client->id) clients_.push_back(*v.client);
+          }
+        },
+        config_.options.batch);
+  }
 
   /// Walks the findings' ladders in `order`, run by run: a run is at most a
   /// batch (EngineOptions::batch) of findings in a row whose assistants all
@@ -420,6 +447,11 @@ private:
     // Stable views: the index points at the store's own client.
     if (stable_)
       if (const auto* info = lookup(id)) return *info->profile;
+    // Otherwise the copy read_clients() made, else (a client gone since the
+    // scans) the store once, kept by the lane.
+    const auto copy = std::lower_bound(clients_.begin(), clients_.end(), id,
+                                       [](const Client& c, ClientId x) { return c.id < x; });
+    if (copy != clients_.end() && copy->id == id) return *copy;
     auto it = lane.clients.find(id);
     if (it == lane.clients.end()) {
       auto c = store_.find_client(id);
@@ -877,6 +909,7 @@ private:
   /// The scans' findings: lists in scan order (a batch's slices', each
   /// moved in whole), so that a finding never moves until the ladders.
   std::vector<std::vector<Raw>> found_;
+  std::vector<Client> clients_;  ///< without stable views: the findings' clients, ascending id (read_clients)
   ForecastTally forecast_;
   std::vector<char> in_order_;  ///< per assistant: its ladder hands clients over (picked in order, on one thread)
   std::vector<Balancer::Pick> picks_;     ///< the current run's hand-overs, in order (hand_overs)
