@@ -31,7 +31,7 @@ struct PlanOptions {
   /// order. The managers that clients are handed to are picked first, on the
   /// calling thread in the findings' order (each hand-over changes the loads
   /// the next one picks by). Over a store without stable views (SQLite),
-  /// where each has_action and find_client of a ladder is a query, the
+  /// where each has_action of a ladder is a query on one connection, the
   /// ladders stay on the calling thread. With more than one, the store's
   /// reads and the assistants' inspect and step_due run on several threads
   /// at once: MemoryStorage and SqliteStorage allow that; so must a host's
@@ -266,10 +266,10 @@ private:
   template <class Order>
   void ladders(const std::vector<Order>& order) {
     const std::size_t chunk = std::max<std::size_t>(config_.options.batch, 1);
-    // Over a store without stable views (SQLite) every has_action and
-    // find_client of a ladder is a query on one connection: the threads
-    // would queue for it (at M, two threads planned from SQLite in 2.6 s
-    // against 1.9 on one), so the ladders stay on this thread.
+    // Over a store without stable views (SQLite) every has_action of a
+    // ladder is a query on one connection: the threads would queue for it
+    // (at M, two threads planned from SQLite in 2.6 s against 1.9 on one),
+    // so the ladders stay on this thread.
     const unsigned k = stable_ ? pool_.size() : 1;
     std::vector<Lane> lanes(k);
     lanes[0].actions = &plan_.actions;
