@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -221,11 +222,18 @@ private:
     std::unordered_map<std::string, std::optional<CompiledText>> compiled;
     std::optional<CompiledText> scratch;
     std::unordered_map<ClientId, Client> clients;
-    std::size_t next_pick = 0;  ///< the finding's next hand-over in picks_
 
     Lane() = default;
     Lane(const Lane&) = delete;  // the first lane points at the plan; the others at themselves
     Lane& operator=(const Lane&) = delete;
+  };
+  /// A step of a finding's ladder that fell due and was not applied yet,
+  /// with the pick of a hand-over (steps_ahead).
+  struct NewStep {
+    const LadderStep* step;
+    std::string key;
+    Instant due;
+    std::optional<Balancer::Pick> pick;
   };
 
   /// Over a store without stable views (SQLite), the clients the findings
@@ -256,13 +264,13 @@ private:
   /// Walks the findings' ladders in `order`, run by run: a run is at most a
   /// batch (EngineOptions::batch) of findings in a row whose assistants all
   /// do, or all do not, hand clients over. Before a run of the first kind is
-  /// walked on several threads, this thread picks every hand-over's new
-  /// manager, in order (each changes the loads the next one picks by). Then
-  /// the run is cut into the pool's slices, each walked into its lane; the
-  /// first lane writes into
-  /// the plan, the others' actions and notes are appended after it in slice
-  /// order, then the run's findings: the same plan on any number of threads,
-  /// and at most one run's actions held twice.
+  /// walked on several threads, this thread finds its findings' new steps
+  /// and picks every hand-over's new manager, in order (each changes the
+  /// loads the next one picks by). Then the run is cut into the pool's
+  /// slices, each walked into its lane; the first lane writes into the plan,
+  /// the others' actions and notes are appended after it in slice order,
+  /// then the run's findings: the same plan on any number of threads, and at
+  /// most one run's actions held twice.
   template <class Order>
   void ladders(const std::vector<Order>& order) {
     const std::size_t chunk = std::max<std::size_t>(config_.options.batch, 1);
@@ -278,28 +286,31 @@ private:
       const bool in_order = in_order_[order[b].assistant];
       std::size_t e = b + 1;
       while (e < order.size() && e - b < chunk && in_order_[order[e].assistant] == in_order) ++e;
+      const std::span<const Order> run(order.data() + b, e - b);
       const std::size_t first = plan_.findings.size();
-      picks_.clear();
-      pick_from_.clear();
-      ahead_ = in_order && k > 1;
-      if (ahead_)
-        for (std::size_t i = b; i < e; ++i) {
-          pick_from_.push_back(picks_.size());
-          hand_overs(lanes[0], *order[i].raw);
+      const bool ahead = in_order && k > 1;
+      ahead_.clear();
+      ahead_from_.clear();
+      if (ahead) {
+        for (const auto& o : run) {
+          ahead_from_.push_back(ahead_.size());
+          steps_ahead(lanes[0], *o.raw);
         }
+        ahead_from_.push_back(ahead_.size());
+      }
       auto walk = [&](Lane& lane, std::size_t from, std::size_t to) {
         for (std::size_t i = from; i < to; ++i) {
-          auto& r = *order[i].raw;
-          if (ahead_) lane.next_pick = pick_from_[i - b];
-          ladder(lane, r.assistant, r.finding, first + (i - b));
+          auto& r = *run[i].raw;
+          if (!ahead) {
+            ladder(lane, r.assistant, r.finding, first + i, nullptr);
+            continue;
+          }
+          auto steps = std::span(ahead_).subspan(ahead_from_[i], ahead_from_[i + 1] - ahead_from_[i]);
+          ladder(lane, r.assistant, r.finding, first + i, &steps);
         }
       };
-      if (k == 1) {
-        walk(lanes[0], b, e);
-      } else {
-        const std::size_t n = e - b;
-        pool_.run([&](unsigned s) { walk(lanes[s], b + n * s / k, b + n * (s + 1) / k); });
-      }
+      if (k == 1) walk(lanes[0], 0, run.size());
+      else pool_.run_slices(run.size(), [&](unsigned s, std::size_t from, std::size_t to) { walk(lanes[s], from, to); });
       for (std::size_t s = 1; s < k; ++s) {
         auto& lane = lanes[s];
         std::move(lane.own_actions.begin(), lane.own_actions.end(), std::back_inserter(plan_.actions));
@@ -307,7 +318,7 @@ private:
         lane.own_actions.clear();
         lane.own_notes.clear();
       }
-      for (std::size_t i = b; i < e; ++i) plan_.findings.push_back(std::move(order[i].raw->finding));
+      for (const auto& o : run) plan_.findings.push_back(std::move(o.raw->finding));
       b = e;
     }
   }
@@ -337,12 +348,10 @@ private:
   /// same findings, in scan order, on any number of threads).
   template <class Fn>
   void inspect_all(std::size_t n, const Fn& fn) {
-    const unsigned k = pool_.size();
     const std::size_t first = found_.size();
-    found_.resize(first + k);
-    pool_.run([&](unsigned s) {
-      auto& out = found_[first + s];
-      for (std::size_t j = n * s / k, e = n * (s + 1) / k; j < e; ++j) fn(j, out);
+    found_.resize(first + pool_.size());
+    pool_.run_slices(n, [&](unsigned s, std::size_t b, std::size_t e) {
+      for (std::size_t j = b; j < e; ++j) fn(j, found_[first + s]);
     });
     found_.erase(std::remove_if(found_.begin() + static_cast<std::ptrdiff_t>(first), found_.end(),
                                 [](const std::vector<Raw>& l) { return l.empty(); }),
@@ -614,14 +623,14 @@ private:
   }
 
   /// Calls fn(step, key, due) for each step of `f`'s ladder that fell due
-  /// and whose action was not applied yet. With `record`, every step that
-  /// fell due goes to f.due_steps.
+  /// and whose action was not applied yet; every step that fell due goes to
+  /// f.due_steps.
   template <class Fn>
-  void new_steps(const Assistant& as, Finding& f, bool record, Fn&& fn) const {
+  void new_steps(const Assistant& as, Finding& f, Fn&& fn) const {
     for (const auto& s : as.ladder()) {
       const Instant due = as.step_due(ctx_, f, s);
       if (!(ctx_.now > due)) continue;  // strictly after, like every condition (a breach at exactly the limit is none)
-      if (record) f.due_steps.push_back(s.id);
+      f.due_steps.push_back(s.id);
       auto key = fmt::format("{}/{}/{}/{}", f.rule, to_string(f.subject), f.episode, s.id);
       if (store_.has_action(key)) continue;
       fn(s, std::move(key), due);
@@ -629,10 +638,11 @@ private:
   }
 
   /// One finding's ladder: the actions of the steps that fell due, into
-  /// `lane`. `index` is the finding's place in Plan::findings.
-  void ladder(Lane& lane, std::size_t assistant, Finding& f, std::size_t index) {
+  /// `lane`. `index` is the finding's place in Plan::findings. `ahead`: the
+  /// new steps steps_ahead() found (nullptr: found now).
+  void ladder(Lane& lane, std::size_t assistant, Finding& f, std::size_t index, const std::span<NewStep>* ahead) {
     const Assistant& as = *assistants_[assistant];
-    new_steps(as, f, true, [&](const LadderStep& s, std::string key, Instant due) {
+    auto act = [&](const LadderStep& s, std::string key, Instant due, const Balancer::Pick* picked) {
       const Client& c = client_of(lane, f.client);
       Action a = base(f, s, std::move(key), due, index);
       switch (s.action) {
@@ -653,7 +663,7 @@ private:
           }
           break;
         }
-        case StepAction::reassign: reassign(lane, as, f, s, std::move(a), c); break;
+        case StepAction::reassign: reassign(lane, as, f, s, std::move(a), c, picked); break;
         case StepAction::close_lost: {
           if (f.subject.kind != SubjectKind::deal) {
             lane.notes->push_back(fmt::format("{}: step '{}' closes deals, but {} is not a deal", f.rule, s.id,
@@ -667,7 +677,12 @@ private:
           break;
         }
       }
-    });
+    };
+    if (ahead) {
+      for (auto& n : *ahead) act(*n.step, std::move(n.key), n.due, n.pick ? &*n.pick : nullptr);
+    } else {
+      new_steps(as, f, [&](const LadderStep& s, std::string key, Instant due) { act(s, std::move(key), due, nullptr); });
+    }
   }
 
   // ---- release ---------------------------------------------------------------
@@ -688,22 +703,24 @@ private:
     return pick;
   }
 
-  /// The picks of one finding's hand-overs, made ahead of a run walked on
-  /// several threads, into picks_ for reassign(). A client locked against
-  /// release has none.
-  void hand_overs(Lane& lane, Raw& r) {
+  /// One finding's new steps, found ahead of a run walked on several
+  /// threads, into ahead_, each hand-over with its pick (none for a client
+  /// locked against release).
+  void steps_ahead(Lane& lane, Raw& r) {
     const Assistant& as = *assistants_[r.assistant];
-    const Finding& f = r.finding;
-    new_steps(as, r.finding, false, [&](const LadderStep& s, const std::string&, Instant) {
-      if (s.action != StepAction::reassign) return;
-      const Client& c = client_of(lane, f.client);
-      if (!c.release_locked) picks_.push_back(hand_over(as, f, c));
+    Finding& f = r.finding;
+    new_steps(as, f, [&](const LadderStep& s, std::string key, Instant due) {
+      std::optional<Balancer::Pick> pick;
+      if (s.action == StepAction::reassign)
+        if (const Client& c = client_of(lane, f.client); !c.release_locked) pick = hand_over(as, f, c);
+      ahead_.push_back({&s, std::move(key), due, pick});
     });
   }
 
-  /// A hand-over's actions, with the pick made ahead (hand_overs) or, on one
-  /// thread, now.
-  void reassign(Lane& lane, const Assistant& as, const Finding& f, const LadderStep& s, Action a, const Client& c) {
+  /// A hand-over's actions, with the pick made ahead (`picked`, from
+  /// steps_ahead) or, on one thread, now.
+  void reassign(Lane& lane, const Assistant& as, const Finding& f, const LadderStep& s, Action a, const Client& c,
+                const Balancer::Pick* picked) {
     const ReleasePolicy& p = policy_of(as);
     // The "do not release" lock belongs to the client: no ladder hands it over.
     if (c.release_locked) {
@@ -713,7 +730,7 @@ private:
     }
     const std::string segment = c.primary_segment();
     const ManagerId from = owner_of(c, f);
-    const auto pick = ahead_ ? picks_.at(lane.next_pick++) : hand_over(as, f, c);
+    const auto pick = picked ? *picked : hand_over(as, f, c);
     if (!pick.best) {
       // No one to hand the client to: the ladder moves on to the supervisor.
       LadderStep up = s;
@@ -912,9 +929,8 @@ private:
   std::vector<Client> clients_;  ///< without stable views: the findings' clients, ascending id (read_clients)
   ForecastTally forecast_;
   std::vector<char> in_order_;  ///< per assistant: its ladder hands clients over (picked in order, on one thread)
-  std::vector<Balancer::Pick> picks_;     ///< the current run's hand-overs, in order (hand_overs)
-  std::vector<std::size_t> pick_from_;    ///< per finding of the current run: its first hand-over in picks_
-  bool ahead_ = false;                    ///< the current run's hand-overs were picked ahead (several threads)
+  std::vector<NewStep> ahead_;           ///< the current run's new steps, found ahead (steps_ahead)
+  std::vector<std::size_t> ahead_from_;  ///< per finding of the run, then the end: where its steps start in ahead_
   SlicePool pool_;
 };
 

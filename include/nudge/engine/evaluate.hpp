@@ -106,6 +106,13 @@ public:
     if (error_) std::rethrow_exception(error_);
   }
 
+  /// run() over [0, n) cut into size() slices of equal length: fn(slice,
+  /// begin, end) for each.
+  template <class Fn>
+  void run_slices(std::size_t n, const Fn& fn) {
+    run([&](unsigned s) { fn(s, n * s / n_, n * (s + 1) / n_); });
+  }
+
 private:
   void work(unsigned slice) {
     std::uint64_t seen = 0;
