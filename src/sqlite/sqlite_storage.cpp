@@ -1253,6 +1253,8 @@ struct SqliteStorage::Impl {
     }
 
     bool step() { return s_.executeStep(); }
+    /// Ready to bind and step again (the bindings stay until bound again).
+    void reset() { s_.reset(); }
     /// Runs a statement that returns no rows; the number of rows it changed.
     int run() {
       const int n = s_.exec();
@@ -2739,6 +2741,22 @@ bool SqliteStorage::has_action(std::string_view key) const {
     Impl::Query q(m, sql_has_action);
     q.bind(1, key);
     return q.step();
+  });
+}
+
+std::vector<bool> SqliteStorage::has_actions(std::span<const std::string_view> keys) const {
+  if (keys.empty()) return {};
+  auto& m = *impl_;
+  return m.read({"has_actions", {}}, [&] {
+    std::vector<bool> out;
+    out.reserve(keys.size());
+    Impl::Query q(m, sql_has_action);
+    for (const auto key : keys) {
+      q.bind(1, key);
+      out.push_back(q.step());
+      q.reset();
+    }
+    return out;
   });
 }
 

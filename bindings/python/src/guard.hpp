@@ -92,6 +92,10 @@ public:
   }
 
   bool has_action(std::string_view key) const override { tick(); return inner_.has_action(key); }
+  std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
+    tick();
+    return inner_.has_actions(keys);
+  }
   std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override { return inner_.audit_log(s); }
   std::vector<Message> outbox() const override { return inner_.outbox(); }
   std::vector<OutboxEntry> outbox_entries() const override { return inner_.outbox_entries(); }

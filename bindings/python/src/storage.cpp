@@ -142,6 +142,15 @@ public:
     return call<std::vector<Invoice>>("invoices_of", "a list of Invoice", c);
   }
   bool has_action(std::string_view key) const override { return call<bool>("has_action", "a bool", std::string(key)); }
+  // Optional: has_action for a list of keys at once (a list of bool, one per key), e.g. one SQL query.
+  std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
+    if (!defines("has_actions")) return Storage::has_actions(keys);
+    auto out = call<std::vector<bool>>("has_actions", "a list of bool", std::vector<std::string>(keys.begin(), keys.end()));
+    if (out.size() != keys.size())
+      throw storage_error(fmt::format("{}: has_actions() must return one bool per key: {} keys, got {} bools",
+                                      who(self()), keys.size(), out.size()));
+    return out;
+  }
   std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override {
     return call<std::vector<AuditRecord>>("audit_log", "a list of AuditRecord", s);
   }
@@ -563,7 +572,8 @@ void bind_storage(py::module_& m) {
       "The storage port. Subclass it to run the engine over data you already hold: implement find_client, "
       "find_manager, find_task, find_deal, find_invoice, has_activity, managers, clients_of, activities_of, "
       "tasks_of, deals_of, invoices_of, scan_clients, scan_open_deals, scan_unpaid_invoices, scan_open_tasks, "
-      "has_action, audit_log, outbox and do_begin (client_count, outbox_entries, find_message and due_messages are optional). Scans return iterables in ascending id order: scan_clients "
+      "has_action, audit_log, outbox and do_begin (client_count, has_actions, outbox_entries, find_message and "
+      "due_messages are optional). Scans return iterables in ascending id order: scan_clients "
       "yields Client (the summary is then computed), ClientView or (Client, ClientSummary); scan_open_deals "
       "yields Deal or DealView.");
   storage.def(py::init<>(), "For subclasses.")
@@ -616,6 +626,16 @@ void bind_storage(py::module_& m) {
            "Every unpaid invoice, ascending id.")
       .def("scan_open_tasks", &open_tasks, "Every open task, ascending id.")
       .def("has_action", &Storage::has_action, py::arg("key"), "Whether an action with this key was applied.")
+      .def(
+          "has_actions",
+          [](const Storage& s, const std::vector<std::string>& keys) {
+            const std::vector<std::string_view> views(keys.begin(), keys.end());
+            return s.has_actions(views);
+          },
+          py::arg("keys"),
+          "has_action for each key, in one call (a list of bool, one per key). Optional in a Python storage: the "
+          "default asks has_action per key; a storage over SQL may answer with one query. Engine.plan asks this "
+          "way, a run of findings at a time.")
       .def("audit_log", &Storage::audit_log, py::arg("subject") = py::none(),
            "Audit records in the order appended; only those about `subject` when given.")
       .def("outbox", &Storage::outbox, "Messages waiting in the outbox, in order.")

@@ -381,6 +381,48 @@ def test_plan_the_same_on_several_threads():
         engine.plan(mem, BENCH_NOW, threads=0)
 
 
+def test_plan_asks_a_python_storage_for_applied_keys_in_runs():
+    class Batched(DictStorage):
+        def __init__(self):
+            super().__init__()
+            self.calls, self.keys = 0, 0
+
+        def has_actions(self, keys):
+            self.calls += 1
+            self.keys += len(keys)
+            return [self.has_action(k) for k in keys]
+
+    mem, py = nudge.MemoryStorage(), Batched()
+    seed_mixed(mem)
+    seed_mixed(py)
+    engine = nudge.Engine()
+    want = engine.plan(mem, BENCH_NOW).to_dict()
+    assert engine.plan(py, BENCH_NOW).to_dict() == want
+    due = sum(len(f["due_steps"]) for f in want["findings"])
+    assert due > 5 and py.keys == due
+    assert 1 <= py.calls < due  # a run of findings per call, not a key
+
+    class Short(DictStorage):
+        def has_actions(self, keys):
+            return [False] * (len(keys) - 1)
+
+    short = Short()
+    seed_mixed(short)
+    with pytest.raises(nudge.StorageError, match=r"has_actions\(\) must return one bool per key"):
+        engine.plan(short, BENCH_NOW)
+
+
+def test_has_actions_of_cpp_stores(tmp_path):
+    for store in (nudge.MemoryStorage(), nudge.SqliteStorage(str(tmp_path / "k.db"))):
+        with store.begin() as w:
+            w.put_manager(manager(1, "Head"))
+            assert w.claim_action("forgotten/client:1/x/remind", at(2026, 11, 1))
+            assert store.has_actions(["forgotten/client:1/x/remind", "nope"]) == [True, False]
+        keys = ["nope", "forgotten/client:1/x/remind", "", "forgotten/client:1/x/remind"]
+        assert store.has_actions(keys) == [store.has_action(k) for k in keys] == [False, True, False, True]
+        assert store.has_actions([]) == []
+
+
 def test_plan_python_assistant_on_two_threads(store):
     # The worker threads take the GIL to call the assistant, which the
     # calling thread let go of for the plan over a C++ store.

@@ -32,8 +32,8 @@ struct PlanOptions {
   /// order. The managers that clients are handed to are picked first, on the
   /// calling thread in the findings' order (each hand-over changes the loads
   /// the next one picks by). Over a store without stable views (SQLite),
-  /// where each has_action of a ladder is a query on one connection, the
-  /// ladders stay on the calling thread. With more than one, the store's
+  /// the calling thread also asks which steps were applied, once per run
+  /// (Storage::has_actions), before the run is walked. With more than one, the store's
   /// reads and the assistants' inspect and step_due run on several threads
   /// at once: MemoryStorage and SqliteStorage allow that; so must a host's
   /// storage and assistants.
@@ -264,7 +264,8 @@ private:
   /// Walks the findings' ladders in `order`, run by run: a run is at most a
   /// batch (EngineOptions::batch) of findings in a row whose assistants all
   /// do, or all do not, hand clients over. Before a run of the first kind is
-  /// walked on several threads, this thread finds its findings' new steps
+  /// walked on several threads, and before every run over a store without
+  /// stable views, this thread finds its findings' new steps (steps_ahead)
   /// and picks every hand-over's new manager, in order (each changes the
   /// loads the next one picks by). Then the run is cut into the pool's
   /// slices, each walked into its lane; the first lane writes into the plan,
@@ -274,11 +275,7 @@ private:
   template <class Order>
   void ladders(const std::vector<Order>& order) {
     const std::size_t chunk = std::max<std::size_t>(config_.options.batch, 1);
-    // Over a store without stable views (SQLite) every has_action of a
-    // ladder is a query on one connection: the threads would queue for it
-    // (at M, two threads planned from SQLite in 2.6 s against 1.9 on one),
-    // so the ladders stay on this thread.
-    const unsigned k = stable_ ? pool_.size() : 1;
+    const unsigned k = pool_.size();
     std::vector<Lane> lanes(k);
     lanes[0].actions = &plan_.actions;
     lanes[0].notes = &plan_.notes;
@@ -288,16 +285,14 @@ private:
       while (e < order.size() && e - b < chunk && in_order_[order[e].assistant] == in_order) ++e;
       const std::span<const Order> run(order.data() + b, e - b);
       const std::size_t first = plan_.findings.size();
-      const bool ahead = in_order && k > 1;
-      ahead_.clear();
-      ahead_from_.clear();
-      if (ahead) {
-        for (const auto& o : run) {
-          ahead_from_.push_back(ahead_.size());
-          steps_ahead(lanes[0], *o.raw);
-        }
-        ahead_from_.push_back(ahead_.size());
-      }
+      // Found ahead: a run of hand-overs walked on several threads, and
+      // every run over a store without stable views. There each has_action
+      // is a query on one connection (SQLite, an empty actions table at M:
+      // 2.6 us a key, a transaction and the file's locks each; threads
+      // queued for it), and one has_actions for the run is one read (0.22
+      // us a key).
+      const bool ahead = !stable_ || (in_order && k > 1);
+      if (ahead) steps_ahead(lanes[0], run);
       auto walk = [&](Lane& lane, std::size_t from, std::size_t to) {
         for (std::size_t i = from; i < to; ++i) {
           auto& r = *run[i].raw;
@@ -622,19 +617,25 @@ private:
     return std::nullopt;
   }
 
-  /// Calls fn(step, key, due) for each step of `f`'s ladder that fell due
-  /// and whose action was not applied yet; every step that fell due goes to
-  /// f.due_steps.
+  /// Calls fn(step, key, due) for each step of `f`'s ladder that fell due,
+  /// applied or not, and records it in f.due_steps.
   template <class Fn>
-  void new_steps(const Assistant& as, Finding& f, Fn&& fn) const {
+  void steps_due(const Assistant& as, Finding& f, Fn&& fn) const {
     for (const auto& s : as.ladder()) {
       const Instant due = as.step_due(ctx_, f, s);
       if (!(ctx_.now > due)) continue;  // strictly after, like every condition (a breach at exactly the limit is none)
       f.due_steps.push_back(s.id);
-      auto key = fmt::format("{}/{}/{}/{}", f.rule, to_string(f.subject), f.episode, s.id);
-      if (store_.has_action(key)) continue;
-      fn(s, std::move(key), due);
+      fn(s, fmt::format("{}/{}/{}/{}", f.rule, to_string(f.subject), f.episode, s.id), due);
     }
+  }
+
+  /// Calls fn(step, key, due) for each step of `f`'s ladder that fell due
+  /// and whose action was not applied yet (one has_action each).
+  template <class Fn>
+  void new_steps(const Assistant& as, Finding& f, Fn&& fn) const {
+    steps_due(as, f, [&](const LadderStep& s, std::string key, Instant due) {
+      if (!store_.has_action(key)) fn(s, std::move(key), due);
+    });
   }
 
   /// One finding's ladder: the actions of the steps that fell due, into
@@ -703,18 +704,44 @@ private:
     return pick;
   }
 
-  /// One finding's new steps, found ahead of a run walked on several
-  /// threads, into ahead_, each hand-over with its pick (none for a client
-  /// locked against release).
-  void steps_ahead(Lane& lane, Raw& r) {
-    const Assistant& as = *assistants_[r.assistant];
-    Finding& f = r.finding;
-    new_steps(as, f, [&](const LadderStep& s, std::string key, Instant due) {
-      std::optional<Balancer::Pick> pick;
-      if (s.action == StepAction::reassign)
-        if (const Client& c = client_of(lane, f.client); !c.release_locked) pick = hand_over(as, f, c);
-      ahead_.push_back({&s, std::move(key), due, pick});
-    });
+  /// A run's new steps, found ahead of its walk into ahead_ (finding i's
+  /// are [ahead_from_[i], ahead_from_[i + 1])), each hand-over with its pick
+  /// (none for a client locked against release), made here in the run's
+  /// order. Which steps were applied is asked of the store once for the
+  /// whole run (Storage::has_actions).
+  template <class Order>
+  void steps_ahead(Lane& lane, std::span<const Order> run) {
+    due_.clear();
+    std::vector<std::size_t> due_from;
+    due_from.reserve(run.size() + 1);
+    for (const auto& o : run) {
+      due_from.push_back(due_.size());
+      steps_due(*assistants_[o.raw->assistant], o.raw->finding, [&](const LadderStep& s, std::string key, Instant due) {
+        due_.push_back({&s, std::move(key), due, std::nullopt});
+      });
+    }
+    due_from.push_back(due_.size());
+    keys_.clear();
+    for (const auto& n : due_) keys_.push_back(n.key);
+    const auto applied = store_.has_actions(keys_);
+    if (applied.size() != keys_.size())
+      throw storage_error(
+          fmt::format("plan: the store's has_actions gave {} answers for {} keys", applied.size(), keys_.size()));
+    ahead_.clear();
+    ahead_from_.clear();
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      ahead_from_.push_back(ahead_.size());
+      const Assistant& as = *assistants_[run[i].raw->assistant];
+      const Finding& f = run[i].raw->finding;
+      for (std::size_t j = due_from[i]; j < due_from[i + 1]; ++j) {
+        if (applied[j]) continue;
+        auto& n = due_[j];
+        if (n.step->action == StepAction::reassign)
+          if (const Client& c = client_of(lane, f.client); !c.release_locked) n.pick = hand_over(as, f, c);
+        ahead_.push_back(std::move(n));
+      }
+    }
+    ahead_from_.push_back(ahead_.size());
   }
 
   /// A hand-over's actions, with the pick made ahead (`picked`, from
@@ -930,6 +957,8 @@ private:
   ForecastTally forecast_;
   std::vector<char> in_order_;  ///< per assistant: its ladder hands clients over (picked in order, on one thread)
   std::vector<NewStep> ahead_;           ///< the current run's new steps, found ahead (steps_ahead)
+  std::vector<NewStep> due_;             ///< steps_ahead: the run's steps that fell due, applied or not
+  std::vector<std::string_view> keys_;   ///< steps_ahead: their keys, for has_actions
   std::vector<std::size_t> ahead_from_;  ///< per finding of the run, then the end: where its steps start in ahead_
   SlicePool pool_;
 };

@@ -120,6 +120,8 @@ public:
 
   // ---- exactly-once, audit, outbox -----------------------------------------
   [[nodiscard]] bool has_action(std::string_view key) const override;
+  /// One read transaction and one prepared statement for all the keys.
+  [[nodiscard]] std::vector<bool> has_actions(std::span<const std::string_view> keys) const override;
   [[nodiscard]] std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject = {}) const override;
   /// Messages still pending delivery, in the order they were enqueued.
   [[nodiscard]] std::vector<Message> outbox() const override;

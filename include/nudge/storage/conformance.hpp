@@ -479,6 +479,7 @@ struct Everything {
   std::vector<std::optional<Invoice>> find_invoice;
   std::vector<bool> has_activity;
   std::vector<bool> has_action;
+  std::vector<bool> has_actions;  ///< the same keys, asked in one has_actions call
   std::vector<AuditRecord> audit;
   std::vector<Message> outbox;
   std::vector<OutboxEntry> outbox_entries;
@@ -509,6 +510,8 @@ inline Everything read_everything(const Storage& s, const Probe& p) {
     e.has_activity.push_back(s.has_activity(ActivityId{id}));
   }
   for (const auto& k : p.keys) e.has_action.push_back(s.has_action(k));
+  const std::vector<std::string_view> keys(p.keys.begin(), p.keys.end());
+  e.has_actions = s.has_actions(keys);
   e.audit = s.audit_log();
   e.outbox = s.outbox();
   e.outbox_entries = s.outbox_entries();
@@ -539,6 +542,7 @@ inline void same_everything(const Everything& got, const Everything& want, const
   NUDGE_CONFORMANCE_SAME_PART(find_invoice);
   NUDGE_CONFORMANCE_SAME_PART(has_activity);
   NUDGE_CONFORMANCE_SAME_PART(has_action);
+  NUDGE_CONFORMANCE_SAME_PART(has_actions);
   NUDGE_CONFORMANCE_SAME_PART(audit);
   NUDGE_CONFORMANCE_SAME_PART(outbox);
   NUDGE_CONFORMANCE_SAME_PART(outbox_entries);
@@ -1589,12 +1593,26 @@ inline void claim_action_exactly_once(const Factory& make) {
     CHECK(w->claim_action("ключ/ü", day(2026, 11, 22)));
     CHECK(w->claim_action(long_key, day(2026, 11, 22)));
     CHECK(s->has_action("forgotten/client:1/2026-11-22"));
+    // has_actions sees the unit's claims as has_action does.
+    const std::vector<std::string_view> pending{"forgotten/client:1", "forgotten/client:1/2026-11-22", long_key};
+    NUDGE_CONFORMANCE_CHECK(s->has_actions(pending) == (std::vector<bool>{false, true, true}),
+                            "has_actions inside a unit of work: one bool per key, the unit's claims seen");
     w->commit();
   }
   CHECK(s->has_action("forgotten/client:1/2026-11-22"));
   CHECK(s->has_action("ключ/ü"));
   CHECK(s->has_action(long_key));
   CHECK_FALSE(s->has_action("forgotten/client:1"));
+  {
+    // One bool per key, in the keys' order, duplicates included; none for none.
+    const std::vector<std::string_view> asked{"ключ/ü", "forgotten/client:1", "Forgotten/client:1/2026-11-22",
+                                              "ключ/ü", "", "forgotten/client:1/2026-11-22/", long_key,
+                                              "forgotten/client:1/2026-11-2"};
+    NUDGE_CONFORMANCE_CHECK(s->has_actions(asked) == (std::vector<bool>{true, false, true, true, false, true, true,
+                                                                        false}),
+                            "has_actions: one bool per key, in order, duplicates included");
+    NUDGE_CONFORMANCE_CHECK(s->has_actions({}).empty(), "has_actions of no keys: none");
+  }
   {
     auto w = s->begin();
     CHECK_FALSE(w->claim_action("forgotten/client:1/2026-11-22", day(2026, 11, 24)));

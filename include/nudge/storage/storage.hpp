@@ -292,6 +292,19 @@ public:
   // ---- exactly-once, audit, outbox ------------------------------------------
   /// Was an action with this key applied?
   [[nodiscard]] virtual bool has_action(std::string_view key) const = 0;
+  /// has_action for many keys at once: element i says whether an action with
+  /// keys[i] was applied (one element per key, duplicates included). The
+  /// default asks has_action once per key. An adapter where each has_action
+  /// is a query answers them all in one read instead (SqliteStorage: one
+  /// read transaction and one prepared statement, not a transaction and the
+  /// file's locks per key); the engine's plan asks this way, a run of
+  /// findings at a time.
+  [[nodiscard]] virtual std::vector<bool> has_actions(std::span<const std::string_view> keys) const {
+    std::vector<bool> out;
+    out.reserve(keys.size());
+    for (const auto k : keys) out.push_back(has_action(k));
+    return out;
+  }
   /// Audit records, in the order they were appended; only those about `subject` when given.
   [[nodiscard]] virtual std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject = {}) const = 0;
   /// Messages waiting in the outbox (status pending), in the order they were enqueued.

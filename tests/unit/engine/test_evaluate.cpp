@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <optional>
 #include <random>
@@ -118,6 +119,53 @@ EngineConfig every_assistant() {
 
 using Key = std::tuple<std::string, std::string, std::int64_t>;  // rule, subject, since
 
+/// A MemoryStorage seen as a store without stable views (as SQLite or a
+/// host's SQL adapter is), counting how applied keys are asked for.
+class Unstable : public Storage {
+public:
+  explicit Unstable(MemoryStorage& inner) : inner_(inner) {}
+  mutable std::atomic<std::size_t> one_key{0}, many_keys{0}, keys_asked{0};
+
+  std::optional<Client> find_client(ClientId id) const override { return inner_.find_client(id); }
+  std::optional<Manager> find_manager(ManagerId id) const override { return inner_.find_manager(id); }
+  std::optional<Task> find_task(TaskId id) const override { return inner_.find_task(id); }
+  std::optional<Deal> find_deal(DealId id) const override { return inner_.find_deal(id); }
+  std::optional<Invoice> find_invoice(InvoiceId id) const override { return inner_.find_invoice(id); }
+  bool has_activity(ActivityId id) const override { return inner_.has_activity(id); }
+  std::uint64_t client_count() const override { return inner_.client_count(); }
+  std::vector<Manager> managers() const override { return inner_.managers(); }
+  std::vector<ClientId> clients_of(ManagerId m) const override { return inner_.clients_of(m); }
+  std::vector<Activity> activities_of(ClientId c, Instant since) const override {
+    return inner_.activities_of(c, since);
+  }
+  std::vector<Task> tasks_of(ClientId c, bool open_only) const override { return inner_.tasks_of(c, open_only); }
+  std::vector<Deal> deals_of(ClientId c) const override { return inner_.deals_of(c); }
+  std::vector<Invoice> invoices_of(ClientId c) const override { return inner_.invoices_of(c); }
+  void scan_clients(const ClientBatchFn& fn, std::size_t batch) const override { inner_.scan_clients(fn, batch); }
+  void scan_open_deals(const DealBatchFn& fn, std::size_t batch) const override { inner_.scan_open_deals(fn, batch); }
+  void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const override {
+    inner_.scan_unpaid_invoices(fn, batch);
+  }
+  void scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const override { inner_.scan_open_tasks(fn, batch); }
+  bool has_action(std::string_view key) const override {
+    ++one_key;
+    return inner_.has_action(key);
+  }
+  std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
+    ++many_keys;
+    keys_asked += keys.size();
+    return Storage::has_actions(keys);  // has_action per key: counted there too
+  }
+  std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override { return inner_.audit_log(s); }
+  std::vector<Message> outbox() const override { return inner_.outbox(); }
+
+protected:
+  std::unique_ptr<UnitOfWork> do_begin() override { return inner_.begin(); }
+
+private:
+  MemoryStorage& inner_;
+};
+
 }  // namespace
 
 TEST_CASE("engine.evaluate: the same findings as a plan, on random stores and dates") {
@@ -208,6 +256,64 @@ TEST_CASE("engine.plan: the plan does not depend on the number of threads or the
     if (a.once) taken.insert(a.key);
   REQUIRE(!taken.empty());
   for (const auto& a : second.actions) CHECK_MESSAGE(!taken.count(a.key), a.key);
+}
+
+TEST_CASE("engine.plan: over a store without stable views, the applied keys are asked once per run") {
+  MemoryStorage s;
+  random_store(s, 11);
+  Unstable unstable(s);
+  REQUIRE_FALSE(unstable.stable_views());
+  auto config = every_assistant();
+  config.release.front().ladder.push_back(config.release.front().ladder.front());
+  config.release.front().ladder.back().id = "again";
+  const Instant now = at(2026, 12, 24);
+  const Plan want = Engine{config}.plan(s, now, PlanOptions{.threads = 1, .progress = {}});
+  REQUIRE(want.actions.size() > 100);
+  std::size_t steps_due = 0;
+  for (const auto& f : want.findings) steps_due += f.due_steps.size();
+  for (unsigned threads : {1u, 2u, 3u})
+    for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+      CAPTURE(threads);
+      CAPTURE(batch);
+      auto c = config;
+      c.options.batch = batch;
+      unstable.one_key = unstable.many_keys = unstable.keys_asked = 0;
+      const Plan got = Engine{c}.plan(unstable, now, PlanOptions{.threads = threads, .progress = {}});
+      CHECK(got == want);
+      // Every step that fell due was asked about once, through has_actions
+      // (whose default asks has_action per key), one call per run: a run
+      // holds at most `batch` findings.
+      CHECK(unstable.keys_asked == steps_due);
+      CHECK(unstable.one_key == steps_due);
+      CHECK(unstable.many_keys >= (want.findings.size() + batch - 1) / batch);
+      CHECK(unstable.many_keys <= want.findings.size());
+    }
+  // Half of it applied: the next day's plan, over either store, skips the
+  // keys taken (has_actions said so) and is the same.
+  Plan half = want;
+  half.actions.resize(want.actions.size() / 2);
+  Engine{config}.apply(half, s);
+  std::set<std::string> taken;
+  for (const auto& a : half.actions)
+    if (a.once) taken.insert(a.key);
+  REQUIRE(!taken.empty());
+  const Plan next = Engine{config}.plan(unstable, now + Days{1}, PlanOptions{.threads = 2, .progress = {}});
+  CHECK(next == Engine{config}.plan(s, now + Days{1}));
+  for (const auto& a : next.actions) CHECK_MESSAGE(!taken.count(a.key), a.key);
+}
+
+TEST_CASE("engine.plan: a store whose has_actions answers the wrong number of keys is an error") {
+  struct Short : Unstable {
+    using Unstable::Unstable;
+    std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
+      return std::vector<bool>(keys.empty() ? 0 : keys.size() - 1, false);
+    }
+  };
+  MemoryStorage s;
+  random_store(s, 11);
+  Short store(s);
+  CHECK_THROWS_WITH_AS(Engine{every_assistant()}.plan(store, at(2026, 12, 24)),
+                       doctest::Contains("plan: the store's has_actions gave"), storage_error);
 }
 
 TEST_CASE("engine.evaluate: a failing assistant's error reaches the caller from any thread") {

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <nudge/storage/conformance.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
@@ -30,6 +32,7 @@ enum class Fault {
   counts_closed_tasks,    // DealView.open_tasks counts every linked task
   fact_as_int,            // a whole double fact comes back as an int64
   due_ignores_not_before, // due_messages hands out messages before their not_before
+  actions_deduplicated,   // has_actions answers each distinct key once (sorted), not one bool per key
 };
 
 /// MemoryStorage behind a forwarding adapter with one fault injected.
@@ -100,6 +103,13 @@ public:
   }
 
   bool has_action(std::string_view key) const override { return inner_.has_action(key); }
+  std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
+    if (fault_ != Fault::actions_deduplicated) return inner_.has_actions(keys);
+    std::vector<std::string_view> distinct(keys.begin(), keys.end());
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    return inner_.has_actions(distinct);
+  }
   std::vector<AuditRecord> audit_log(std::optional<SubjectRef> subject) const override {
     auto v = inner_.audit_log(fault_ == Fault::audit_ignores_subject ? std::nullopt : subject);
     if (fault_ == Fault::fact_as_int)
@@ -189,6 +199,9 @@ TEST_CASE("storage.conformance.detects.rollback_commits" * doctest::should_fail(
 }
 TEST_CASE("storage.conformance.detects.claims_twice" * doctest::should_fail()) {
   conformance::claim_action_exactly_once(mutant(Fault::claims_twice));
+}
+TEST_CASE("storage.conformance.detects.actions_deduplicated" * doctest::should_fail()) {
+  conformance::claim_action_exactly_once(mutant(Fault::actions_deduplicated));
 }
 TEST_CASE("storage.conformance.detects.drops_holds" * doctest::should_fail()) {
   conformance::deals_round_trip(mutant(Fault::drops_holds));
