@@ -5,12 +5,15 @@
 //   nudge plan crm.db --config examples/config/maven.json --now 2017-12-31
 //   nudge apply crm.db --config examples/config/maven.json --now 2017-12-31
 //
+// plan, apply and report plan on --threads threads (default: the machine's cores).
+//
 // Exit codes: 0 fine, 1 findings (with --fail-on-findings), 2 bad input, 3 storage error,
 // 130 cancelled by Ctrl-C (nothing written).
 
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include <unistd.h>
 
@@ -109,6 +112,8 @@ int main(int argc, char** argv) {
 
   std::string db, dir, config, now_text, format = "text";
   std::size_t limit = 5;
+  // The plan is the same on any number of threads: use the machine's cores.
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   bool fail_on_findings = false, maven = false, force_progress = false, quiet = false;
   auto add_progress_options = [&](CLI::App* c) {
     auto* p = c->add_flag("--progress", force_progress, "Draw the progress bar on stderr even when it is not a terminal");
@@ -130,6 +135,8 @@ int main(int argc, char** argv) {
     c->add_option("--now", now_text, "The moment to evaluate at, ISO-8601 (e.g. 2026-11-22T00:00:00Z)")->required();
     c->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
     c->add_option("--limit", limit, "Findings shown per rule in text output (0 = all)");
+    c->add_option("--threads", threads, "Threads that plan (the plan is the same on any number); default: the cores")
+        ->check(CLI::Range(1u, 256u));
     c->add_flag("--fail-on-findings", fail_on_findings, "Exit with 1 when there are findings");
     add_progress_options(c);
   };
@@ -230,7 +237,7 @@ int main(int argc, char** argv) {
       Engine engine{engine_config(config)};
       SqliteStorage store{db};
       cli::ProgressBar bar{show_progress, "report", cli::ProgressBar::Unit::items};
-      const auto p = engine.plan(store, now, bar.callback());
+      const auto p = engine.plan(store, now, PlanOptions{.threads = threads, .progress = bar.callback()});
       bar.clear();
       Reports reports{p, store, now - std::chrono::days{30}};
       const bool team = !team_name.empty();
@@ -268,7 +275,7 @@ int main(int argc, char** argv) {
       Engine engine{engine_config(config)};
       SqliteStorage store{db};
       cli::ProgressBar bar{show_progress, *apply ? "apply" : "plan", cli::ProgressBar::Unit::items};
-      auto p = engine.plan(store, now, bar.callback());
+      auto p = engine.plan(store, now, PlanOptions{.threads = threads, .progress = bar.callback()});
       bar.clear();
       // Ctrl-C after the plan and before apply starts: nothing is applied.
       // Once apply runs (one unit of work, no progress reports) it finishes.

@@ -2,6 +2,7 @@
 # The command line's progress bar and Ctrl-C (CTest example.cli_progress):
 #   - no bar when stderr is not a terminal, one with --progress, none with --quiet;
 #   - the bar is drawn with '\r' and cleared at the end;
+#   - --threads 1 and --threads 3 give the same plan; --threads 0 is bad input (2);
 #   - SIGINT during an import: exit 130, "cancelled", the database unchanged.
 # Usage: test_progress.sh NUDGE_BINARY MAVEN_DIR WORK_DIR
 set -euo pipefail
@@ -27,6 +28,18 @@ grep -q '100%  112 / 112' err.txt || fail "the clients stage does not reach 112 
 for stage in sales_teams products accounts sales_pipeline writing; do
   grep -q "import $stage" err.txt || fail "no bar for stage $stage: $(cat -v err.txt)"
 done
+
+# --threads: the same plan on one thread and on three; 0 is bad input, named.
+"$nudge" plan crm.db --now 2017-12-31 --format json --threads 1 >one.json
+"$nudge" plan crm.db --now 2017-12-31 --format json --threads 3 >three.json
+[ "$(grep -c '"key"' one.json)" -gt 10 ] || fail "the plan has too few actions to compare"
+cmp -s one.json three.json || fail "--threads 3 planned differently from --threads 1"
+set +e
+"$nudge" plan crm.db --now 2017-12-31 --threads 0 >/dev/null 2>err.txt
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--threads 0 exited $rc, expected 2"
+grep -q -- "--threads" err.txt || fail "--threads 0: the error does not name the option: $(cat err.txt)"
 
 # --quiet wins over a terminal; --quiet with --progress is bad input.
 "$nudge" plan crm.db --now 2017-12-31 --quiet >/dev/null 2>err.txt
@@ -70,4 +83,4 @@ set -e
 grep -q "cancelled" err.txt || fail "no 'cancelled' message"
 [ "$(sqlite3 crm.db .dump | sha256sum)" = "$before" ] || fail "the database changed after a cancelled import"
 [ "$(sqlite3 crm.db 'SELECT count(*) FROM managers WHERE id = 9001')" = 0 ] || fail "manager 9001 was written"
-echo "cli progress: bar drawn and cleared, quiet off a terminal, Ctrl-C exits 130 with the database unchanged"
+echo "cli progress: bar drawn and cleared, quiet off a terminal, --threads plans alike, Ctrl-C exits 130 with the database unchanged"
