@@ -1991,6 +1991,10 @@ void SqliteStorage::Impl::migrate() {
     for (; v < schema::version; ++v) {
       try {
         db.exec(schema::migrations[static_cast<std::size_t>(v)]);
+        if (schema::edits_schema_text[static_cast<std::size_t>(v)]) {
+          const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
+          db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));  // other connections re-read the schema
+        }
       } catch (const SQLite::Exception& e) {
         throw storage_error(fmt::format("sqlite storage: migrate '{}' from schema version {} to {}: {}", path, v,
                                         v + 1, e.what()));

@@ -89,9 +89,9 @@ TEST_CASE("notify.sqlite.v1_outbox_is_migrated_to_v2") {
     )sql");
   }
   SqliteStorage s{file.path.string()};
-  CHECK(SqliteStorage::schema_version() == 2);
+  CHECK(SqliteStorage::schema_version() == 3);
   Raw raw{file.path.string()};
-  CHECK(raw.query("PRAGMA user_version") == "2");
+  CHECK(raw.query("PRAGMA user_version") == "3");
 
   const auto es = s.outbox_entries();
   REQUIRE(es.size() == 4);  // the second 'a' is gone: keys are unique now

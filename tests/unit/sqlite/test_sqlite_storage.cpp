@@ -17,6 +17,9 @@
 #include <support/fixtures.hpp>
 #include <support/temp_dir.hpp>
 
+// The adapter's private schema: the test writes a v2 file the way a v2 build did.
+#include "../../../src/sqlite/schema.hpp"
+
 // Own namespace: the tests build as a unity build.
 namespace nudge_sqlite_test_sqlite_storage {
 
@@ -41,6 +44,17 @@ void exec(sqlite3* db, const char* sql) {
   INFO(sql << ": " << (err ? err : ""));
   sqlite3_free(err);
   REQUIRE(rc == SQLITE_OK);
+}
+
+/// How many temporary b-trees the program of `sql` opens (EXPLAIN's opcodes).
+int ephemeral_tables(sqlite3* db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, (std::string("EXPLAIN ") + sql).c_str(), -1, &st, nullptr) == SQLITE_OK);
+  int n = 0;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    n += std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, 1))) == "OpenEphemeral";
+  sqlite3_finalize(st);
+  return n;
 }
 
 /// A raw connection of the test's own, for what the port cannot show.
@@ -137,8 +151,8 @@ TEST_CASE("storage.sqlite.path_and_schema_version") {
   const auto file = dir.file("crm.db");
   SqliteStorage s{file};
   CHECK(s.path() == file);
-  CHECK(SqliteStorage::schema_version() == 2);
-  CHECK(query(s.native_handle(), "PRAGMA user_version") == "2");
+  CHECK(SqliteStorage::schema_version() == 3);
+  CHECK(query(s.native_handle(), "PRAGMA user_version") == "3");
   SqliteStorage mem{":memory:"};
   CHECK(mem.path() == ":memory:");
 }
@@ -241,8 +255,72 @@ TEST_CASE("storage.sqlite.version_zero_file_with_other_tables_is_migrated") {
     CHECK(query(s.native_handle(), "SELECT total FROM host_orders WHERE id = 1") == "5");
   }
   Raw raw{file};
-  CHECK(query(raw.db, "PRAGMA user_version") == "2");
+  CHECK(query(raw.db, "PRAGMA user_version") == "3");
   CHECK(query(raw.db, "SELECT count(*) FROM clients") == "2");
+}
+
+TEST_CASE("storage.sqlite.v2_file_is_migrated_to_v3_checks_without_in_lists") {
+  TempDir dir;
+  const auto old_file = dir.file("v2.db"), new_file = dir.file("v3.db");
+  {
+    Raw raw{old_file};  // a file as a v2 build left it
+    exec(raw.db, detail::sqlite_schema::v1);
+    exec(raw.db, detail::sqlite_schema::v2);
+    exec(raw.db, "PRAGMA user_version = 2");
+  }
+  std::string cookie_before;
+  {
+    Raw raw{old_file};
+    cookie_before = query(raw.db, "PRAGMA schema_version");
+  }
+  Seen migrated, fresh;
+  {
+    SqliteStorage s{old_file};
+    seed(s);
+    migrated = see(s);
+  }
+  {
+    SqliteStorage s{new_file};
+    seed(s);
+    fresh = see(s);
+  }
+  CHECK(migrated == fresh);
+  Raw raw{old_file}, other{new_file};
+  CHECK(query(raw.db, "PRAGMA user_version") == "3");
+  CHECK(query(raw.db, "PRAGMA integrity_check") == "ok");
+  CHECK(std::stoi(query(raw.db, "PRAGMA schema_version")) > std::stoi(cookie_before));  // others re-read the schema
+  // The same schema text as a new file's, with no CHECK listing values with IN.
+  CHECK(query(raw.db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema ORDER BY name)") ==
+        query(other.db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema ORDER BY name)"));
+  // (Only the clients' two kinds are listed with IN: SQLite tests two values as an OR by itself.)
+  CHECK(query(raw.db, "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%CHECK (% IN (%'") ==
+        "clients");
+  CHECK(query(raw.db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%state = ''attention'' OR%'") == "1");
+  // Writing a row builds no temporary b-tree for a constraint any more.
+  const char* inserts[] = {
+      "INSERT INTO activities(id, client_id, manager_id, kind, custom_kind, at, outcome, contact, subject) "
+      "VALUES (900, 10, 2, 'call_in', '', 0, '', 'yes', '')",
+      "INSERT INTO deals(id, client_id, owner, pipeline, stage, status, amount_cents, currency, probability, "
+      "opened, stage_entered, loss_reason) VALUES (900, 10, 2, 'p', 's', 'won', 0, 'USD', 0, 0, 0, '')",
+      "INSERT INTO tasks(id, client_id, assignee, title, due, state, created, origin) "
+      "VALUES (900, 10, 2, 't', 0, 'done', 0, '')",
+      "INSERT INTO audit_facts(audit_id, seq, name, type, value) VALUES (1, 9, 'n', 'real', 1.5)",
+      "INSERT INTO outbox(key, channel, custom_channel, to_kind, to_id, to_address, to_name, template_id, locale, "
+      "subject, body, created) VALUES ('k900', 'sms', '', 'client', 10, '', '', '', '', '', '', 0)"};
+  for (const char* sql : inserts) {
+    CAPTURE(sql);
+    CHECK(ephemeral_tables(raw.db, sql) == 0);
+    exec(raw.db, sql);
+  }
+  // and every constraint still holds: a value outside each list is refused.
+  const char* refused[] = {
+      "UPDATE activities SET contact = 'maybe' WHERE id = 900", "UPDATE deals SET status = 'paused' WHERE id = 900",
+      "UPDATE tasks SET state = 'later' WHERE id = 900", "UPDATE audit_facts SET type = 'blob' WHERE seq = 9",
+      "UPDATE outbox SET status = 'sent' WHERE key = 'k900'"};
+  for (const char* sql : refused) {
+    CAPTURE(sql);
+    CHECK(sqlite3_exec(raw.db, sql, nullptr, nullptr, nullptr) == SQLITE_CONSTRAINT);
+  }
 }
 
 TEST_CASE("storage.sqlite.newer_schema_is_refused") {
@@ -251,18 +329,18 @@ TEST_CASE("storage.sqlite.newer_schema_is_refused") {
   { SqliteStorage s{file}; }
   {
     Raw raw{file};
-    exec(raw.db, "PRAGMA user_version = 3");
+    exec(raw.db, "PRAGMA user_version = 4");
   }
   const auto before = bytes_of(file);
   CHECK(thrown<storage_error>([&] { SqliteStorage s{file}; }) ==
-        fmt::format("sqlite storage: open '{}': database schema version 3 is newer than this build supports (2)", file));
+        fmt::format("sqlite storage: open '{}': database schema version 4 is newer than this build supports (3)", file));
   CHECK(bytes_of(file) == before);  // refused before touching anything
   {
     Raw raw{file};
     exec(raw.db, "PRAGMA user_version = 1000");
   }
   CHECK(thrown<storage_error>([&] { SqliteStorage s{file}; }) ==
-        fmt::format("sqlite storage: open '{}': database schema version 1000 is newer than this build supports (2)", file));
+        fmt::format("sqlite storage: open '{}': database schema version 1000 is newer than this build supports (3)", file));
 }
 
 TEST_CASE("storage.sqlite.failed_migration_changes_nothing") {
