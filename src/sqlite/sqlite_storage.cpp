@@ -158,6 +158,7 @@ constexpr const char* sql_paid_invoices =
     "SELECT client_id, paid FROM invoices WHERE paid IS NOT NULL AND client_id BETWEEN ?1 AND ?2 "
     "ORDER BY client_id, paid";
 constexpr const char* sql_clients_of = "SELECT id FROM clients WHERE owner = ?1 ORDER BY id";
+constexpr const char* sql_reassign_client = "UPDATE clients SET owner = ?2 WHERE id = ?1";
 constexpr const char* sql_put_client =
     "INSERT INTO clients(id, name, owner, kind, created, release_locked, email, phone, time_zone, locale) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
@@ -390,11 +391,10 @@ constexpr const char* sql_audit_of =
 constexpr const char* sql_audit_facts_of =
     "SELECT f.audit_id, f.name, f.type, f.value FROM audit_facts f JOIN audit a ON a.id = f.audit_id "
     "WHERE a.subject_kind = ?1 AND a.subject_id = ?2 ORDER BY f.audit_id, f.seq";
-constexpr const char* sql_add_audit =
-    "INSERT INTO audit(at, action_key, rule, subject_kind, subject_id, action, explanation) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-constexpr const char* sql_add_audit_fact =
-    "INSERT INTO audit_facts(audit_id, seq, name, type, value) VALUES (?1, ?2, ?3, ?4, ?5)";
+// The id the next audit record gets, as AUTOINCREMENT would give it.
+constexpr const char* sql_next_audit_id =
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0), "
+    "coalesce((SELECT max(id) FROM audit), 0)) + 1";
 
 #define NUDGE_SQL_MESSAGE                                                                                       \
   "key, channel, custom_channel, to_kind, to_id, to_address, to_name, template_id, locale, subject, body, " \
@@ -820,6 +820,9 @@ struct SqliteStorage::Impl {
     pending.reset();
     summary_rows.clear();
     for (auto& b : buffers) b.clear();
+    audit_rows.clear();
+    audit_fact_rows.clear();
+    next_audit_id.reset();
     rows_failed = false;
     dropped.clear();
     bulk_seen = {};
@@ -1055,10 +1058,11 @@ struct SqliteStorage::Impl {
 
   // Inserts of new entities (is_new) and their child rows wait in these
   // buffers and are written many rows to a statement. Any other statement of
-  // the unit -- a read, a replacing put, a label, a claim, the commit -- first
-  // writes them all, in this order (parents before children, so the foreign
-  // keys hold), so the file always sees the writes in an order that could have
-  // been issued one by one.
+  // the unit -- a read, a replacing put, a label, the commit -- first writes
+  // them all, in this order (parents before children, so the foreign keys
+  // hold), so the file always sees the writes in an order that could have
+  // been issued one by one. A claim of an action key does not: the actions
+  // table refers to no other and none refers to it.
   enum class Rows : std::size_t {
     clients, client_segments, client_labels, deals, deal_history, deal_holds, deal_labels, tasks,
     invoices, invoice_payments, activities
@@ -1081,6 +1085,33 @@ struct SqliteStorage::Impl {
   /// A buffered insert failed when it was written: rows the unit was told
   /// were written are lost, so it must not commit.
   bool rows_failed = false;
+
+  // Audit records and their facts wait in buffers of their own, written when
+  // one is full, before any read (flush_all) and at the commit, but not
+  // before each other write: no other table refers to them or is referred to
+  // by them, so their rows may land after later writes of the unit without
+  // any constraint seeing another order. An apply appends one record (and its
+  // facts) per action, between the claim and the entity writes of the next
+  // one. The records' ids are given here, as AUTOINCREMENT would give them
+  // (after the largest ever used, sqlite_sequence), so the facts can name
+  // theirs before the record is written; SQLite moves sqlite_sequence on by
+  // the ids inserted. The unit holds the write lock: no other writer takes ids.
+  RowBuffer audit_rows{"audit(id, at, action_key, rule, subject_kind, subject_id, action, explanation)", 8};
+  RowBuffer audit_fact_rows{"audit_facts(audit_id, seq, name, type, value)", 5};
+  std::optional<std::int64_t> next_audit_id;  // the unit's next audit id (nullopt: not read yet)
+
+  /// Writes the buffered audit records, then their facts.
+  void flush_audit() {
+    try {
+      if (!audit_rows.empty()) own_changes += audit_rows.flush(db);
+      if (!audit_fact_rows.empty()) own_changes += audit_fact_rows.flush(db);
+    } catch (...) {
+      rows_failed = true;
+      audit_rows.clear();
+      audit_fact_rows.clear();
+      throw;
+    }
+  }
 
   RowBuffer& buffer(Rows r) { return buffers[static_cast<std::size_t>(r)]; }
   /// Writes every buffered row, in the order of `Rows`.
@@ -1110,6 +1141,7 @@ struct SqliteStorage::Impl {
     flush_rows();
     restore_indexes();
     flush_summaries();
+    flush_audit();
   }
 
   // ---- bulk inserts into tables that were empty ----------------------------------
@@ -1355,12 +1387,33 @@ struct SqliteStorage::Impl {
     }
   }
 
+  /// What a read inside a unit of work needs written first, so that it sees
+  /// the unit's writes: everything the unit holds back (`all`); only the
+  /// buffered entity rows (`rows`: a read of an entity's own tables, not of
+  /// client_summary or the audit); or nothing (`none`: the actions and the
+  /// outbox, whose writes are never held back). UnitOfWork::enqueue asks
+  /// find_message for every message, and reassign_client find_client for
+  /// every client: writing everything each time left an apply's buffers at a
+  /// row or two a statement.
+  enum class Sees { all, rows, none };
+  void flush_for(Sees s) {
+    if (!unit_active()) return;
+    switch (s) {
+      case Sees::all: flush_all(); break;
+      case Sees::rows:
+        flush_rows();
+        restore_indexes();
+        break;
+      case Sees::none: break;
+    }
+  }
+
   /// A read: locked, one snapshot, errors translated.
   template <class F>
-  auto read(const Op& op, F&& f) -> decltype(f()) {
+  auto read(const Op& op, F&& f, Sees sees = Sees::all) -> decltype(f()) {
     std::lock_guard lock(mu);
     try {
-      if (unit_active()) flush_all();  // reads see the unit's writes
+      flush_for(sees);  // reads see the unit's writes
       ReadTx tx(*this);
       return f();
     } catch (...) {
@@ -1372,10 +1425,10 @@ struct SqliteStorage::Impl {
   /// transaction of its own (a single statement is its own snapshot; BEGIN
   /// and COMMIT would be two more statements per call).
   template <class F>
-  auto read_one(const Op& op, F&& f) -> decltype(f()) {
+  auto read_one(const Op& op, F&& f, Sees sees = Sees::all) -> decltype(f()) {
     std::lock_guard lock(mu);
     try {
-      if (unit_active()) flush_all();  // reads see the unit's writes
+      flush_for(sees);  // reads see the unit's writes
       return f();
     } catch (...) {
       rethrow_translated(op, &path);
@@ -2254,31 +2307,28 @@ void SqliteStorage::Impl::flush_summaries() {
 }
 
 void SqliteStorage::Impl::append_audit(const AuditRecord& r) {
-  Query(*this, sql_add_audit)
-      .bind(1, r.at)
-      .bind(2, r.action_key)
-      .bind(3, r.rule)
-      .bind(4, to_string(r.subject.kind))
-      .bind(5, r.subject.id)
-      .bind(6, r.action)
-      .bind(7, r.explanation)
-      .run();
-  const std::int64_t id = db.getLastInsertRowid();
+  if (!next_audit_id) {
+    Query q(*this, sql_next_audit_id);
+    q.step();
+    next_audit_id = q.i64(0);
+  }
+  const std::int64_t id = *next_audit_id;
+  audit_rows.add(id, r.at, r.action_key, r.rule, to_string(r.subject.kind), r.subject.id, r.action, r.explanation);
+  ++*next_audit_id;
   for (std::size_t k = 0; k < r.facts.size(); ++k) {
-    Query q(*this, sql_add_audit_fact);
-    q.bind(1, id).bind(2, k).bind(3, r.facts[k].name);
     // A NaN double is stored as NULL by SQLite; the 'real' type brings it back.
     std::visit(
         [&](const auto& v) {
           using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, std::int64_t>) q.bind(4, "int").bind(5, v);
-          else if constexpr (std::is_same_v<V, double>) q.bind(4, "real").bind(5, v);
-          else if constexpr (std::is_same_v<V, std::string>) q.bind(4, "text").bind(5, v);
-          else q.bind(4, "instant").bind(5, v);
+          auto& b = audit_fact_rows;
+          if constexpr (std::is_same_v<V, std::int64_t>) b.add(id, k, r.facts[k].name, "int", v);
+          else if constexpr (std::is_same_v<V, double>) b.add(id, k, r.facts[k].name, "real", v);
+          else if constexpr (std::is_same_v<V, std::string>) b.add(id, k, r.facts[k].name, "text", v);
+          else b.add(id, k, r.facts[k].name, "instant", v);
         },
         r.facts[k].value);
-    q.run();
   }
+  if (audit_rows.full() || audit_fact_rows.full()) flush_audit();
 }
 
 void SqliteStorage::Impl::enqueue(const Message& m) {
@@ -2371,13 +2421,19 @@ protected:
           .run();
     });
   }
+  void do_reassign_client(ClientId client, ManagerId to) override {
+    // The owner alone: the client's row, segments, labels and summary stay.
+    impl_.write({"reassign_client", client.value()},
+                [&] { Impl::Query(impl_, sql_reassign_client).bind(1, client).bind(2, to).run(); });
+  }
   bool do_claim_action(std::string_view key, Instant at) override {
     bool claimed = false;
-    impl_.write({"claim_action", {}}, [&] { claimed = Impl::Query(impl_, sql_claim_action).bind(1, key).bind(2, at).run() == 1; });
+    // (buffers = true: the buffered rows stay; see Impl::buffers)
+    impl_.write({"claim_action", {}}, [&] { claimed = Impl::Query(impl_, sql_claim_action).bind(1, key).bind(2, at).run() == 1; }, true);
     return claimed;
   }
   void do_append_audit(const AuditRecord& r) override {
-    impl_.write({"append_audit", {}}, [&] { impl_.append_audit(r); });
+    impl_.write({"append_audit", {}}, [&] { impl_.append_audit(r); }, true);
   }
   void do_enqueue(const Message& m) override {
     impl_.write({"enqueue", {}}, [&] { impl_.enqueue(m); });
@@ -2452,9 +2508,12 @@ std::unique_ptr<UnitOfWork> SqliteStorage::do_begin() {
 
 std::optional<Client> SqliteStorage::find_client(ClientId id) const {
   auto& m = *impl_;
-  return m.read({"find_client", id.value()}, [&] {
-    return m.entity<Client>(sql_client, id.value(), Impl::client_row, [&](auto& v) { m.attach_client_children(v); });
-  });
+  return m.read(
+      {"find_client", id.value()},
+      [&] {
+        return m.entity<Client>(sql_client, id.value(), Impl::client_row, [&](auto& v) { m.attach_client_children(v); });
+      },
+      Impl::Sees::rows);
 }
 
 std::optional<Manager> SqliteStorage::find_manager(ManagerId id) const {
@@ -2741,11 +2800,14 @@ void SqliteStorage::scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) co
 
 bool SqliteStorage::has_action(std::string_view key) const {
   auto& m = *impl_;
-  return m.read_one({"has_action", {}}, [&] {
-    Impl::Query q(m, sql_has_action);
-    q.bind(1, key);
-    return q.step();
-  });
+  return m.read_one(
+      {"has_action", {}},
+      [&] {
+        Impl::Query q(m, sql_has_action);
+        q.bind(1, key);
+        return q.step();
+      },
+      Impl::Sees::none);
 }
 
 std::vector<bool> SqliteStorage::has_actions(std::span<const std::string_view> keys) const {
@@ -2761,7 +2823,7 @@ std::vector<bool> SqliteStorage::has_actions(std::span<const std::string_view> k
       q.reset();
     }
     return out;
-  });
+  }, Impl::Sees::none);
 }
 
 std::vector<AuditRecord> SqliteStorage::audit_log(std::optional<SubjectRef> subject) const {
@@ -2828,7 +2890,7 @@ std::optional<OutboxEntry> SqliteStorage::find_message(std::string_view key) con
     q.bind(1, key);
     if (!q.step()) return std::nullopt;
     return Impl::entry_row(q);
-  });
+  }, Impl::Sees::none);
 }
 
 std::vector<OutboxEntry> SqliteStorage::due_messages(Instant now, std::size_t limit) const {

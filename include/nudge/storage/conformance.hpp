@@ -1687,6 +1687,25 @@ inline void reassign_client_keeps_the_rest(const Factory& make) {
   CHECK(s->clients_of(ManagerId{2}) == std::vector{ClientId{2}});
   CHECK(s->clients_of(ManagerId{3}) == std::vector{ClientId{1}, ClientId{3}});
   CHECK(scanned_summary(*s, ClientId{1}) == summary);
+  {
+    // A client put in the same unit, then handed over; unknown ones refused.
+    auto w = s->begin();
+    auto c = client(9, 2);
+    c.segments = {"north"};
+    c.labels = {{"vip", "x"}};
+    w->put_client(c);
+    w->reassign_client(ClientId{9}, ManagerId{1});
+    c.owner = ManagerId{1};
+    found(s->find_client(ClientId{9}), c, "client 9 put, then reassigned in the same unit");
+    CHECK_THROWS_AS(w->reassign_client(ClientId{99}, ManagerId{1}), not_found);
+    CHECK_THROWS_AS(w->reassign_client(ClientId{9}, ManagerId{99}), not_found);
+    w->commit();
+  }
+  auto want9 = client(9, 1);
+  want9.segments = {"north"};
+  want9.labels = {{"vip", "x"}};
+  found(s->find_client(ClientId{9}), want9, "client 9 after the commit");
+  CHECK(s->clients_of(ManagerId{1}) == std::vector{ClientId{4}, ClientId{9}});
 }
 
 /// audit_log(): records in the order appended, every field and every

@@ -102,6 +102,11 @@ protected:
   virtual void do_put_invoice(const Invoice&) = 0;
   /// A task id not used yet.
   virtual TaskId do_next_task_id() = 0;
+  /// Hands a client to another manager (checked: both exist). The default
+  /// reads the client and puts it back with the new owner; an adapter may
+  /// change the owner alone (SqliteStorage: one UPDATE, where a put rewrites
+  /// the client's row, segments and labels).
+  virtual void do_reassign_client(ClientId client, ManagerId to);
   virtual void do_set_label(SubjectRef, const std::string& label, const std::string& note) = 0;
   virtual void do_clear_label(SubjectRef, const std::string& label) = 0;
   virtual bool do_claim_action(std::string_view key, Instant at) = 0;
@@ -438,9 +443,14 @@ inline TaskId UnitOfWork::create_task(Task t) {
 
 inline void UnitOfWork::reassign_client(ClientId client, ManagerId to) {
   require_open();
+  if (!store_.has_client(client)) throw not_found(fmt::format("reassign: client: unknown client {}", client.value()));
+  if (!store_.has_manager(to)) throw not_found(fmt::format("reassign: to: unknown manager {}", to.value()));
+  do_reassign_client(client, to);
+}
+
+inline void UnitOfWork::do_reassign_client(ClientId client, ManagerId to) {
   auto c = store_.find_client(client);
   if (!c) throw not_found(fmt::format("reassign: client: unknown client {}", client.value()));
-  if (!store_.has_manager(to)) throw not_found(fmt::format("reassign: to: unknown manager {}", to.value()));
   c->owner = to;
   do_put_client(*c);
 }

@@ -381,12 +381,21 @@ TEST_CASE("storage.sqlite.sqlite_errors_become_storage_errors") {
   exec(s.native_handle(), "DROP TABLE audit_facts");
   auto w = s.begin();
   w->set_label(SubjectRef::of(ClientId{11}), "forgotten");
-  AuditRecord r{at(2026, 11, 22), "k", "forgotten", SubjectRef::of(ClientId{11}), "label", "", {{"n", std::int64_t{1}}}};
-  CHECK(thrown<storage_error>([&] { w->append_audit(r); }) ==
-        "sqlite storage: append_audit: no such table: audit_facts");
-  // the unit is still usable after a failed statement, and rolls back as a whole
+  Message m;
+  m.key = "k/msg";
+  CHECK(thrown<storage_error>([&] { w->enqueue(m); }) == "sqlite storage: find_message: no such table: outbox");
+  // the unit is still usable after a failed statement
   w->set_label(SubjectRef::of(ClientId{10}), "forgotten");
   CHECK(s.find_client(ClientId{10})->has_label("forgotten"));
+  // An audit record waits in the unit's buffer: its error comes when it is
+  // written (here by the read of the audit after it), and the unit, told the
+  // record was written, refuses to commit.
+  AuditRecord r{at(2026, 11, 22), "k", "forgotten", SubjectRef::of(ClientId{11}), "label", "", {{"n", std::int64_t{1}}}};
+  w->append_audit(r);
+  CHECK(thrown<storage_error>([&] { (void)s.audit_log(); }) == "sqlite storage: audit_log: no such table: audit_facts");
+  CHECK(thrown<storage_error>([&] { w->commit(); }) ==
+        "sqlite storage: commit: an earlier write of this unit of work failed when its rows were written");
+  // and rolls back as a whole
   w.reset();
   CHECK_FALSE(s.find_client(ClientId{10})->has_label("forgotten"));
   CHECK_FALSE(s.find_client(ClientId{11})->has_label("forgotten"));
