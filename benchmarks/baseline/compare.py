@@ -283,6 +283,7 @@ def main():
     evaluate_1 = med("memory", "evaluate_1_thread")
     plan_m_1 = med("memory", "full_plan_memory_1_thread")
     evaluate_s = med("sqlite_plan", "evaluate_sqlite")
+    apply_s = timing(nudge, "sqlite_plan", "apply_sqlite")
     incremental = med("memory", "incremental_plan")
     eval_after = med("memory", "evaluate_after_day")
     watch_reset = med("memory", "watch_reset")
@@ -307,6 +308,8 @@ def main():
         "full_plan_sqlite": {"nudge_median_s": plan_s[0], "nudge_min_s": plan_s[1], "nudge_cold_s": plan_s_cold,
                              "sql_median_s": sql_med, "sql_min_s": sql_min, "sql_cold_s": sql_cold,
                              "speedup_vs_sql": sql_med / plan_s[0] if plan_s[0] else None},
+        "apply_sqlite": apply_s and {k: apply_s.get(k) for k in
+                                     ("median_s", "cpu_median_s", "actions", "applied", "actions_per_s")},
         # Hooks: null until nudge_bench_baseline records them.
         "evaluate": None if evaluate[0] is None else
         {"nudge_median_s": evaluate[0], "nudge_min_s": evaluate[1], "sql_median_s": sql_med,
@@ -371,6 +374,9 @@ def main():
         speed(plan_s[0], sql_med))
     row("  first pass, page cache evicted", fmt_s(plan_s_cold), f"SQL cold pass {fmt_s(sql_cold)}",
         speed(plan_s_cold, sql_cold))
+    if apply_s:
+        row(f"apply the plan to the SQLite file ({apply_s.get('applied', 0):,} actions)", fmt_s(apply_s["median_s"]),
+            "(no baseline: the SQL plans only)", fmt_rate(apply_s.get("actions_per_s"), "actions"))
     row("evaluate (no actions), memory, 2 threads", fmt_med_min(*evaluate), f"SQL on SQLite {fmt_s(sql_med)}",
         speed(evaluate[0], sql_med))
     if py:

@@ -37,6 +37,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <random>
 #include <string>
@@ -388,6 +389,37 @@ json section_sqlite_plan(const Options& o) {
               [&] { ev = engine.evaluate(store, nudge::baseline::now, {.threads = 2, .batch = 16384, .progress = {}}); },
               o.warmup, [&](int) { ev = {}; });
   out["sigs_evaluate"] = signatures_json(ev);
+  ev = {};
+  // The other half of a nightly job: applying the plan (tasks, hand-overs,
+  // labels, messages, one audit record each, all in one unit of work). Once,
+  // on a copy of the file made and planned before the pass, untimed: applying
+  // changes the file. The baseline has no counterpart.
+  const fs::path copy = o.db.string() + ".apply";
+  auto remove_copy = [&] {
+    for (const auto& suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(copy.string() + suffix);
+  };
+  std::optional<nudge::SqliteStorage> target;
+  nudge::ApplyResult applied;
+  json& apply = bench.timed(
+      "apply_sqlite", 1, [&] { applied = engine.apply(plan, *target); }, 0,
+      [&](int) {
+        target.reset();
+        remove_copy();
+        fs::copy_file(o.db, copy);
+        target.emplace(copy.string());
+        plan = engine.plan(*target, nudge::baseline::now, nudge::PlanOptions{.threads = 2, .progress = {}});
+      });
+  apply["actions"] = plan.actions.size();
+  apply["applied"] = applied.applied;
+  apply["actions_per_s"] = apply["median_s"].get<double>() > 0
+                               ? static_cast<double>(applied.applied) / apply["median_s"].get<double>()
+                               : 0.0;
+  if (applied.applied != plan.actions.size())
+    std::cerr << fmt::format("  APPLY: {} of {} actions applied on a fresh copy\n", applied.applied,
+                             plan.actions.size());
+  plan = {};
+  target.reset();
+  remove_copy();
   return out;
 }
 
