@@ -221,7 +221,6 @@ constexpr const char* sql_open_task_boundary =
 constexpr const char* sql_open_task_batch =
     "SELECT " NUDGE_SQL_TASK " FROM tasks WHERE " NUDGE_SQL_TASK_OPEN " AND id >= ?1 ORDER BY id LIMIT ?2";
 constexpr const char* sql_task_client = "SELECT client_id FROM tasks WHERE id = ?1";
-constexpr const char* sql_last_task_id = "SELECT coalesce(max(id), 0) FROM tasks";
 constexpr const char* sql_put_task =
     "INSERT INTO tasks(" NUDGE_SQL_TASK ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
     "ON CONFLICT(id) DO UPDATE SET client_id = excluded.client_id, deal_id = excluded.deal_id, "
@@ -488,6 +487,10 @@ public:
     runs_.emplace(id, id);
   }
   void clear() noexcept { runs_.clear(); }
+  /// The largest id held (the minimum int64 when none).
+  [[nodiscard]] std::int64_t max() const {
+    return runs_.empty() ? std::numeric_limits<std::int64_t>::min() : runs_.rbegin()->second;
+  }
 
 private:
   std::map<std::int64_t, std::int64_t> runs_;  // first id -> last id
@@ -2396,12 +2399,23 @@ protected:
     impl_.write({"put_invoice", i.id.value()}, [&] { impl_.put_invoice(i); }, true);
   }
   TaskId do_next_task_id() override {
+    // One past every task id stored before the unit or written by it (the
+    // unit records each one, buffered or not): no statement after the first,
+    // and the buffered rows stay (apply creates a task per reminder).
     std::int64_t last = 0;
-    impl_.write({"next_task_id", {}}, [&] {
-      Impl::Query q(impl_, sql_last_task_id);
-      q.step();
-      last = q.i64(0);
-    });
+    impl_.write(
+        {"next_task_id", {}},
+        [&] {
+          const auto t = static_cast<std::size_t>(Impl::Table::tasks);
+          auto& k = impl_.known[t];
+          if (!k.max_before) {  // as existence() reads it
+            Impl::Query q(impl_, Impl::sql_max[t]);
+            q.step();
+            k.max_before = q.null(0) ? std::numeric_limits<std::int64_t>::min() : q.i64(0);
+          }
+          last = std::max({*k.max_before, k.present.max(), std::int64_t{0}});
+        },
+        true);
     return TaskId{last + 1};
   }
   void do_set_label(SubjectRef s, const std::string& label, const std::string& note) override {
