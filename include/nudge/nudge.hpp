@@ -35,6 +35,7 @@
 #include <nudge/rules/assistant.hpp>
 #include <nudge/rules/event_engine.hpp>
 #include <nudge/rules/event_rules.hpp>
+#include <nudge/storage/forwarding.hpp>
 #include <nudge/storage/memory_storage.hpp>
 #include <nudge/storage/storage.hpp>
 #include <nudge/version.hpp>

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <nudge/storage/conformance.hpp>
+#include <nudge/storage/forwarding.hpp>
 
 namespace nudge::bindings {
 
@@ -22,10 +23,10 @@ py::object* current_factory = nullptr;
 
 /// A C++-owned handle on a Python-owned storage: the kit's factory returns
 /// unique_ptr<Storage>, so the storage object is kept alive by reference and
-/// every call is forwarded.
-class Held final : public Storage {
+/// every call is forwarded (ForwardingStorage).
+class Held final : public ForwardingStorage {
 public:
-  explicit Held(py::object obj) : obj_(std::move(obj)), s_(obj_.cast<Storage&>()) {}
+  explicit Held(py::object obj) : ForwardingStorage(obj.cast<Storage&>()), obj_(std::move(obj)) {}
   ~Held() override {
     py::gil_scoped_acquire gil;
     obj_.release().dec_ref();
@@ -33,41 +34,8 @@ public:
   Held(const Held&) = delete;
   Held& operator=(const Held&) = delete;
 
-  std::optional<Client> find_client(ClientId id) const override { return s_.find_client(id); }
-  std::optional<Manager> find_manager(ManagerId id) const override { return s_.find_manager(id); }
-  std::optional<Task> find_task(TaskId id) const override { return s_.find_task(id); }
-  std::optional<Deal> find_deal(DealId id) const override { return s_.find_deal(id); }
-  std::optional<Invoice> find_invoice(InvoiceId id) const override { return s_.find_invoice(id); }
-  bool has_activity(ActivityId id) const override { return s_.has_activity(id); }
-  bool has_client(ClientId id) const override { return s_.has_client(id); }
-  bool has_manager(ManagerId id) const override { return s_.has_manager(id); }
-  bool has_task(TaskId id) const override { return s_.has_task(id); }
-  bool has_deal(DealId id) const override { return s_.has_deal(id); }
-  std::vector<OutboxEntry> outbox_entries() const override { return s_.outbox_entries(); }
-  std::optional<OutboxEntry> find_message(std::string_view key) const override { return s_.find_message(key); }
-  std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit) const override {
-    return s_.due_messages(now, limit);
-  }
-  std::vector<Manager> managers() const override { return s_.managers(); }
-  std::vector<ClientId> clients_of(ManagerId m) const override { return s_.clients_of(m); }
-  std::vector<Activity> activities_of(ClientId c, Instant since) const override { return s_.activities_of(c, since); }
-  std::vector<Task> tasks_of(ClientId c, bool open_only) const override { return s_.tasks_of(c, open_only); }
-  std::vector<Deal> deals_of(ClientId c) const override { return s_.deals_of(c); }
-  std::vector<Invoice> invoices_of(ClientId c) const override { return s_.invoices_of(c); }
-  void scan_clients(const ClientBatchFn& fn, std::size_t b) const override { s_.scan_clients(fn, b); }
-  void scan_open_deals(const DealBatchFn& fn, std::size_t b) const override { s_.scan_open_deals(fn, b); }
-  void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t b) const override { s_.scan_unpaid_invoices(fn, b); }
-  void scan_open_tasks(const TaskBatchFn& fn, std::size_t b) const override { s_.scan_open_tasks(fn, b); }
-  bool has_action(std::string_view key) const override { return s_.has_action(key); }
-  std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override { return s_.audit_log(s); }
-  std::vector<Message> outbox() const override { return s_.outbox(); }
-
-protected:
-  std::unique_ptr<UnitOfWork> do_begin() override { return s_.begin(); }
-
 private:
   py::object obj_;
-  Storage& s_;
 };
 
 std::unique_ptr<Storage> make_storage() {

@@ -11,6 +11,7 @@
 #include <support/engine_support.hpp>
 #include <nudge/engine/evaluate.hpp>
 #include <nudge/engine/watch.hpp>
+#include <nudge/storage/forwarding.hpp>
 
 using namespace nudge;
 using namespace nudge::test;
@@ -121,49 +122,21 @@ using Key = std::tuple<std::string, std::string, std::int64_t>;  // rule, subjec
 
 /// A MemoryStorage seen as a store without stable views (as SQLite or a
 /// host's SQL adapter is), counting how applied keys are asked for.
-class Unstable : public Storage {
+class Unstable : public ForwardingStorage {
 public:
-  explicit Unstable(MemoryStorage& inner) : inner_(inner) {}
+  using ForwardingStorage::ForwardingStorage;
   mutable std::atomic<std::size_t> one_key{0}, many_keys{0}, keys_asked{0};
 
-  std::optional<Client> find_client(ClientId id) const override { return inner_.find_client(id); }
-  std::optional<Manager> find_manager(ManagerId id) const override { return inner_.find_manager(id); }
-  std::optional<Task> find_task(TaskId id) const override { return inner_.find_task(id); }
-  std::optional<Deal> find_deal(DealId id) const override { return inner_.find_deal(id); }
-  std::optional<Invoice> find_invoice(InvoiceId id) const override { return inner_.find_invoice(id); }
-  bool has_activity(ActivityId id) const override { return inner_.has_activity(id); }
-  std::uint64_t client_count() const override { return inner_.client_count(); }
-  std::vector<Manager> managers() const override { return inner_.managers(); }
-  std::vector<ClientId> clients_of(ManagerId m) const override { return inner_.clients_of(m); }
-  std::vector<Activity> activities_of(ClientId c, Instant since) const override {
-    return inner_.activities_of(c, since);
-  }
-  std::vector<Task> tasks_of(ClientId c, bool open_only) const override { return inner_.tasks_of(c, open_only); }
-  std::vector<Deal> deals_of(ClientId c) const override { return inner_.deals_of(c); }
-  std::vector<Invoice> invoices_of(ClientId c) const override { return inner_.invoices_of(c); }
-  void scan_clients(const ClientBatchFn& fn, std::size_t batch) const override { inner_.scan_clients(fn, batch); }
-  void scan_open_deals(const DealBatchFn& fn, std::size_t batch) const override { inner_.scan_open_deals(fn, batch); }
-  void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const override {
-    inner_.scan_unpaid_invoices(fn, batch);
-  }
-  void scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const override { inner_.scan_open_tasks(fn, batch); }
+  bool stable_views() const override { return false; }
   bool has_action(std::string_view key) const override {
     ++one_key;
-    return inner_.has_action(key);
+    return ForwardingStorage::has_action(key);
   }
   std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
     ++many_keys;
     keys_asked += keys.size();
-    return Storage::has_actions(keys);  // has_action per key: counted there too
+    return Storage::has_actions(keys);  // the port's default: has_action per key, counted there too
   }
-  std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override { return inner_.audit_log(s); }
-  std::vector<Message> outbox() const override { return inner_.outbox(); }
-
-protected:
-  std::unique_ptr<UnitOfWork> do_begin() override { return inner_.begin(); }
-
-private:
-  MemoryStorage& inner_;
 };
 
 }  // namespace
@@ -300,6 +273,19 @@ TEST_CASE("engine.plan: over a store without stable views, the applied keys are 
   const Plan next = Engine{config}.plan(unstable, now + Days{1}, PlanOptions{.threads = 2, .progress = {}});
   CHECK(next == Engine{config}.plan(s, now + Days{1}));
   for (const auto& a : next.actions) CHECK_MESSAGE(!taken.count(a.key), a.key);
+}
+
+TEST_CASE("storage.forwarding: a decorator passes has_actions on, not the port's default") {
+  MemoryStorage s;
+  random_store(s, 3);
+  Unstable counting(s);
+  ForwardingStorage outer(static_cast<Storage&>(counting));  // (not the deleted copy)
+  const std::vector<std::string_view> keys{"a", "b", "c"};
+  CHECK(outer.has_actions(keys) == std::vector<bool>{false, false, false});
+  CHECK(counting.many_keys == 1);
+  CHECK(counting.keys_asked == 3);
+  CHECK_FALSE(outer.stable_views());  // the inner store's answer
+  CHECK(ForwardingStorage(s).stable_views());
 }
 
 TEST_CASE("engine.plan: a store whose has_actions answers the wrong number of keys is an error") {

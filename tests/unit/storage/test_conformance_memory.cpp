@@ -6,12 +6,23 @@
 #include <algorithm>
 
 #include <nudge/storage/conformance.hpp>
+#include <nudge/storage/forwarding.hpp>
 #include <nudge/storage/memory_storage.hpp>
 
 // Own namespace: the tests build as a unity build.
 namespace nudge_storage_test_conformance_memory {
 
 NUDGE_STORAGE_CONFORMANCE("memory", [] { return std::make_unique<nudge::MemoryStorage>(); });
+
+/// A ForwardingStorage that owns what it forwards to (constructed first).
+struct OwnedInner {
+  std::unique_ptr<nudge::MemoryStorage> inner = std::make_unique<nudge::MemoryStorage>();
+};
+struct Forwarded : private OwnedInner, public nudge::ForwardingStorage {
+  Forwarded() : ForwardingStorage(*OwnedInner::inner) {}
+};
+// A decorator that overrides nothing is the storage it wraps.
+NUDGE_STORAGE_CONFORMANCE("forwarding", [] { return std::make_unique<Forwarded>(); });
 
 namespace {
 
