@@ -1154,8 +1154,10 @@ struct SqliteStorage::Impl {
   // full buffer of new rows for an entity table that held no rows when the unit
   // first looked, it drops that table's secondary indexes (not a UNIQUE one)
   // and recreates them from their own CREATE INDEX text before any other
-  // statement than a buffered insert (a read, a replacing put, a summary
-  // recount, the commit). DROP and CREATE are part of the unit's transaction:
+  // statement than a buffered insert (a read of the entities, a replacing
+  // put, a summary recount, the commit; not a claim, an audit record or a
+  // read of the actions or the outbox, which touch no entity table). DROP and
+  // CREATE are part of the unit's transaction:
   // a rollback leaves the file as it was, and a commit always has them back.
   struct DroppedIndex {
     std::string name, sql;
