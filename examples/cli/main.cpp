@@ -278,12 +278,18 @@ int main(int argc, char** argv) {
       auto p = engine.plan(store, now, PlanOptions{.threads = threads, .progress = bar.callback()});
       bar.clear();
       // Ctrl-C after the plan and before apply starts: nothing is applied.
-      // Once apply runs (one unit of work, no progress reports) it finishes.
+      // During the apply (one unit of work) the bar's callback stops it and
+      // the unit rolls back: nothing is written either.
       if (*apply && cli::interrupted) throw cancelled("apply: cancelled before applying");
+      auto apply_plan = [&] {
+        auto r = engine.apply(p, store, bar.callback());
+        bar.clear();
+        return r;
+      };
       if (format == "json") {
         auto j = cli::to_json(p);
         if (*apply) {
-          auto r = engine.apply(p, store);
+          auto r = apply_plan();
           j["applied"] = r.applied;
           j["skipped"] = r.skipped;
         }
@@ -291,7 +297,7 @@ int main(int argc, char** argv) {
       } else {
         print_plan(p, limit, store);
         if (*apply) {
-          auto r = engine.apply(p, store);
+          auto r = apply_plan();
           fmt::print("\napplied {} actions ({} already applied before, skipped)\n", r.applied, r.skipped);
         }
       }

@@ -3,6 +3,7 @@
 #   - no bar when stderr is not a terminal, one with --progress, none with --quiet;
 #   - the bar is drawn with '\r' and cleared at the end;
 #   - --threads 1 and --threads 3 give the same plan; --threads 0 is bad input (2);
+#   - apply draws its own bar ("apply actions") and clears it;
 #   - SIGINT during an import: exit 130, "cancelled", the database unchanged.
 # Usage: test_progress.sh NUDGE_BINARY MAVEN_DIR WORK_DIR
 set -euo pipefail
@@ -28,6 +29,13 @@ grep -q '100%  112 / 112' err.txt || fail "the clients stage does not reach 112 
 for stage in sales_teams products accounts sales_pipeline writing; do
   grep -q "import $stage" err.txt || fail "no bar for stage $stage: $(cat -v err.txt)"
 done
+
+# apply --progress: the plan's bars, then the apply's own ("apply actions"), cleared.
+cp crm.db applied.db
+"$nudge" apply applied.db --now 2017-12-31 --limit 1 --progress >/dev/null 2>err.txt
+grep -q $'\r\033\[Kapply actions' err.txt || fail "no 'apply actions' bar: $(cat -v err.txt)"
+[ "$(tail -c 4 err.txt | od -An -c | tr -d ' ')" = '\r033[K' ] || fail "the apply bar is not cleared at the end: $(cat -v err.txt)"
+[ "$(sqlite3 applied.db 'SELECT count(*) FROM audit')" -gt 0 ] || fail "apply wrote no audit records"
 
 # --threads: the same plan on one thread and on three; 0 is bad input, named.
 "$nudge" plan crm.db --now 2017-12-31 --format json --threads 1 >one.json
@@ -83,4 +91,4 @@ set -e
 grep -q "cancelled" err.txt || fail "no 'cancelled' message"
 [ "$(sqlite3 crm.db .dump | sha256sum)" = "$before" ] || fail "the database changed after a cancelled import"
 [ "$(sqlite3 crm.db 'SELECT count(*) FROM managers WHERE id = 9001')" = 0 ] || fail "manager 9001 was written"
-echo "cli progress: bar drawn and cleared, quiet off a terminal, --threads plans alike, Ctrl-C exits 130 with the database unchanged"
+echo "cli progress: bar drawn and cleared, quiet off a terminal, --threads plans alike, apply draws its own bar, Ctrl-C exits 130 with the database unchanged"

@@ -965,7 +965,8 @@ class Engine:
              threads: int = 1) -> Plan:
         """What would happen at `now`, and why; never writes. Same plan on any number of `threads` (more than
         one: over a C++ store, with the GIL released; a Python storage plans on one thread)."""
-    def apply(self, plan: Plan, store: Storage) -> ApplyResult: ...
+    def apply(self, plan: Plan, store: Storage,
+              progress: Optional[ProgressCallback] = None) -> ApplyResult: ...
     def run(self, store: Storage, now: datetime, progress: Optional[ProgressCallback] = None) -> ApplyResult: ...
     def evaluate(self, store: Storage, now: datetime, *, threads: int = 1, batch: int = 16384,
                  progress: Optional[ProgressCallback] = None) -> Evaluation:

@@ -262,10 +262,15 @@ void bind_engine(py::module_& m) {
            "exception raised by a Python storage, assistant or progress callable propagates unchanged. "
            "`threads` > 1 inspects subjects and writes actions on that many threads, with the same plan, over a "
            "C++ store with the GIL released (a storage written in Python plans on one thread).")
-      .def("apply", [](const Engine& e, const Plan& p, Storage& s) { return e.apply(p, s); }, py::arg("plan"),
-           py::arg("store"),
+      .def("apply",
+           [](const Engine& e, const Plan& p, Storage& s, py::object progress) {
+             return e.apply(p, s, progress_from(std::move(progress)));
+           },
+           py::arg("plan"), py::arg("store"), py::arg("progress") = py::none(),
            "Carries a plan out in one unit of work: each action whose key was not applied before, with an audit "
-           "record. All or nothing.")
+           "record. All or nothing. `progress`, a callable taking a nudge.Progress (stage 'actions'), is called "
+           "every few thousand actions and once all are done, before the commit; returning False stops the apply "
+           "with nudge.Cancelled and nothing is written.")
       .def("run", [](const Engine& e, py::object store, py::handle now, py::object progress) {
         Plan p = plan_guarded(e, store, now, std::move(progress));
         return e.apply(p, store.cast<Storage&>());

@@ -41,6 +41,32 @@ def test_progress_false_cancels():
     assert len(nudge.Engine().plan(store, BENCH_NOW, progress=lambda p: True).findings) == 4000
 
 
+def test_apply_progress_and_cancel():
+    store = big_store(3000)
+    engine = nudge.Engine()
+    plan = engine.plan(store, BENCH_NOW)
+    total = len(plan.actions)
+    assert total > 4096
+    seen = []
+
+    def stop_after_first(p):
+        seen.append((p.stage, p.done, p.total))
+        return p.done == 0
+
+    with pytest.raises(nudge.Cancelled, match="apply: cancelled while at actions"):
+        engine.apply(plan, store, progress=stop_after_first)
+    assert seen == [("actions", 0, total), ("actions", 4096, total)]
+    assert store.audit_log() == [] and store.outbox() == []  # rolled back: nothing written
+    assert not any(store.has_actions([a.key for a in plan.actions]))
+    seen.clear()
+    result = engine.apply(plan, store, progress=lambda p: seen.append(p.done))
+    assert result.applied == total
+    assert seen[0] == 0 and seen[-1] == total and seen[1] == 4096
+    assert len(store.audit_log()) == total
+    with pytest.raises(ValueError, match="progress bar broke"):
+        engine.apply(plan, store, progress=lambda p: (_ for _ in ()).throw(ValueError("progress bar broke")))
+
+
 def test_progress_callable_errors_propagate():
     store = big_store(10)
 

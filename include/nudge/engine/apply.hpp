@@ -6,18 +6,29 @@
 #include <fmt/format.h>
 
 #include <nudge/engine/plan.hpp>
+#include <nudge/progress.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge::detail {
 
+/// Actions between two progress reports of an apply.
+inline constexpr std::size_t apply_report_every = 4096;
+
 /// Applies every action whose key was not claimed before, with an audit
 /// record each, in one unit of work; all or nothing. `at(action)` is the
 /// instant the action is recorded at (the plan's now, or an event's time).
+/// `progress` (optional) hears stage "actions" every apply_report_every
+/// actions and once all are done, before the commit; returning false throws
+/// nudge::cancelled and the unit rolls back: nothing is written.
 template <class At>
-ApplyResult apply_actions(const Plan& plan, Storage& store, At at) {
+ApplyResult apply_actions(const Plan& plan, Storage& store, At at, const ProgressFn& progress = {}) {
   ApplyResult out;
   auto uow = store.begin();
+  const std::uint64_t total = plan.actions.size();
+  std::uint64_t done = 0;
   for (const auto& a : plan.actions) {
+    if (progress && done % apply_report_every == 0) report(progress, "apply", {"actions", done, total});
+    ++done;
     if (a.once && !uow->claim_action(a.key, at(a))) {
       ++out.skipped;
       continue;
@@ -57,6 +68,7 @@ ApplyResult apply_actions(const Plan& plan, Storage& store, At at) {
     out.applied_keys.push_back(a.key);
     ++out.applied;
   }
+  report(progress, "apply", {"actions", done, total});
   uow->commit();
   return out;
 }

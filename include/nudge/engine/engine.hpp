@@ -120,8 +120,11 @@ public:
   [[nodiscard]] Plan plan(const Storage& store, Instant now, const PlanOptions& options) const;
 
   /// Carries a plan out in one unit of work: each action whose key was not
-  /// applied before, with an audit record. All or nothing.
-  ApplyResult apply(const Plan& plan, Storage& store) const;
+  /// applied before, with an audit record. All or nothing. `progress`
+  /// (optional) hears stage "actions" every few thousand actions and once
+  /// all are done, before the commit; returning false stops the apply (it
+  /// throws nudge::cancelled) and nothing is written.
+  ApplyResult apply(const Plan& plan, Storage& store, const ProgressFn& progress = {}) const;
 
   /// Every assistant's test at `now`, as numbers (no actions, no words): the
   /// findings' figures, release hits with the manager a plan would pick, and the
@@ -974,8 +977,8 @@ inline Plan Engine::plan(const Storage& store, Instant now, const PlanOptions& o
       .run();
 }
 
-inline ApplyResult Engine::apply(const Plan& plan, Storage& store) const {
-  return detail::apply_actions(plan, store, [&](const Action&) { return plan.now; });
+inline ApplyResult Engine::apply(const Plan& plan, Storage& store, const ProgressFn& progress) const {
+  return detail::apply_actions(plan, store, [&](const Action&) { return plan.now; }, progress);
 }
 
 }  // namespace nudge

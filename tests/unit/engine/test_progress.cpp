@@ -70,4 +70,47 @@ TEST_CASE("engine.progress: returning false cancels the plan, and nothing is wri
   CHECK(engine.plan(s, at(2026, 11, 25)).findings.size() == 25);
 }
 
+TEST_CASE("engine.progress: apply reports its actions, and a cancel writes nothing") {
+  MemoryStorage s;
+  edit(s, [](UnitOfWork& w) {
+    w.put_manager(manager(1, "Ann"));
+    for (int i = 1; i <= 5000; ++i) {
+      auto c = client(i, "Client " + std::to_string(i), 1);
+      c.created = at(2026, 1, 1);
+      w.put_client(c);
+    }
+  });
+  Engine engine{forgotten_config(1000)};
+  const Instant now = at(2026, 11, 25);
+  const Plan plan = engine.plan(s, now);
+  const std::uint64_t total = plan.actions.size();
+  REQUIRE(total > 2 * detail::apply_report_every);
+  // Stopped once past the first reports: cancelled, and the unit rolled back.
+  std::vector<std::uint64_t> seen;
+  CHECK_THROWS_AS(engine.apply(plan, s,
+                               [&](const Progress& p) {
+                                 CHECK(p.stage == "actions");
+                                 CHECK(p.total == total);
+                                 seen.push_back(p.done);
+                                 return p.done < detail::apply_report_every;
+                               }),
+                  cancelled);
+  CHECK(seen == std::vector<std::uint64_t>{0, detail::apply_report_every});
+  CHECK(s.audit_log().empty());
+  for (const auto& a : plan.actions) CHECK_FALSE(s.has_action(a.key));
+  CHECK(s.tasks_of(ClientId{1}, false).empty());
+  // Not stopped: every few thousand actions, then once all are done.
+  seen.clear();
+  const auto r = engine.apply(plan, s, [&](const Progress& p) {
+    seen.push_back(p.done);
+    return true;
+  });
+  CHECK(r.applied == total);
+  REQUIRE(seen.size() >= 3);
+  CHECK(seen.front() == 0);
+  CHECK(seen.back() == total);
+  for (std::size_t i = 1; i + 1 < seen.size(); ++i) CHECK(seen[i] == i * detail::apply_report_every);
+  CHECK(s.audit_log().size() == total);
+}
+
 }  // namespace nudge_engine_test_progress
