@@ -19,14 +19,18 @@
 /// };
 /// @endcode
 
+#include <concepts>
+
 #include <nudge/storage/storage.hpp>
 
 namespace nudge {
 
 class ForwardingStorage : public Storage {
 public:
-  /// `inner` must outlive this storage.
-  explicit ForwardingStorage(Storage& inner) : inner_(inner) {}
+  /// `inner` must outlive this storage. Any storage, a decorator too (this
+  /// template, not the deleted copy constructor, takes one: decorators stack).
+  template <std::derived_from<Storage> S>
+  explicit ForwardingStorage(S& inner) : inner_(inner) {}
 
   [[nodiscard]] Storage& inner() const { return inner_; }
 

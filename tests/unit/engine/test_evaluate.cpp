@@ -279,7 +279,7 @@ TEST_CASE("storage.forwarding: a decorator passes has_actions on, not the port's
   MemoryStorage s;
   random_store(s, 3);
   Unstable counting(s);
-  ForwardingStorage outer(static_cast<Storage&>(counting));  // (not the deleted copy)
+  ForwardingStorage outer(counting);  // a decorator of a decorator
   const std::vector<std::string_view> keys{"a", "b", "c"};
   CHECK(outer.has_actions(keys) == std::vector<bool>{false, false, false});
   CHECK(counting.many_keys == 1);
