@@ -1041,15 +1041,19 @@ struct SqliteStorage::Impl {
   }
   [[nodiscard]] bool unit_active() const { return unit_open && in_transaction(); }
 
-  Existence existence(Table t, std::int64_t id) {
+  /// The largest id of table t when the unit first asked (read then, once).
+  std::int64_t max_before(Table t) {
     auto& k = known[static_cast<std::size_t>(t)];
-    if (k.present.contains(id)) return Existence::yes;
     if (!k.max_before) {
       Query q(*this, sql_max[static_cast<std::size_t>(t)]);
       q.step();
       k.max_before = q.null(0) ? std::numeric_limits<std::int64_t>::min() : q.i64(0);
     }
-    return id > *k.max_before ? Existence::no : Existence::maybe;
+    return *k.max_before;
+  }
+  Existence existence(Table t, std::int64_t id) {
+    if (known[static_cast<std::size_t>(t)].present.contains(id)) return Existence::yes;
+    return id > max_before(t) ? Existence::no : Existence::maybe;
   }
   /// Whether the unit knows `id` is not stored yet: a put of it inserts and
   /// need not clear child rows or look up what it replaces.
@@ -1138,11 +1142,16 @@ struct SqliteStorage::Impl {
         return flush_rows();
       }
   }
-  /// Everything the unit holds back, written: buffered rows, the dropped
-  /// indexes, then summaries.
-  void flush_all() {
+  /// The buffered entity rows written and the dropped indexes back: what a
+  /// statement on the entity tables needs first.
+  void flush_entities() {
     flush_rows();
     restore_indexes();
+  }
+  /// Everything the unit holds back, written: buffered rows, the dropped
+  /// indexes, then summaries and audit records.
+  void flush_all() {
+    flush_entities();
     flush_summaries();
     flush_audit();
   }
@@ -1405,10 +1414,7 @@ struct SqliteStorage::Impl {
     if (!unit_active()) return;
     switch (s) {
       case Sees::all: flush_all(); break;
-      case Sees::rows:
-        flush_rows();
-        restore_indexes();
-        break;
+      case Sees::rows: flush_entities(); break;
       case Sees::none: break;
     }
   }
@@ -1692,10 +1698,7 @@ struct SqliteStorage::Impl {
     std::lock_guard lock(mu);
     try {
       require_unit(op);
-      if (!buffers) {
-        flush_rows();
-        restore_indexes();
-      }
+      if (!buffers) flush_entities();
       f();
     } catch (...) {
       distrust_max();
@@ -2408,14 +2411,9 @@ protected:
     impl_.write(
         {"next_task_id", {}},
         [&] {
-          const auto t = static_cast<std::size_t>(Impl::Table::tasks);
-          auto& k = impl_.known[t];
-          if (!k.max_before) {  // as existence() reads it
-            Impl::Query q(impl_, Impl::sql_max[t]);
-            q.step();
-            k.max_before = q.null(0) ? std::numeric_limits<std::int64_t>::min() : q.i64(0);
-          }
-          last = std::max({*k.max_before, k.present.max(), std::int64_t{0}});
+          const auto t = Impl::Table::tasks;
+          last = std::max({impl_.max_before(t), impl_.known[static_cast<std::size_t>(t)].present.max(),
+                           std::int64_t{0}});
         },
         true);
     return TaskId{last + 1};

@@ -307,8 +307,8 @@ private:
           ladder(lane, r.assistant, r.finding, first + i, &steps);
         }
       };
-      if (k == 1) walk(lanes[0], 0, run.size());
-      else pool_.run_slices(run.size(), [&](unsigned s, std::size_t from, std::size_t to) { walk(lanes[s], from, to); });
+      // (With one thread, the one slice runs on this thread.)
+      pool_.run_slices(run.size(), [&](unsigned s, std::size_t from, std::size_t to) { walk(lanes[s], from, to); });
       for (std::size_t s = 1; s < k; ++s) {
         auto& lane = lanes[s];
         std::move(lane.own_actions.begin(), lane.own_actions.end(), std::back_inserter(plan_.actions));

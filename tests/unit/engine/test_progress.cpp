@@ -10,11 +10,11 @@ namespace nudge_engine_test_progress {
 
 namespace {
 
-/// 25 clients, none contacted since 2026-01-01: all forgotten at `now`.
-void seed(MemoryStorage& s) {
-  edit(s, [](UnitOfWork& w) {
+/// `n` clients, none contacted since 2026-01-01: all forgotten at `now`.
+void seed(MemoryStorage& s, int n = 25) {
+  edit(s, [n](UnitOfWork& w) {
     w.put_manager(manager(1, "Ann"));
-    for (int i = 1; i <= 25; ++i) {
+    for (int i = 1; i <= n; ++i) {
       auto c = client(i, "Client " + std::to_string(i), 1);
       c.created = at(2026, 1, 1);
       w.put_client(c);
@@ -72,14 +72,7 @@ TEST_CASE("engine.progress: returning false cancels the plan, and nothing is wri
 
 TEST_CASE("engine.progress: apply reports its actions, and a cancel writes nothing") {
   MemoryStorage s;
-  edit(s, [](UnitOfWork& w) {
-    w.put_manager(manager(1, "Ann"));
-    for (int i = 1; i <= 5000; ++i) {
-      auto c = client(i, "Client " + std::to_string(i), 1);
-      c.created = at(2026, 1, 1);
-      w.put_client(c);
-    }
-  });
+  seed(s, 5000);
   Engine engine{forgotten_config(1000)};
   const Instant now = at(2026, 11, 25);
   const Plan plan = engine.plan(s, now);
