@@ -256,6 +256,81 @@ TEST_CASE("storage.flat.table_rows_across_chunks_are_found_and_truncated") {
   CHECK(t.find(ClientId{ids.front()})->value == -ids.front());
 }
 
+TEST_CASE("storage.flat.rows_of_consecutive_ids_are_computed_and_any_other_insert_falls_back_to_the_index") {
+  nudge::detail::FlatTable<ClientId, Pair, &pair_key> t;
+  CHECK(t.aligned());
+  CHECK_FALSE(t.find(ClientId{0}));
+  for (std::int64_t id = -5; id < 200'000; ++id) t.insert(Pair{id, id * 3});
+  CHECK(t.aligned());
+  for (std::int64_t id = -5; id < 200'000; id += 7) REQUIRE(t.find(ClientId{id})->value == id * 3);
+  // Below the first id, past the last, and at both ends of the range (the
+  // offset from the first id wraps).
+  for (std::int64_t id : {std::int64_t{-6}, std::int64_t{200'000}, std::numeric_limits<std::int64_t>::min(),
+                          std::numeric_limits<std::int64_t>::max()})
+    CHECK_FALSE(t.find(ClientId{id}));
+  t.truncate(100);  // the last rows go: still aligned
+  CHECK(t.aligned());
+  CHECK(t.find(ClientId{94})->value == 94 * 3);
+  CHECK_FALSE(t.find(ClientId{95}));
+  t.insert(Pair{97, 1});  // a gap: ids 95 and 96 are not there
+  CHECK_FALSE(t.aligned());
+  CHECK_FALSE(t.find(ClientId{95}));
+  CHECK_FALSE(t.find(ClientId{96}));
+  CHECK(t.find(ClientId{97})->value == 1);
+  CHECK(t.find(ClientId{-5})->value == -15);
+  t.truncate(0);
+  CHECK(t.aligned());
+  CHECK_FALSE(t.find(ClientId{-5}));
+  t.insert(Pair{40, 2});
+  t.insert(Pair{39, 3});  // descending: not aligned
+  CHECK_FALSE(t.aligned());
+  CHECK(t.find(ClientId{39})->value == 3);
+  CHECK(t.find(ClientId{40})->value == 2);
+  CHECK_FALSE(t.find(ClientId{41}));
+}
+
+TEST_CASE("storage.flat.table_finds_what_a_map_holds_under_runs_of_ids_gaps_and_truncations") {
+  std::mt19937_64 rng(13);
+  for (int round = 0; round < 30; ++round) {
+    nudge::detail::FlatTable<ClientId, Pair, &pair_key> t;
+    std::vector<std::int64_t> inserted;  // insertion order (truncate removes from the end)
+    std::set<std::int64_t> held;
+    std::int64_t next = static_cast<std::int64_t>(rng() % 100) - 50;
+    for (int step = 0; step < 3000; ++step) {
+      const auto r = rng() % 100;
+      if (r < 2 && !inserted.empty()) {
+        const auto mark = rng() % (inserted.size() + 1);
+        t.truncate(mark);
+        while (inserted.size() > mark) {
+          held.erase(inserted.back());
+          inserted.pop_back();
+        }
+        next = inserted.empty() ? next : inserted.back() + 1;
+        continue;
+      }
+      // Mostly the next id; now and then a jump forward or back (not in
+      // every third round: those stay aligned, truncations aside).
+      if (round % 3 != 0 && r < 5) next += static_cast<std::int64_t>(rng() % 20) - 10;
+      if (held.count(next)) {
+        next = *held.rbegin() + 1;
+      }
+      t.insert(Pair{next, next + 1});
+      inserted.push_back(next);
+      held.insert(next);
+      ++next;
+    }
+    t.normalize();
+    REQUIRE(t.size() == held.size());
+    if (round % 3 == 0) CHECK(t.aligned());
+    const auto lo = held.empty() ? 0 : *held.begin() - 3, hi = held.empty() ? 0 : *held.rbegin() + 3;
+    for (auto id = lo; id <= hi; ++id) {
+      const auto* p = t.find(ClientId{id});
+      REQUIRE((p != nullptr) == (held.count(id) == 1));
+      if (p) REQUIRE(p->value == id + 1);
+    }
+  }
+}
+
 TEST_CASE("storage.flat.flagged_rows_walk_in_ascending_id_and_lose_their_flags_when_truncated") {
   // Rows inserted out of order (some placed, many appended and unsorted);
   // every third flagged, some flags cleared again; a truncation drops the
