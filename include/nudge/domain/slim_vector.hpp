@@ -42,14 +42,30 @@ enum class SlimLayout {
   beside,
 };
 
+/// Where a SlimVector's blocks come from: the C heap (the default). Another
+/// source (a SlimLayout::beside vector's `Blocks`) has the same two calls:
+/// allocate(n) gives room for at least n values and sets n to the room it
+/// gave; deallocate(p, n) takes back a block with that room.
+template <class T>
+struct HeapBlocks {
+  [[nodiscard]] static T* allocate(std::size_t& n) {
+    auto* p = static_cast<T*>(std::malloc(n * sizeof(T)));
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  static void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+};
+
 /// How a SlimVector grows when full: by 1/GrowthDivisor of its size, half by
 /// default (more room than a quarter for short lists, less waste than
 /// doubling for long ones).
-template <class T, unsigned GrowthDivisor = 2, SlimLayout Layout = SlimLayout::in_block>
+template <class T, unsigned GrowthDivisor = 2, SlimLayout Layout = SlimLayout::in_block, class Blocks = HeapBlocks<T>>
 class SlimVector {
   static_assert(std::is_trivially_copyable_v<T>, "SlimVector moves its values with memcpy");
   static_assert(alignof(T) <= alignof(std::max_align_t));
   static_assert(GrowthDivisor >= 1);
+  static_assert(Layout == SlimLayout::beside || std::is_same_v<Blocks, HeapBlocks<T>>,
+                "a block source other than the heap needs SlimLayout::beside (the block holds values only)");
 
 public:
   using value_type = T;
@@ -199,13 +215,14 @@ private:
     void set_size(std::size_t n) noexcept { count = static_cast<std::uint32_t>(n); }
     [[nodiscard]] static Beside allocate(std::size_t n, std::size_t size) {
       Beside r;
-      r.values = static_cast<T*>(std::malloc(n * sizeof(T)));
-      if (!r.values) throw std::bad_alloc();
+      r.values = Blocks::allocate(n);  // n becomes the room given, n or more
       r.count = static_cast<std::uint32_t>(size);
-      r.room = static_cast<std::uint32_t>(n);
+      r.room = static_cast<std::uint32_t>(std::min<std::size_t>(n, max_size));
       return r;
     }
-    void release() noexcept { std::free(values); }
+    void release() noexcept {
+      if (values) Blocks::deallocate(values, room);
+    }
   };
   using Rep = std::conditional_t<Layout == SlimLayout::in_block, InBlock, Beside>;
 

@@ -422,6 +422,52 @@ TEST_CASE("storage.memory.clients_in_any_order_scan_in_ascending_id_and_roll_bac
   CHECK_FALSE(s.has_client(ClientId{2}));
 }
 
+TEST_CASE("storage.memory.activity_lists_stay_in_order_through_ties_late_arrivals_and_rollbacks") {
+  // Times from a narrow range (many ties), ids in random order, units that
+  // commit or roll back: each client's list equals the model, sorted by time
+  // then id (the list appends without reading itself when an activity is
+  // later than its last one, so its idea of the last time must stay right).
+  std::mt19937_64 rng(17);
+  MemoryStorage s;
+  {
+    auto w = s.begin();
+    w->put_manager(manager(1, "Ivanova"));
+    for (std::int64_t c = 1; c <= 5; ++c) w->put_client(client(c, "C", 1));
+    w->commit();
+  }
+  std::map<std::int64_t, std::vector<std::pair<Instant, std::int64_t>>> model;
+  std::vector<std::int64_t> ids(6000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i) + 1;
+  std::shuffle(ids.begin(), ids.end(), rng);
+  std::size_t next = 0;
+  while (next < ids.size()) {
+    auto w = s.begin();
+    const bool keep = rng() % 3 != 0;
+    std::vector<std::pair<std::int64_t, std::pair<Instant, std::int64_t>>> added;
+    for (int k = 0, n = static_cast<int>(rng() % 40) + 1; k < n && next < ids.size(); ++k) {
+      const auto c = static_cast<std::int64_t>(rng() % 5) + 1;
+      // Mostly later than anything so far; now and then earlier or tied.
+      const auto day = rng() % 4 == 0 ? static_cast<int>(rng() % 20) : 20 + static_cast<int>(next / 50);
+      const auto t = at(2026, 1, 1) + Days{day};
+      const auto id = ids[next++];
+      w->add_activity(activity(id, c, 1, ActivityKind::email, t));
+      added.push_back({c, {t, id}});
+    }
+    if (keep) {
+      w->commit();
+      for (const auto& [c, e] : added) model[c].push_back(e);
+    }
+    w.reset();  // rolls back when not committed
+    for (std::int64_t c = 1; c <= 5; ++c) {
+      auto expect = model[c];
+      std::sort(expect.begin(), expect.end());
+      std::vector<std::pair<Instant, std::int64_t>> got;
+      for (const auto& a : s.activities_of(ClientId{c}, at(2025, 1, 1))) got.push_back({a.at, a.id.value()});
+      REQUIRE(got == expect);
+    }
+  }
+}
+
 TEST_CASE("storage.memory.activities_keep_their_texts_and_order") {
   MemoryStorage s;
   auto w = s.begin();
