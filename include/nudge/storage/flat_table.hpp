@@ -401,8 +401,9 @@ inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::si
 #endif
 }
 
-/// Rows of one entity in insertion order (chunked), found by id through
-/// an IdIndex, listed in ascending id through `order` (row numbers). Rows are
+/// Rows of one entity in insertion order (chunked), found by id (computed
+/// while row r holds the first id + r, through an IdIndex once an id breaks
+/// that), listed in ascending id through `order` (row numbers). Rows are
 /// only ever removed from the end (a rolled-back insertion). Appending
 /// ascending ids keeps the order by push_back; a few out-of-order ids are
 /// placed by insertion, many are appended and sorted once by normalize().
@@ -442,10 +443,14 @@ public:
   Row& insert(Row row) {
     const auto id = KeyOf(row).value();
     const auto r = static_cast<std::uint32_t>(rows_.size());
+    // (An empty table is aligned: rows go only through truncate, which
+    // realigns an emptied table.)
+    const bool stays = aligned_ && (r == 0 || offset(id) == r);
+    if (aligned_ && !stays) index_rows();  // the first id out of line: from now on, the index
     Row& added = rows_.push_back(std::move(row));
-    index_.put(id, r);
+    if (!stays) index_.put(id, r);
     if (r == 0) first_ = id;
-    aligned_ = aligned_ && offset(id) == r;
+    aligned_ = stays;
     if (order_.empty() || key(order_.back()) < id) {
       order_.push_back(r);
     } else if (!unsorted_ && ++placed_ <= max_placed) {
@@ -468,12 +473,15 @@ public:
   void truncate(std::size_t mark) {
     if (mark >= rows_.size()) return;
     for (auto r = mark; r < rows_.size(); ++r) {
-      index_.erase(key(static_cast<std::uint32_t>(r)));
+      if (!aligned_) index_.erase(key(static_cast<std::uint32_t>(r)));
       flags_.erase(static_cast<std::int64_t>(r));
     }
     std::erase_if(order_, [&](std::uint32_t r) { return r >= mark; });
     while (rows_.size() > mark) rows_.pop_back();
-    if (mark == 0) aligned_ = true;  // (rows that were aligned stay so: only the last ones went)
+    if (mark == 0) {  // (rows that were aligned stay so: only the last ones went)
+      aligned_ = true;
+      index_ = IdIndex{};
+    }
   }
 
   /// Restores the ascending order after a unit of work appended many ids out
@@ -584,10 +592,10 @@ private:
   }
   /// The row of `id`, or IdIndex::npos. While the rows are aligned (row r
   /// holds id first_ + r: ids inserted one after another, as an import of
-  /// ids 1..n does), the row is computed and the index is not read: a
-  /// random lookup is then one cache miss (the row), not two (its index
-  /// slot, then the row); at a million clients the index slot was a third
-  /// of a live event's time.
+  /// ids 1..n does), the row is computed and there is no index: a random
+  /// lookup is then one cache miss (the row), not two (its index slot, then
+  /// the row; at a million clients the slot was a third of a live event's
+  /// time), and the table holds no index (4 bytes a row).
   [[nodiscard]] std::uint32_t row_of(std::int64_t id) const {
     if (aligned_) {
       const auto off = offset(id);
@@ -604,6 +612,10 @@ private:
     auto sorted = order_;
     std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
     fn(sorted);
+  }
+  /// Puts every row in the index (the rows stop being aligned).
+  void index_rows() {
+    for (std::uint32_t r = 0; r < rows_.size(); ++r) index_.put(key(r), r);
   }
   /// Starts loading the cache lines of [p, p + bytes).
   static void prefetch_lines(const void* p, std::size_t bytes) {
@@ -641,7 +653,7 @@ private:
     }
   };
   Rows rows_;
-  IdIndex index_;
+  IdIndex index_;  ///< every row's id while the rows are not aligned; empty while they are
   std::vector<std::uint32_t> order_;
   IdSet flags_;  ///< the row numbers set_flag flagged (a bit each: row numbers are dense)
   std::size_t placed_ = 0;
