@@ -23,11 +23,19 @@ public:
   /// The rows, ascending id (a scan appends them in that order).
   [[nodiscard]] std::vector<ClientInfo>& rows() { return rows_; }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
+  /// Whether seal() found row r holding the first id + r (find computes rows).
+  [[nodiscard]] bool consecutive() const { return consecutive_; }
 
-  /// One read once seal() indexed the rows (a dense table while the ids are
-  /// dense, a hash probe otherwise: IdIndex); a binary search before.
+  /// Once seal() ran: the row computed when the ids are consecutive (row r
+  /// holds the first id + r, as the clients 1..n of an import), else one
+  /// read of the index (a dense table while the ids are dense, a hash probe
+  /// otherwise: IdIndex); a binary search before.
   [[nodiscard]] const ClientInfo* find(ClientId id) const {
     if (sealed_ == rows_.size()) {
+      if (consecutive_) {
+        const auto off = static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(rows_[0].id.value());
+        return off < rows_.size() ? &rows_[off] : nullptr;
+      }
       const auto r = ids_.find(id.value());
       return r == IdIndex::npos ? nullptr : &rows_[r];
     }
@@ -48,11 +56,17 @@ public:
   }
 
   /// Indexes the rows by id (after the scan of the clients, before lookups
-  /// from several threads).
+  /// from several threads). Consecutive ids need no index: a deal's,
+  /// invoice's or task's client is then one cache miss (its row), not two.
   void seal() {
     ids_ = {};
-    ids_.reserve(rows_.size());
-    for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
+    consecutive_ = !rows_.empty();
+    for (std::size_t r = 0; r < rows_.size() && consecutive_; ++r)
+      consecutive_ = static_cast<std::uint64_t>(rows_[r].id.value()) - static_cast<std::uint64_t>(rows_[0].id.value()) == r;
+    if (!consecutive_) {
+      ids_.reserve(rows_.size());
+      for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
+    }
     sealed_ = rows_.size();
     if (!contacts_.empty() && contacts_.size() == rows_.size())
       for (std::size_t r = 0; r < rows_.size(); ++r) rows_[r].contacts = &contacts_[r];
@@ -121,7 +135,8 @@ public:
 private:
   std::vector<ClientInfo> rows_;
   std::size_t sealed_ = static_cast<std::size_t>(-1);  ///< rows_.size() when seal() ran
-  IdIndex ids_;
+  IdIndex ids_;              ///< row by id, when the ids are not consecutive
+  bool consecutive_ = false;  ///< row r holds rows_[0].id + r (seal())
   std::vector<ContactFacts> contacts_;  ///< per row, when a scan keeps them
   bool contacts_dropped_ = false;
   std::vector<std::uint32_t> segment_of_;

@@ -65,6 +65,24 @@ TEST_CASE("ClientIndex: dense and sparse ids give the rows a scan appended, and 
     check_against_set({lo, lo + 1, 0, hi - 1, hi},
                       {std::numeric_limits<std::int64_t>::min(), lo, lo + 2, -1, 0, 1, hi - 2, hi - 1, hi});
   }
+  SUBCASE("consecutive ids (the row computed, no index)") {
+    std::vector<std::int64_t> ids;
+    for (std::int64_t id = -3; id < 5000; ++id) ids.push_back(id);
+    std::vector<std::int64_t> probes{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()};
+    for (std::int64_t id = -10; id < 5010; ++id) probes.push_back(id);
+    check_against_set(ids, probes);
+    const auto hi = std::numeric_limits<std::int64_t>::max();
+    check_against_set({hi - 2, hi - 1, hi}, {hi - 3, hi - 2, hi, std::numeric_limits<std::int64_t>::min(), 0});
+    detail::ClientIndex index;
+    for (auto id : ids) index.rows().push_back({ClientId{id}, ManagerId{1}, ClientKind::b2b, nullptr, nullptr});
+    index.seal();
+    CHECK(index.consecutive());
+    index.rows().back().id = ClientId{6000};  // a gap before the last row
+    index.seal();
+    CHECK_FALSE(index.consecutive());
+    CHECK(index.find(ClientId{6000}) == &index.rows().back());
+    CHECK(index.find(ClientId{4999}) == nullptr);
+  }
   SUBCASE("one client, and none") {
     check_against_set({42}, {41, 42, 43, std::numeric_limits<std::int64_t>::min()});
     check_against_set({}, {0, 1, std::numeric_limits<std::int64_t>::max()});
