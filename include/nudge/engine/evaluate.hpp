@@ -297,6 +297,10 @@ private:
           known_.assign(views.size(), 0);
           sliced(views.size(), [&](std::vector<HitBuffer>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
+              // The deals of a batch and their clients' rows lie anywhere:
+              // load the deal eight ahead, its client four ahead.
+              if (j + 8 < e) __builtin_prefetch(views[j + 8].deal);
+              if (j + 4 < e) index_.prefetch(views[j + 4].deal->client);
               const auto& v = views[j];
               const auto* info = lookup(v.deal->client);
               if (!info) continue;
@@ -332,6 +336,7 @@ private:
           seen += rows.size();
           sliced(rows.size(), [&](std::vector<HitBuffer>& out, std::size_t b, std::size_t e) {
             for (std::size_t j = b; j < e; ++j) {
+              if (j + 4 < e) index_.prefetch(rows[j + 4].client);  // its client's row lies anywhere
               const auto& r = rows[j];
               const auto* info = lookup(r.client);
               if (!info) continue;
