@@ -93,16 +93,19 @@ TEST_CASE("storage.list_blocks.a_request_gets_the_next_class_and_large_ones_thei
 }
 
 TEST_CASE("storage.list_blocks.freed_blocks_are_given_again_and_blocks_never_overlap") {
-  if (detail::list_blocks_from_heap) return;  // under AddressSanitizer the heap's blocks are used (checked above)
   const auto& cls = Blocks::classes();
-  // A freed block of a class is the next one given in that class.
-  std::size_t n = 12;
-  Val* a = Blocks::allocate(n);
-  Blocks::deallocate(a, n);
-  std::size_t again = 11;
-  CHECK(Blocks::allocate(again) == a);
-  CHECK(again == 12);
-  Blocks::deallocate(a, again);
+  if (!detail::list_blocks_from_heap) {
+    // A freed block of a class is the next one given in that class. (Under
+    // AddressSanitizer blocks come from the heap, which keeps freed ones
+    // away for a while; the rest of this test holds there too.)
+    std::size_t n = 12;
+    Val* a = Blocks::allocate(n);
+    Blocks::deallocate(a, n);
+    std::size_t again = 11;
+    CHECK(Blocks::allocate(again) == a);
+    CHECK(again == 12);
+    Blocks::deallocate(a, again);
+  }
 
   // Many blocks of random classes, over several mappings (the pool maps
   // more as it goes, and cuts what is left of a mapping into free blocks):
@@ -125,7 +128,7 @@ TEST_CASE("storage.list_blocks.freed_blocks_are_given_again_and_blocks_never_ove
     fill(p, room, ++tag);
     live[p] = {room, tag};
   }
-  CHECK(Blocks::mapped_bytes() > mapped_before);
+  if (!detail::list_blocks_from_heap) CHECK(Blocks::mapped_bytes() > mapped_before);
   const Val* end = nullptr;
   for (const auto& [p, info] : live) {
     REQUIRE((end == nullptr || end <= p));
