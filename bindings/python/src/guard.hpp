@@ -19,16 +19,21 @@
 #include <thread>
 
 #include <nudge/notify/outbox.hpp>
+#include <nudge/storage/forwarding.hpp>
 #include <nudge/storage/storage.hpp>
 
 namespace nudge::bindings {
 
-class GuardedStorage : public Storage {
+// The reads it does not check are forwarded by ForwardingStorage, the
+// optional ones included (visit_clients, has_actions, ...): the engine then
+// takes the inner store's fast paths, not the port's defaults.
+class GuardedStorage : public ForwardingStorage {
 public:
   /// Scans pass at most this many rows between two checks.
   static constexpr std::size_t check_batch = 1024;
 
-  GuardedStorage(const Storage& inner, py::object owner) : inner_(inner), owner_(std::move(owner)) {}
+  GuardedStorage(const Storage& inner, py::object owner)
+      : ForwardingStorage(inner, ReadOnly{}), owner_(std::move(owner)) {}
 
   /// How a guard that may run without the GIL behaves (Engine.evaluate, Watch).
   struct Released {
@@ -36,14 +41,14 @@ public:
     bool release_batches = false;
   };
   GuardedStorage(const Storage& inner, py::object owner, Released r)
-      : inner_(inner), owner_(std::move(owner)), released_(true), release_batches_(r.release_batches),
+      : ForwardingStorage(inner, ReadOnly{}), owner_(std::move(owner)), released_(true),
+        release_batches_(r.release_batches),
         thread_(std::this_thread::get_id()) {}
 
   /// Released guards: signals are checked on the calling thread only (call
   /// before each top-level operation, with the GIL held).
   void arm() { thread_ = std::this_thread::get_id(); }
 
-  [[nodiscard]] const Storage& inner() const { return inner_; }
   [[nodiscard]] const py::object& owner() const { return owner_; }
 
   /// Raises the pending Python exception (KeyboardInterrupt) as a C++ exception.
@@ -51,58 +56,48 @@ public:
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
   }
 
-  std::optional<Client> find_client(ClientId id) const override { tick(); return inner_.find_client(id); }
-  std::optional<Manager> find_manager(ManagerId id) const override { return inner_.find_manager(id); }
-  std::optional<Task> find_task(TaskId id) const override { return inner_.find_task(id); }
-  std::optional<Deal> find_deal(DealId id) const override { tick(); return inner_.find_deal(id); }
-  std::optional<Invoice> find_invoice(InvoiceId id) const override { return inner_.find_invoice(id); }
-  bool has_activity(ActivityId id) const override { return inner_.has_activity(id); }
-  bool has_client(ClientId id) const override { return inner_.has_client(id); }
-  bool has_manager(ManagerId id) const override { return inner_.has_manager(id); }
-  bool has_task(TaskId id) const override { return inner_.has_task(id); }
-  bool has_deal(DealId id) const override { return inner_.has_deal(id); }
-  std::uint64_t client_count() const override { return inner_.client_count(); }
-  bool stable_views() const override { return inner_.stable_views(); }
-  std::optional<ClientSummary> summary_of(ClientId id) const override { tick(); return inner_.summary_of(id); }
-  std::vector<Manager> managers() const override { return inner_.managers(); }
-  std::vector<ClientId> clients_of(ManagerId m) const override { return inner_.clients_of(m); }
+  std::optional<Client> find_client(ClientId id) const override { tick(); return inner().find_client(id); }
+  std::optional<Deal> find_deal(DealId id) const override { tick(); return inner().find_deal(id); }
+  std::optional<ClientSummary> summary_of(ClientId id) const override { tick(); return inner().summary_of(id); }
   std::vector<Activity> activities_of(ClientId c, Instant since) const override {
     tick();
-    return inner_.activities_of(c, since);
+    return inner().activities_of(c, since);
   }
-  std::vector<Task> tasks_of(ClientId c, bool open_only) const override { return inner_.tasks_of(c, open_only); }
-  std::vector<Deal> deals_of(ClientId c) const override { return inner_.deals_of(c); }
-  std::vector<Invoice> invoices_of(ClientId c) const override { return inner_.invoices_of(c); }
+  bool visit_client(ClientId id, const ClientSubjectsFn& fn) const override {
+    tick();
+    return inner().visit_client(id, fn);
+  }
+  void visit_clients(std::span<const ClientId> ids, const ClientsVisitFn& fn,
+                     std::span<const Parts> parts = {}) const override {
+    poll();
+    inner().visit_clients(ids, fn, parts);
+  }
 
   void scan_clients(const ClientBatchFn& fn, std::size_t batch) const override {
     poll();
-    inner_.scan_clients([&](std::span<const ClientView> b) { poll(); pass(fn, b); }, small(batch));
+    inner().scan_clients([&](std::span<const ClientView> b) { poll(); pass(fn, b); }, small(batch));
   }
   void scan_open_deals(const DealBatchFn& fn, std::size_t batch) const override {
     poll();
-    inner_.scan_open_deals([&](std::span<const DealView> b) { poll(); pass(fn, b); }, small(batch));
+    inner().scan_open_deals([&](std::span<const DealView> b) { poll(); pass(fn, b); }, small(batch));
   }
   void scan_unpaid_invoices(const InvoiceBatchFn& fn, std::size_t batch) const override {
     poll();
-    inner_.scan_unpaid_invoices([&](std::span<const Invoice> b) { poll(); pass(fn, b); }, small(batch));
+    inner().scan_unpaid_invoices([&](std::span<const Invoice> b) { poll(); pass(fn, b); }, small(batch));
   }
   void scan_open_tasks(const TaskBatchFn& fn, std::size_t batch) const override {
     poll();
-    inner_.scan_open_tasks([&](std::span<const Task> b) { poll(); pass(fn, b); }, small(batch));
+    inner().scan_open_tasks([&](std::span<const Task> b) { poll(); pass(fn, b); }, small(batch));
   }
 
-  bool has_action(std::string_view key) const override { tick(); return inner_.has_action(key); }
+  bool has_action(std::string_view key) const override { tick(); return inner().has_action(key); }
   std::vector<bool> has_actions(std::span<const std::string_view> keys) const override {
     tick();
-    return inner_.has_actions(keys);
+    return inner().has_actions(keys);
   }
-  std::vector<AuditRecord> audit_log(std::optional<SubjectRef> s) const override { return inner_.audit_log(s); }
-  std::vector<Message> outbox() const override { return inner_.outbox(); }
-  std::vector<OutboxEntry> outbox_entries() const override { return inner_.outbox_entries(); }
-  std::optional<OutboxEntry> find_message(std::string_view key) const override { return inner_.find_message(key); }
   std::vector<OutboxEntry> due_messages(Instant now, std::size_t limit) const override {
     check_signals();
-    return inner_.due_messages(now, limit);
+    return inner().due_messages(now, limit);
   }
 
 protected:
@@ -136,7 +131,6 @@ private:
     }
   }
 
-  const Storage& inner_;
   py::object owner_;
   bool released_ = false;
   bool release_batches_ = false;

@@ -33,7 +33,7 @@ public:
   [[nodiscard]] const ClientInfo* find(ClientId id) const {
     if (sealed_ == rows_.size()) {
       if (consecutive_) {
-        const auto off = static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(rows_[0].id.value());
+        const auto off = offset(id);
         return off < rows_.size() ? &rows_[off] : nullptr;
       }
       const auto r = ids_.find(id.value());
@@ -49,7 +49,7 @@ public:
   void prefetch(ClientId id) const {
     if (sealed_ != rows_.size()) return;
     if (consecutive_) {
-      const auto off = static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(rows_[0].id.value());
+      const auto off = offset(id);
       if (off < rows_.size()) __builtin_prefetch(&rows_[off]);
     } else {
       ids_.prefetch(id.value());
@@ -74,7 +74,7 @@ public:
     ids_ = {};
     consecutive_ = !rows_.empty();
     for (std::size_t r = 0; r < rows_.size() && consecutive_; ++r)
-      consecutive_ = static_cast<std::uint64_t>(rows_[r].id.value()) - static_cast<std::uint64_t>(rows_[0].id.value()) == r;
+      consecutive_ = offset(rows_[r].id) == r;
     if (!consecutive_) {
       ids_.reserve(rows_.size());
       for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
@@ -145,6 +145,12 @@ public:
   }
 
 private:
+  /// How far `id` is from the first row's (wrapping: an id below it is far
+  /// above any row number). Requires a row.
+  [[nodiscard]] std::uint64_t offset(ClientId id) const {
+    return static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(rows_[0].id.value());
+  }
+
   std::vector<ClientInfo> rows_;
   std::size_t sealed_ = static_cast<std::size_t>(-1);  ///< rows_.size() when seal() ran
   IdIndex ids_;              ///< row by id, when the ids are not consecutive

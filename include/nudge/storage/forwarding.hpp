@@ -20,6 +20,7 @@
 /// @endcode
 
 #include <concepts>
+#include <type_traits>
 
 #include <nudge/storage/storage.hpp>
 
@@ -30,9 +31,10 @@ public:
   /// `inner` must outlive this storage. Any storage, a decorator too (this
   /// template, not the deleted copy constructor, takes one: decorators stack).
   template <std::derived_from<Storage> S>
-  explicit ForwardingStorage(S& inner) : inner_(inner) {}
+    requires(!std::is_const_v<S>)
+  explicit ForwardingStorage(S& inner) : inner_(inner), writable_(&inner) {}
 
-  [[nodiscard]] Storage& inner() const { return inner_; }
+  [[nodiscard]] const Storage& inner() const { return inner_; }
 
   std::optional<Client> find_client(ClientId id) const override { return inner_.find_client(id); }
   std::optional<Manager> find_manager(ManagerId id) const override { return inner_.find_manager(id); }
@@ -87,11 +89,20 @@ public:
   }
 
 protected:
+  /// For a read-only decorator of a const storage: every read is forwarded,
+  /// begin() is refused (nudge::conflict) unless the decorator overrides it.
+  struct ReadOnly {};
+  ForwardingStorage(const Storage& inner, ReadOnly) : inner_(inner) {}
+
   /// The inner storage's unit of work: writes go to it unchanged.
-  std::unique_ptr<UnitOfWork> do_begin() override { return inner_.begin(); }
+  std::unique_ptr<UnitOfWork> do_begin() override {
+    if (!writable_) throw conflict("storage: read-only (a decorator of a const storage); begin() is refused");
+    return writable_->begin();
+  }
 
 private:
-  Storage& inner_;
+  const Storage& inner_;
+  Storage* writable_ = nullptr;  ///< the same storage, when it may be written
 };
 
 }  // namespace nudge

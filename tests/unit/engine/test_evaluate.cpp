@@ -288,6 +288,28 @@ TEST_CASE("storage.forwarding: a decorator passes has_actions on, not the port's
   CHECK(ForwardingStorage(s).stable_views());
 }
 
+TEST_CASE("storage.forwarding: a read-only decorator of a const store forwards reads and refuses begin") {
+  struct Guard : ForwardingStorage {
+    explicit Guard(const Storage& inner) : ForwardingStorage(inner, ReadOnly{}) {}
+  };
+  MemoryStorage s;
+  random_store(s, 3);
+  const Storage& frozen = s;
+  Guard g(frozen);
+  CHECK(&g.inner() == &frozen);
+  CHECK(g.client_count() == s.client_count());
+  CHECK(g.stable_views());
+  const Instant now = at(2026, 12, 24);
+  const Plan want = Engine{every_assistant()}.plan(s, now);
+  REQUIRE(!want.actions.empty());
+  CHECK(Engine{every_assistant()}.plan(g, now) == want);
+  CHECK_THROWS_WITH_AS((void)g.begin(), doctest::Contains("read-only"), conflict);
+  // A decorator of a store it may write still begins the store's units.
+  ForwardingStorage writable(s);
+  auto w = writable.begin();
+  w->commit();
+}
+
 TEST_CASE("engine.plan: a store whose has_actions answers the wrong number of keys is an error") {
   struct Short : Unstable {
     using Unstable::Unstable;
