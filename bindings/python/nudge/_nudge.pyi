@@ -1045,7 +1045,11 @@ class WatchChanges:
 class Watch:
     """Engine.evaluate's hits kept current: reset(now), touch(client) after writes, advance(later). Keeps the
     engine and the store alive; one thread at a time."""
-    def __init__(self, engine: Engine, store: Storage, now: Optional[datetime] = None) -> None: ...
+    def __init__(self, engine: Engine, store: Storage, now: Optional[datetime] = None, *, threads: int = 1,
+                 min_slice: int = 256) -> None:
+        """`threads` test the clients due in parallel, with the same results (over a Storage written in Python:
+        1); a move with fewer than threads * min_slice clients due runs on one thread. Below 1:
+        nudge.InvalidArgument."""
     def reset(self, now: datetime) -> None: ...
     def touch(self, client: int, what: Union[None, str, Iterable[str]] = None) -> None:
         """Marks a client as changed. `what`: 'client', 'activity', 'task', 'deal', 'invoice', 'all', 'none' or an

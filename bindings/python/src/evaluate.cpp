@@ -126,11 +126,14 @@ struct WatchChangesData {
 /// thread while one runs it without the GIL.
 class WatchHandle {
 public:
-  WatchHandle(py::object engine, py::object store)
+  /// A store written in Python is read on this thread only, which holds the
+  /// GIL the store's calls need: `threads` is then 1.
+  WatchHandle(py::object engine, py::object store, unsigned threads, std::size_t min_slice)
       : engine_(std::move(engine)),
         python_store_(is_python_storage(store.cast<const Storage&>())),
         guard_(std::make_unique<GuardedStorage>(store.cast<const Storage&>(), store, GuardedStorage::Released{})),
-        watch_(std::make_unique<Watch>(engine_.cast<const Engine&>(), *guard_)),
+        watch_(std::make_unique<Watch>(engine_.cast<const Engine&>(), *guard_,
+                                       WatchOptions{.threads = python_store_ ? 1u : threads, .min_slice = min_slice})),
         ids_(std::make_shared<const std::vector<std::string>>(watch_->assistants())) {}
 
   void reset(py::handle now) {
@@ -324,21 +327,29 @@ void bind_evaluate(py::module_& m, py::class_<Engine>& engine) {
       "clients, those whose next deadline fell due and those whose hits vary with time, and returns what started "
       "and ended. hits() then equals engine.evaluate(store, now).hits, except that release hits carry no `to`. "
       "Keeps the engine and the store alive; use it from one thread at a time.")
-      .def(py::init([](py::object engine, py::object store, py::object now) {
+      .def(py::init([](py::object engine, py::object store, py::object now, long long threads, long long min_slice) {
              if (!py::isinstance<Engine>(engine))
                throw py::type_error(fmt::format("Watch: engine must be a nudge.Engine, got {}",
                                                 Py_TYPE(engine.ptr())->tp_name));
              if (!py::isinstance<Storage>(store))
                throw py::type_error(fmt::format("Watch: store must be a nudge.Storage, got {}",
                                                 Py_TYPE(store.ptr())->tp_name));
-             auto w = std::make_unique<WatchHandle>(std::move(engine), std::move(store));
+             if (threads < 1) throw invalid_argument(fmt::format("Watch: threads must be at least 1, got {}", threads));
+             if (min_slice < 1)
+               throw invalid_argument(fmt::format("Watch: min_slice must be at least 1, got {}", min_slice));
+             auto w = std::make_unique<WatchHandle>(std::move(engine), std::move(store),
+                                                    static_cast<unsigned>(std::min<long long>(threads, 1024)),
+                                                    static_cast<std::size_t>(min_slice));
              if (!now.is_none()) w->reset(now);
              return w;
            }),
-           py::arg("engine"), py::arg("store"), py::arg("now") = py::none(), py::keep_alive<1, 2>(),
-           py::keep_alive<1, 3>(),
+           py::arg("engine"), py::arg("store"), py::arg("now") = py::none(), py::kw_only(), py::arg("threads") = 1,
+           py::arg("min_slice") = WatchOptions{}.min_slice, py::keep_alive<1, 2>(), py::keep_alive<1, 3>(),
            "A watch over `store` with `engine`'s assistants; with `now`, also reset(now). Assistants added to the "
-           "engine later make it raise nudge.Conflict.")
+           "engine later make it raise nudge.Conflict. `threads` test the clients due at each reset and advance "
+           "in parallel, with the same results (1 = this thread only; over a store written in Python always 1); "
+           "a move with fewer than `threads` times `min_slice` clients due runs on this thread alone. Values "
+           "below 1 raise nudge.InvalidArgument.")
       .def("reset", &WatchHandle::reset, py::arg("now"),
            "One full evaluation at `now` (an aware datetime): rebuilds every client's hits and deadline.")
       .def("touch", &WatchHandle::touch, py::arg("client"), py::arg("what") = py::none(),

@@ -173,6 +173,40 @@ def test_evaluate_python_assistant_through_the_default_test(store):
     assert watch.hits() == engine.evaluate(store, later).hits
 
 
+def test_watch_on_threads_calls_python_assistants_and_gives_the_same_changes(store):
+    seed_vip(store)
+    with store.begin() as w:  # more VIP clients, so that every move is cut into slices
+        for i in range(20, 40):
+            c = client(i, f"vip {i}", 2)
+            c.labels = {"vip": "key account"}
+            w.put_client(c)
+            w.add_activity(activity(200 + i, i, 2, ActivityKind.call_out, at(2026, 11, 1 + i % 20)))
+    engine = nudge.Engine(nudge.EngineConfig())
+    vip = VipSilence()
+    engine.add(vip)
+    now = at(2026, 11, 22)
+    one = nudge.Watch(engine, store, now)
+    two = nudge.Watch(engine, store, now, threads=2, min_slice=1)
+    assert two.hits() == one.hits() == engine.evaluate(store, now).hits
+    assert len(one.hits()) > 5
+    for day in range(1, 12):
+        at_ = now + timedelta(days=day)
+        with store.begin() as w:
+            for i in range(20 + day, 40, 4):
+                w.add_activity(activity(1000 * day + i, i, 2, ActivityKind.email, at_ - timedelta(hours=1)))
+                one.touch(i, "activity")
+                two.touch(i, "activity")
+        a, b = one.advance(at_), two.advance(at_)
+        assert (b.started, b.ended, b.clients_tested) == (a.started, a.ended, a.clients_tested)
+        assert two.hits() == one.hits() == engine.evaluate(store, at_).hits
+    assert set(vip.seen) >= set(range(20, 40))
+
+    # Over a store written in Python the watch reads on this thread only.
+    py = DictStorage()
+    seed_vip(py)
+    assert nudge.Watch(engine, py, now, threads=2, min_slice=1).hits() == engine.evaluate(py, now).hits
+
+
 def seed_watch(s):
     """Acme (10) forgotten since 2026-04-05; Globex (11) becomes forgotten on 2026-11-28."""
     with s.begin() as w:
@@ -255,6 +289,10 @@ def test_watch_errors(store):
         watch.advance(datetime(2026, 12, 1))
     with pytest.raises(TypeError, match="engine must be a nudge.Engine"):
         nudge.Watch(store, store)
+    with pytest.raises(nudge.InvalidArgument, match="threads must be at least 1, got 0"):
+        nudge.Watch(engine, store, threads=0)
+    with pytest.raises(nudge.InvalidArgument, match="min_slice must be at least 1, got -3"):
+        nudge.Watch(engine, store, threads=2, min_slice=-3)
     engine.add(VipSilence())
     with pytest.raises(nudge.Conflict, match="assistants were added"):
         watch.advance(at(2026, 12, 1))

@@ -14,12 +14,14 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include <nudge/engine/engine.hpp>
+#include <nudge/engine/evaluate.hpp>
 #include <nudge/storage/flat_table.hpp>
 
 namespace nudge {
@@ -38,6 +40,21 @@ struct WatchChanges {
   std::vector<Hit> ended;    ///< hits that held before and no longer do (or now hold with other figures)
   std::size_t clients_tested = 0;
   [[nodiscard]] bool empty() const { return started.empty() && ended.empty(); }
+};
+
+/// How a Watch runs.
+struct WatchOptions {
+  /// Threads that test clients (1 = the calling thread only), kept for the
+  /// watch's life. Results do not depend on it: each thread tests a fixed
+  /// slice of the clients due, in ascending id, and the slices' changes are
+  /// joined in order. The store is read from that many threads at once
+  /// (Storage: the engine calls const functions concurrently), and so are the
+  /// assistants' tests, as in Engine::evaluate. 0 is taken as 1.
+  unsigned threads = 1;
+  /// The fewest clients worth a thread: a move with fewer than `threads`
+  /// times as many due runs on the calling thread alone (waking a thread
+  /// costs about what testing a few dozen clients does). 0 is taken as 1.
+  std::size_t min_slice = 256;
 };
 
 /// Keeps Engine::evaluate's hits current incrementally.
@@ -66,6 +83,10 @@ struct WatchChanges {
 /// auto changes = watch.advance(now + std::chrono::hours{1});
 /// @endcode
 ///
+/// With WatchOptions::threads, a move's clients are tested in slices on that
+/// many threads (the same changes, in the same order): at a million clients
+/// a day's move on two threads took 1.2 to 1.7 times less than on one.
+///
 /// Which kind to touch with, after which write: `activity` after add_activity;
 /// `task` after put_task or create_task; `deal` after put_deal (or a label on
 /// a deal); `invoice` after put_invoice; `client` after put_client,
@@ -75,7 +96,9 @@ struct WatchChanges {
 /// since reset) is tested with every assistant whatever the touch says.
 class Watch {
 public:
-  Watch(const Engine& engine, const Storage& store) : engine_(engine), store_(store) {
+  explicit Watch(const Engine& engine, const Storage& store, WatchOptions options = {})
+      : engine_(engine), store_(store), pool_(std::make_unique<detail::SlicePool>(options.threads)),
+        slices_(pool_->size()), min_slice_(std::max<std::size_t>(options.min_slice, 1)) {
     for (const auto& a : engine.assistants()) {
       ids_.push_back(a->id());
       reads_.push_back(a->reads() | Changed::client);  // the scope reads the client's record
@@ -88,8 +111,10 @@ public:
   }
 
   /// A full evaluation at `now`: rebuilds every client's state and the index.
+  /// What throws (the store, an assistant) leaves the watch to be reset again.
   void reset(Instant now) {
     check_engine("reset");
+    failed_ = true;  // until the end
     index_ = detail::IdIndex{};
     states_.clear();
     deadlines_.clear();
@@ -104,10 +129,10 @@ public:
     });
     index_.reserve(all.size());
     states_.reserve(all.size());
-    store_.visit_clients(all, [&](std::size_t i, const Storage::ClientSubjects* subjects) {
-      retest(all[i], Changed::all, subjects, nullptr, now);
-    });
-    deadlines_.file();
+    std::vector<std::uint32_t> rows(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) rows[i] = state_row(all[i]);
+    test_all(all, rows, {}, {}, false, now);
+    failed_ = false;
   }
 
   /// Marks a client as changed: it is tested again at the next advance by the
@@ -129,12 +154,16 @@ public:
   /// Moves to `now` (not earlier than the last move): tests again the touched
   /// clients, those whose deadline is at or before `now`, and those with hits
   /// that change with time in a way their assistant did not describe. Returns
-  /// what started and what ended.
+  /// what started and what ended. What throws while clients are tested (the
+  /// store, an assistant) leaves some tested and some not: the watch then
+  /// refuses to advance or show its hits (conflict) until it is reset.
   WatchChanges advance(Instant now) {
     check_engine("advance");
+    check_sound("advance");
     if (now < now_)
       throw invalid_argument(fmt::format("watch.advance: now {} is before the last move ({})", iso_instant(now),
                                          iso_instant(now_)));
+    failed_ = true;  // until the end
     const Instant then = now_;
     now_ = now;
     std::vector<Touch> due;
@@ -146,49 +175,43 @@ public:
     });
     for (auto id : live_) due.push_back({id, Changed::all});
     merge(due);
-    WatchChanges out;
     // What each client is tested with, and so which of its lists the store
     // need gather. A client never tested, or one whose other tests no longer
     // hold at now (a deadline passed, or hits that vary in ways nobody
     // described), is tested in full. Otherwise the tests skipped gave the
     // same at the last test as they would now: nothing they read changed,
     // and their deadlines lie after now.
+    // A client new to the watch gets an empty state first (as if tested
+    // with nothing found), so that the threads below only read the index.
     std::vector<ClientId> ids(due.size());
+    std::vector<Changed> what(due.size());
     std::vector<Storage::Parts> parts(due.size());
-    constexpr std::size_t index_ahead = 16, state_ahead = 8, hits_ahead = 4;
+    std::vector<std::uint32_t> rows(due.size());
+    constexpr std::size_t index_ahead = 16, state_ahead = 8;
     for (std::size_t i = 0; i < due.size(); ++i) {
       if (i + index_ahead < due.size()) index_.prefetch(due[i + index_ahead].id.value());
       if (i + state_ahead < due.size())
         if (const auto r = index_.find(due[i + state_ahead].id.value()); r != detail::IdIndex::npos)
           __builtin_prefetch(&states_[r]);
-      auto& t = due[i];
-      const auto row = index_.find(t.id.value());
-      if (row == detail::IdIndex::npos || states_[row].live || states_[row].deadline <= now_) t.what = Changed::all;
+      const auto& t = due[i];
+      auto row = index_.find(t.id.value());
+      what[i] = row == detail::IdIndex::npos || states_[row].live || states_[row].deadline <= now_ ? Changed::all
+                                                                                                 : t.what;
+      if (row == detail::IdIndex::npos) row = state_row(t.id);
       ids[i] = t.id;
-      parts[i] = parts_read(t.what);
+      rows[i] = row;
+      parts[i] = parts_read(what[i]);
     }
-    // The store loads the next clients' rows while this one is tested; the
-    // watch does the same for its own rows (the state and its hits).
-    store_.visit_clients(ids, [&](std::size_t i, const Storage::ClientSubjects* subjects) {
-      if (i + index_ahead < ids.size()) index_.prefetch(ids[i + index_ahead].value());
-      if (i + state_ahead < ids.size())
-        if (const auto r = index_.find(ids[i + state_ahead].value()); r != detail::IdIndex::npos)
-          __builtin_prefetch(&states_[r]);
-      if (i + hits_ahead < ids.size())
-        if (const auto r = index_.find(ids[i + hits_ahead].value()); r != detail::IdIndex::npos) {
-          __builtin_prefetch(states_[r].hits.data());
-          __builtin_prefetch(states_[r].slots.data());
-        }
-      retest(due[i].id, due[i].what, subjects, &out, then);
-    }, parts);
-    deadlines_.file();
+    auto out = test_all(ids, rows, what, parts, true, then);
     out.clients_tested = due.size();
+    failed_ = false;
     return out;
   }
 
   /// Every hit that holds, grouped by assistant then ascending subject id
   /// (Engine::evaluate's order), with the figures of `now()`.
   [[nodiscard]] std::vector<Hit> hits() const {
+    check_sound("hits");
     std::vector<Hit> out;
     for (const auto& st : states_) append_hits(st, now_, out);
     std::sort(out.begin(), out.end(), [](const Hit& a, const Hit& b) {
@@ -237,6 +260,22 @@ private:
   struct Deadline {
     Instant when;
     ClientId id;
+  };
+  /// What one thread's slice of test_all found, with its scratch buffers
+  /// (kept between moves: a steady stream of tests allocates nothing).
+  struct Slice {
+    ClientState fresh;        ///< scratch: the state being tested
+    std::vector<Hit> before;  ///< scratch: a client's hits before its test
+    WatchChanges changes;
+    std::vector<std::pair<ClientId, bool>> live;  ///< clients that became live (true) or stopped being so
+    std::vector<Deadline> deadlines;              ///< to file
+    std::ptrdiff_t with_deadline = 0;             ///< clients with a deadline: gained minus lost
+    void reset() {
+      changes = {};
+      live.clear();
+      deadlines.clear();
+      with_deadline = 0;
+    }
   };
   /// Deadlines filed by the hour they fall in: an ordered map of hours, each
   /// an unsorted list. Filing one is an append to a list of new ones; `file`
@@ -332,6 +371,12 @@ private:
                                  what, ids_.size(), engine_.assistants().size()));
   }
 
+  /// After a reset or advance that threw, only reset is allowed.
+  void check_sound(std::string_view what) const {
+    if (failed_)
+      throw conflict(fmt::format("watch.{}: an earlier reset or advance failed part way; reset(now) first", what));
+  }
+
   [[nodiscard]] bool reads(std::size_t assistant, Changed what) const { return overlaps(reads_[assistant], what); }
 
   /// The client's lists the assistants that read `what` are fed.
@@ -343,52 +388,43 @@ private:
     return p;
   }
 
-  /// Tests the subjects of one client, as the scans of a full evaluation would
-  /// show them, with the assistants that read `what` (advance has made it
-  /// every one when the client is new, live or due), keeps what the others found at their last
-  /// test, and files the client's next deadline. `subjects`: what the store
-  /// holds of the client (null: no such client). `then`: the previous move,
-  /// whose figures ended hits carry.
-  void retest(ClientId id, Changed what, const Storage::ClientSubjects* subjects, WatchChanges* changes,
+  /// Tests the subjects of one client (its state `old`, replaced), as the
+  /// scans of a full evaluation would show them, with the assistants that
+  /// read `what` (advance has made it every one when the client is new, live
+  /// or due), keeps what the others found at their last test, and notes in
+  /// `out` the changes (when asked), whether the client is live and its next
+  /// deadline. `subjects`: what the store holds of the client (null: no such
+  /// client). `then`: the previous move, whose figures ended hits carry.
+  /// Writes nothing shared: slices run it on several threads.
+  void retest(ClientState& old, Changed what, const Storage::ClientSubjects* subjects, Slice& out, bool changes,
               Instant then) {
-    auto row = index_.find(id.value());
-    ClientState* old = row == detail::IdIndex::npos ? nullptr : &states_[row];
-    ClientState& st = fresh_;
+    ClientState& st = out.fresh;
     st.clear();
-    st.id = id;
+    st.id = old.id;
     st.tested = now_;
-    if (what != Changed::all && old) keep_untested(*old, what, st);
+    if (what != Changed::all) keep_untested(old, what, st);
     if (subjects) test_client(*subjects, what, st);
     for (const auto& sl : st.slots) st.deadline = std::min(st.deadline, sl.when);
-    const Instant old_deadline = old ? old->deadline : Instant::max();
     if (changes) {
-      auto& before = before_;
+      auto& before = out.before;
       before.clear();
-      if (old) append_hits(*old, then, before);
+      append_hits(old, then, before);
       for (const auto& h : st.hits)
         if (std::none_of(before.begin(), before.end(), [&](const Hit& b) { return same(b, h); }))
-          changes->started.push_back(h);
+          out.changes.started.push_back(h);
       for (const auto& b : before)
         if (std::none_of(st.hits.begin(), st.hits.end(), [&](const Hit& h) { return same(b, h); }))
-          changes->ended.push_back(b);
+          out.changes.ended.push_back(b);
     }
-    if (st.live != (old && old->live)) {
-      if (st.live) live_.insert(id);
-      else live_.erase(id);
-    }
-    with_deadline_ += (st.deadline != Instant::max() ? 1 : 0) - (old_deadline != Instant::max() ? 1 : 0);
+    if (st.live != old.live) out.live.push_back({old.id, st.live});
+    out.with_deadline += (st.deadline != Instant::max() ? 1 : 0) - (old.deadline != Instant::max() ? 1 : 0);
     // An entry at a later moment than now is still filed; one at or
     // before now was just taken out (or the client is new).
-    if (st.deadline != Instant::max() && !(st.deadline == old_deadline && old_deadline > now_))
-      push_deadline({st.deadline, id});
-    if (!old) {
-      index_.put(id.value(), static_cast<std::uint32_t>(states_.size()));
-      states_.emplace_back();
-      old = &states_.back();
-    }
+    if (st.deadline != Instant::max() && !(st.deadline == old.deadline && old.deadline > now_))
+      out.deadlines.push_back({st.deadline, old.id});
     // Swap rather than copy: the scratch state keeps the old buffers for the
     // next client, so a steady stream of tests allocates nothing.
-    std::swap(*old, st);
+    std::swap(old, st);
   }
 
   /// Copies into `st` what the assistants that do not read `what` found at the
@@ -408,26 +444,84 @@ private:
       if (!reads(sl.assistant, what)) st.slots.push_back(sl);
   }
 
-  /// Files a deadline; entries whose client has moved on are skipped when
-  /// taken out, and dropped all at once when they outnumber the live ones.
-  void push_deadline(Deadline d) {
-    deadlines_.push(d);
+  /// The row of a client's state, an empty one (no hits, no deadline) for a
+  /// client new to the watch.
+  std::uint32_t state_row(ClientId id) {
+    if (const auto r = index_.find(id.value()); r != detail::IdIndex::npos) return r;
+    const auto r = static_cast<std::uint32_t>(states_.size());
+    index_.put(id.value(), r);
+    states_.emplace_back().id = id;
+    return r;
+  }
+
+  /// Tests clients ids[i] (state rows[i]) again with the assistants that read
+  /// what[i] (empty: all), gathering parts[i] of the store's lists (empty:
+  /// all), in slices on the pool's threads; then files what the slices found
+  /// (the live clients, the deadlines) in slice order, and returns the
+  /// changes when asked (else none). Nothing but the clients' own states is
+  /// written while the slices run.
+  WatchChanges test_all(std::span<const ClientId> ids, std::span<const std::uint32_t> rows,
+                        std::span<const Changed> what, std::span<const Storage::Parts> parts, bool changes,
+                        Instant then) {
+    (void)managers();  // read before the threads share it
+    for (auto& sl : slices_) sl.reset();
+    // A slice per thread where there is enough to share.
+    const auto n = ids.size() / min_slice_ >= pool_->size() ? pool_->size() : std::size_t{1};
+    auto run = [&](std::size_t s, std::size_t b, std::size_t e) {
+      auto sub = [&](auto span) { return span.empty() ? span : span.subspan(b, e - b); };
+      test_range(ids.subspan(b, e - b), rows.subspan(b, e - b), sub(what), sub(parts), slices_[s], changes, then);
+    };
+    if (n == 1) run(0, 0, ids.size());
+    else pool_->run_slices(ids.size(), run);
+    WatchChanges out;
+    std::ptrdiff_t with_deadline = 0;
+    for (auto& sl : slices_) {
+      out.started.insert(out.started.end(), sl.changes.started.begin(), sl.changes.started.end());
+      out.ended.insert(out.ended.end(), sl.changes.ended.begin(), sl.changes.ended.end());
+      for (const auto& [id, live] : sl.live) {
+        if (live) live_.insert(id);
+        else live_.erase(id);
+      }
+      with_deadline += sl.with_deadline;
+      for (const auto& d : sl.deadlines) deadlines_.push(d);
+    }
+    with_deadline_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(with_deadline_) + with_deadline);
+    // Entries whose client has moved on are skipped when taken out, and
+    // dropped all at once when they outnumber the clients with a deadline.
     if (deadlines_.size() > 2 * with_deadline_ + 1024) {
       deadlines_.clear();
       for (const auto& st : states_)
-        if (st.deadline != Instant::max() && st.id != d.id) deadlines_.push({st.deadline, st.id});
-      deadlines_.push(d);  // the client's state is stored after this
+        if (st.deadline != Instant::max()) deadlines_.push({st.deadline, st.id});
     }
+    deadlines_.file();
+    return out;
   }
 
-  void test_client(const Storage::ClientSubjects& subjects, Changed what, ClientState& st) {
+  /// One slice of test_all: the store loads the next clients' rows while one
+  /// is tested; the watch does the same for its own rows (the state and its
+  /// hits).
+  void test_range(std::span<const ClientId> ids, std::span<const std::uint32_t> rows, std::span<const Changed> what,
+                  std::span<const Storage::Parts> parts, Slice& out, bool changes, Instant then) {
+    constexpr std::size_t state_ahead = 8, hits_ahead = 4;
+    store_.visit_clients(ids, [&](std::size_t i, const Storage::ClientSubjects* subjects) {
+      if (i + state_ahead < ids.size()) __builtin_prefetch(&states_[rows[i + state_ahead]]);
+      if (i + hits_ahead < ids.size()) {
+        const auto& ahead = states_[rows[i + hits_ahead]];
+        __builtin_prefetch(ahead.hits.data());
+        __builtin_prefetch(ahead.slots.data());
+      }
+      retest(states_[rows[i]], what.empty() ? Changed::all : what[i], subjects, out, changes, then);
+    }, parts);
+  }
+
+  void test_client(const Storage::ClientSubjects& subjects, Changed what, ClientState& st) const {
     const Client& c = *subjects.client.client;
     Aging aging;
     Context ctx;
     ctx.now = now_;
     ctx.calendar = &engine_.config().calendar;
     ctx.store = &store_;
-    ctx.managers = &managers();
+    ctx.managers = &managers_;  // filled by test_all before the threads start
     ctx.pipelines = &pipelines_;
     ctx.aging = &aging;
     const ClientInfo info{c.id, c.owner, c.kind, &c, subjects.client.summary};
@@ -484,6 +578,9 @@ private:
 
   const Engine& engine_;
   const Storage& store_;
+  std::unique_ptr<detail::SlicePool> pool_;  ///< WatchOptions::threads
+  std::vector<Slice> slices_;                ///< one per thread
+  std::size_t min_slice_;                    ///< WatchOptions::min_slice
   std::vector<std::string> ids_;
   std::vector<Changed> reads_;  ///< per assistant: what it reads, and the client's record
   std::vector<Storage::Parts> feeds_;  ///< per assistant: the client's list it is fed (none: the client)
@@ -494,8 +591,6 @@ private:
   /// deadline anyway), found through the flat id index the in-memory store uses.
   detail::IdIndex index_;
   std::vector<ClientState> states_;
-  ClientState fresh_;         ///< scratch: the state being tested
-  std::vector<Hit> before_;   ///< scratch: a client's hits before its test
   /// The clients' deadlines, with stale entries.
   DeadlineQueue deadlines_;
   std::size_t with_deadline_ = 0;  ///< clients whose state has a deadline
@@ -504,6 +599,7 @@ private:
   std::unordered_set<ClientId> live_;
   std::vector<Touch> touched_;  ///< with repeats, until the next advance
   std::size_t touched_limit_ = 1024;
+  bool failed_ = false;  ///< a reset or advance threw part way: reset first
 };
 
 }  // namespace nudge

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <map>
 #include <optional>
@@ -586,6 +587,74 @@ TEST_CASE("engine.watch: incremental hits equal a full evaluation on random even
   }
 }
 
+TEST_CASE("engine.watch: on several threads, the same changes in the same order as on one") {
+  for (std::uint32_t seed : {41u, 42u}) {
+    CAPTURE(seed);
+    MemoryStorage s;
+    random_store(s, seed);
+    const Engine engine{business_time()};
+    // min_slice 1: every move with three clients due or more is cut into
+    // slices, however few (the random store has 240 clients).
+    Watch one{engine, s}, two{engine, s, {.threads = 2, .min_slice = 1}},
+        three{engine, s, {.threads = 3, .min_slice = 1}};
+    const std::array<Watch*, 3> watches{&one, &two, &three};
+    Instant now = at(2026, 10, 20, 7, 30);
+    for (auto* w : watches) w->reset(now);
+    REQUIRE(one.hits() == without_picks(engine.evaluate(s, now).hits));
+    CHECK(two.hits() == one.hits());
+    CHECK(three.hits() == one.hits());
+    CHECK(two.pending() == one.pending());
+    std::mt19937 rng(seed);
+    std::int64_t next_id = 500000, next_client = 1000;
+    std::size_t changed = 0, tested = 0, moves_in_slices = 0;
+    for (int step = 0; step < 60; ++step) {
+      now += std::chrono::minutes{1 + rng() % (2 * 24 * 60)};
+      for (int k = static_cast<int>(rng() % 12); k > 0; --k) {
+        Changed what = Changed::all;
+        const auto c = random_event(s, rng, now, next_id, true, &what, true);
+        for (auto* w : watches) w->touch(c, what);
+      }
+      if (step % 5 == 2) {
+        // A client new to the watches (an overdue invoice: the debtor fires),
+        // touched for an activity only; and an id the store does not hold.
+        const auto id = next_client++;
+        edit(s, [&](UnitOfWork& w) {
+          w.put_client(client(id, "New " + std::to_string(id), 2, "smb", now - Days{40}));
+          w.put_invoice(invoice(next_id++, id, 500.0, now - Days{30}, now - Days{2}));
+        });
+        for (auto* w : watches) {
+          w->touch(ClientId{id}, Changed::activity);
+          w->touch(ClientId{900000 + step});
+        }
+      }
+      const auto a = one.advance(now), b = two.advance(now), c = three.advance(now);
+      CAPTURE(step);
+      CHECK(b.started == a.started);
+      CHECK(b.ended == a.ended);
+      CHECK(b.clients_tested == a.clients_tested);
+      CHECK(c.started == a.started);
+      CHECK(c.ended == a.ended);
+      CHECK(c.clients_tested == a.clients_tested);
+      CHECK(two.hits() == one.hits());
+      CHECK(three.hits() == one.hits());
+      CHECK(two.pending() == one.pending());
+      CHECK(three.pending() == one.pending());
+      REQUIRE(one.hits() == without_picks(engine.evaluate(s, now).hits));
+      changed += a.started.size() + a.ended.size();
+      tested += a.clients_tested;
+      if (a.clients_tested >= 3) ++moves_in_slices;
+    }
+    // Things happened, most moves were sliced, and the new clients were found.
+    CHECK(changed > 40);
+    CHECK(moves_in_slices > 40);
+    CHECK(tested > 300);
+    std::set<std::int64_t> found;
+    for (const auto& h : one.hits())
+      if (h.client.value() >= 1000) found.insert(h.client.value());
+    CHECK(found.size() >= 10);  // of 12 (the last ones' invoices may be too freshly overdue)
+  }
+}
+
 TEST_CASE("engine.watch: business-time limits, holds, quiet stretches and long jumps") {
   for (std::uint32_t seed : {21u, 22u, 23u}) {
     CAPTURE(seed);
@@ -773,6 +842,52 @@ TEST_CASE("engine.watch: time may not go back") {
   watch.reset(at(2026, 6, 1));
   CHECK_THROWS_AS(watch.advance(at(2026, 5, 31)), invalid_argument);
   CHECK(watch.advance(at(2026, 6, 1)).empty());
+}
+
+TEST_CASE("engine.watch: a reset or advance that throws part way must be followed by a reset") {
+  // An assistant that fails on client 200 while armed (a host's bug, a store
+  // gone away): the clients tested before it have new states, the others not.
+  struct Boom : Assistant {
+    Boom() : Assistant("boom", {}, {LadderStep{.id = "x"}}) {}
+    Feed feed() const override { return Feed::clients; }
+    bool varies_with_time() const override { return false; }
+    bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
+      if (armed && v.client->id == ClientId{200}) throw invalid_argument("boom at client 200");
+      aim(h, *v.client);
+      h.since = v.client->created + Days{400};
+      return ctx.now >= h.since;
+    }
+    mutable std::atomic<bool> armed{false};
+  };
+  for (unsigned threads : {1u, 2u}) {
+    CAPTURE(threads);
+    MemoryStorage s;
+    random_store(s, 7);
+    Engine engine{every_assistant()};
+    auto boom = std::make_shared<Boom>();
+    engine.add(boom);
+    Watch watch{engine, s, {.threads = threads, .min_slice = 1}};
+    Instant now = at(2026, 10, 20);
+    watch.reset(now);
+    std::mt19937 rng(7);
+    std::int64_t next_id = 700000;
+    for (int k = 0; k < 30; ++k) watch.touch(random_event(s, rng, now + Days{1}, next_id));
+    watch.touch(ClientId{200});
+    boom->armed = true;
+    CHECK_THROWS_WITH_AS(watch.advance(now + Days{2}), "boom at client 200", invalid_argument);
+    CHECK_THROWS_WITH_AS(watch.advance(now + Days{3}), doctest::Contains("watch.advance: an earlier reset or advance "
+                                                                         "failed part way; reset(now) first"),
+                         conflict);
+    CHECK_THROWS_AS((void)watch.hits(), conflict);
+    CHECK_THROWS_WITH_AS(watch.reset(now + Days{3}), "boom at client 200", invalid_argument);
+    CHECK_THROWS_AS((void)watch.hits(), conflict);
+    boom->armed = false;
+    watch.reset(now + Days{3});
+    CHECK(watch.hits() == without_picks(engine.evaluate(s, now + Days{3}).hits));
+    for (int k = 0; k < 30; ++k) watch.touch(random_event(s, rng, now + Days{4}, next_id));
+    (void)watch.advance(now + Days{5});
+    CHECK(watch.hits() == without_picks(engine.evaluate(s, now + Days{5}).hits));
+  }
 }
 
 TEST_CASE("engine.watch: an engine that gained an assistant after the watch was made is refused") {
