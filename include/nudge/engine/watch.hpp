@@ -22,6 +22,7 @@
 
 #include <nudge/engine/engine.hpp>
 #include <nudge/engine/evaluate.hpp>
+#include <nudge/engine/radix_sort.hpp>
 #include <nudge/storage/flat_table.hpp>
 
 namespace nudge {
@@ -169,10 +170,18 @@ public:
     std::vector<Touch> due;
     due.swap(touched_);
     touched_limit_ = 1024;
-    deadlines_.take_due(now, [&](const Deadline& d) {
+    std::vector<Deadline> taken;
+    deadlines_.take_due(now, [&](const Deadline& d) { taken.push_back(d); });
+    constexpr std::size_t index_ahead = 16, state_ahead = 8;
+    for (std::size_t i = 0; i < taken.size(); ++i) {  // the index slot and the state loaded ahead
+      if (i + index_ahead < taken.size()) index_.prefetch(taken[i + index_ahead].id.value());
+      if (i + state_ahead < taken.size())
+        if (const auto r = index_.find(taken[i + state_ahead].id.value()); r != detail::IdIndex::npos)
+          __builtin_prefetch(&states_[r].deadline);
+      const auto& d = taken[i];
       const auto row = index_.find(d.id.value());
       if (row != detail::IdIndex::npos && states_[row].deadline == d.when) due.push_back({d.id, Changed::all});  // else stale
-    });
+    }
     for (auto id : live_) due.push_back({id, Changed::all});
     merge(due);
     // What each client is tested with, and so which of its lists the store
@@ -187,7 +196,6 @@ public:
     std::vector<Changed> what(due.size());
     std::vector<Storage::Parts> parts(due.size());
     std::vector<std::uint32_t> rows(due.size());
-    constexpr std::size_t index_ahead = 16, state_ahead = 8;
     for (std::size_t i = 0; i < due.size(); ++i) {
       if (i + index_ahead < due.size()) index_.prefetch(due[i + index_ahead].id.value());
       if (i + state_ahead < due.size())
@@ -298,7 +306,7 @@ private:
     }
     /// Files the deadlines pushed since the last call under their hours.
     void file() {
-      std::sort(new_.begin(), new_.end(), [](const Deadline& a, const Deadline& b) { return a.when < b.when; });
+      detail::radix_sort(new_, [](const Deadline& d) { return detail::signed_key(hour(d.when)); }, scratch_);
       std::vector<Deadline>* list = nullptr;
       std::int64_t at = 0;
       for (const auto& d : new_) {
@@ -335,12 +343,13 @@ private:
     }
     std::map<std::int64_t, std::vector<Deadline>> hours_;
     std::vector<Deadline> new_;  ///< pushed since the last file()
+    std::vector<Deadline> scratch_;
     std::size_t size_ = 0;
   };
 
   /// Sorts touches by client and merges each client's kinds into one touch.
-  static void merge(std::vector<Touch>& v) {
-    std::sort(v.begin(), v.end(), [](const Touch& a, const Touch& b) { return a.id < b.id; });
+  void merge(std::vector<Touch>& v) {
+    detail::radix_sort(v, [](const Touch& t) { return detail::signed_key(t.id.value()); }, touch_scratch_);
     std::size_t n = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (n > 0 && v[n - 1].id == v[i].id) v[n - 1].what |= v[i].what;
@@ -473,11 +482,13 @@ private:
     };
     if (n == 1) run(0, 0, ids.size());
     else pool_->run_slices(ids.size(), run);
-    WatchChanges out;
+    WatchChanges out = std::move(slices_.front().changes);
     std::ptrdiff_t with_deadline = 0;
     for (auto& sl : slices_) {
-      out.started.insert(out.started.end(), sl.changes.started.begin(), sl.changes.started.end());
-      out.ended.insert(out.ended.end(), sl.changes.ended.begin(), sl.changes.ended.end());
+      if (&sl != &slices_.front()) {
+        out.started.insert(out.started.end(), sl.changes.started.begin(), sl.changes.started.end());
+        out.ended.insert(out.ended.end(), sl.changes.ended.begin(), sl.changes.ended.end());
+      }
       for (const auto& [id, live] : sl.live) {
         if (live) live_.insert(id);
         else live_.erase(id);
@@ -598,6 +609,7 @@ private:
   /// in ways their assistant did not describe).
   std::unordered_set<ClientId> live_;
   std::vector<Touch> touched_;  ///< with repeats, until the next advance
+  std::vector<Touch> touch_scratch_;  ///< merge's working room
   std::size_t touched_limit_ = 1024;
   bool failed_ = false;  ///< a reset or advance threw part way: reset first
 };
