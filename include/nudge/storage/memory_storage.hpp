@@ -553,6 +553,8 @@ private:
           s_(s),
           mark_{s.s_.clients.size(), s.s_.tasks.size(), s.s_.deals.size(), s.s_.invoices.size(), s.s_.texts.size(),
                 s.s_.last_task_id} {
+      added_ids_.first.swap(s.spare_.added);
+      touched_.swap(s.spare_.touched);
       s_.open_ = true;
     }
     /// Rollback, in three steps that do not depend on each other's order
@@ -561,7 +563,20 @@ private:
     /// after the marks taken at begin() (tasks before the deals they point
     /// at, clients last). Summaries are rebuilt once per client touched.
     ~Work() override {
-      if (done_) return;
+      if (!done_) rollback();
+      // The next unit reuses the small buffers: a live feed's unit of one
+      // event then allocates nothing but itself.
+      auto keep = [](auto& from, auto& spare) {
+        if (from.capacity() > AddedIds::listed) return;
+        from.clear();
+        spare.swap(from);
+      };
+      keep(added_ids_.first, s_.spare_.added);
+      keep(touched_, s_.spare_.touched);
+    }
+
+  private:
+    void rollback() {
       for (auto it = fns_.rbegin(); it != fns_.rend(); ++it) (*it)();
       // The added activities: each client they went to keeps the ones this
       // unit did not add (one pass over its list, not a search per activity).
@@ -741,6 +756,11 @@ private:
   std::int64_t last_manager_ = std::numeric_limits<std::int64_t>::min();  ///< the last slot given, for runs
   std::uint32_t last_manager_slot_ = 0;
   bool open_ = false;
+  /// What a finished unit of work leaves for the next to fill (~Work).
+  struct Spare {
+    std::vector<std::int64_t> added;
+    std::vector<ClientId> touched;
+  } spare_;
 };
 
 }  // namespace nudge
