@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include <nudge/engine/watch.hpp>
 #include <nudge/sqlite/sqlite_storage.hpp>
 #include <support/fixtures.hpp>
 #include <support/temp_dir.hpp>
@@ -268,6 +269,51 @@ TEST_CASE("storage.sqlite.scans.two_threads_scan_one_storage") {
   REQUIRE(a.size() == 1500);
   CHECK(a == b);
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == static_cast<std::int64_t>(i % 300) + 1);
+  CHECK_FALSE(in_transaction(s));
+}
+
+TEST_CASE("storage.sqlite.scans.a_watch_on_two_threads_reads_the_file_as_one_does") {
+  // The Watch's slices read the store from two threads at once; the adapter
+  // serializes its calls. Both watches equal a full evaluation at every move.
+  TempDir dir;
+  SqliteStorage s{dir.file("watch.db")};
+  fill(s, 300);
+  const Engine engine{EngineConfig::defaults()};
+  Watch one{engine, s}, two{engine, s, {.threads = 2, .min_slice = 1}};
+  Instant now = at(2026, 4, 1);
+  one.reset(now);
+  two.reset(now);
+  auto full = [&] {
+    auto hits = engine.evaluate(s, now).hits;
+    for (auto& h : hits) h.to = ManagerId{};  // a watch proposes no new owner
+    return hits;
+  };
+  REQUIRE(one.hits() == full());
+  CHECK(two.hits() == one.hits());
+  std::int64_t next = 1000;
+  std::size_t changed = 0;
+  for (int day = 1; day <= 6; ++day) {
+    now += Days{9};
+    {
+      auto w = s.begin();
+      for (int c = day; c <= 300; c += 7) {
+        w->add_activity(activity(next++, c, 2, ActivityKind::meeting, now - Days{1}));
+        one.touch(ClientId{c}, Changed::activity);
+        two.touch(ClientId{c}, Changed::activity);
+      }
+      w->commit();
+    }
+    const auto a = one.advance(now), b = two.advance(now);
+    CAPTURE(day);
+    CHECK(b.started == a.started);
+    CHECK(b.ended == a.ended);
+    CHECK(b.clients_tested == a.clients_tested);
+    CHECK(a.clients_tested >= 40);
+    REQUIRE(one.hits() == full());
+    CHECK(two.hits() == one.hits());
+    changed += a.started.size() + a.ended.size();
+  }
+  CHECK(changed > 20);
   CHECK_FALSE(in_transaction(s));
 }
 
