@@ -276,6 +276,38 @@ def test_watch_equals_evaluate_with_every_assistant(store):
     assert without_to(watch.hits()) == without_to(engine.evaluate(store, later).hits)
 
 
+class Flaky(VipSilence):
+    """VipSilence that raises for client 10 while armed."""
+
+    def __init__(self):
+        super().__init__()
+        self.armed = False
+
+    def inspect_client(self, ctx, view):
+        if self.armed and view.client.id == 10:
+            raise ZeroDivisionError("flaky at client 10")
+        return super().inspect_client(ctx, view)
+
+
+def test_watch_that_raised_part_way_wants_a_reset(store):
+    seed_vip(store)
+    engine = nudge.Engine(nudge.EngineConfig())
+    flaky = Flaky()
+    engine.add(flaky)
+    now = at(2026, 11, 22)
+    watch = nudge.Watch(engine, store, now, threads=2, min_slice=1)
+    flaky.armed = True
+    with pytest.raises(ZeroDivisionError, match="flaky at client 10"):
+        watch.advance(now + timedelta(days=1))
+    with pytest.raises(nudge.Conflict, match="failed part way; reset"):
+        watch.advance(now + timedelta(days=2))
+    with pytest.raises(nudge.Conflict, match="failed part way"):
+        watch.hits()
+    flaky.armed = False
+    watch.reset(now + timedelta(days=2))
+    assert watch.hits() == engine.evaluate(store, now + timedelta(days=2)).hits != []
+
+
 def test_watch_errors(store):
     seed_watch(store)
     engine = only_forgotten_engine()
