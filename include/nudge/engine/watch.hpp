@@ -191,26 +191,30 @@ public:
     // described), is tested in full. Otherwise the tests skipped gave the
     // same at the last test as they would now: nothing they read changed,
     // and their deadlines lie after now.
-    // A client new to the watch gets an empty state first (as if tested
-    // with nothing found), so that the threads below only read the index.
+    // Found in slices, as the tests are; then a client new to the watch gets
+    // an empty state (as if tested with nothing found), so that the tests'
+    // threads only read the index.
     std::vector<ClientId> ids(due.size());
     std::vector<Changed> what(due.size());
     std::vector<Storage::Parts> parts(due.size());
     std::vector<std::uint32_t> rows(due.size());
-    for (std::size_t i = 0; i < due.size(); ++i) {
-      if (i + index_ahead < due.size()) index_.prefetch(due[i + index_ahead].id.value());
-      if (i + state_ahead < due.size())
-        if (const auto r = index_.find(due[i + state_ahead].id.value()); r != detail::IdIndex::npos)
-          __builtin_prefetch(&states_[r]);
-      const auto& t = due[i];
-      auto row = index_.find(t.id.value());
-      what[i] = row == detail::IdIndex::npos || states_[row].live || states_[row].deadline <= now_ ? Changed::all
-                                                                                                 : t.what;
-      if (row == detail::IdIndex::npos) row = state_row(t.id);
-      ids[i] = t.id;
-      rows[i] = row;
-      parts[i] = parts_read(what[i]);
-    }
+    sliced(due.size(), [&](std::size_t, std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) {
+        if (i + index_ahead < e) index_.prefetch(due[i + index_ahead].id.value());
+        if (i + state_ahead < e)
+          if (const auto r = index_.find(due[i + state_ahead].id.value()); r != detail::IdIndex::npos)
+            __builtin_prefetch(&states_[r]);
+        const auto& t = due[i];
+        const auto row = index_.find(t.id.value());
+        what[i] = row == detail::IdIndex::npos || states_[row].live || states_[row].deadline <= now_ ? Changed::all
+                                                                                                   : t.what;
+        ids[i] = t.id;
+        rows[i] = row;
+        parts[i] = parts_read(what[i]);
+      }
+    });
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      if (rows[i] == detail::IdIndex::npos) rows[i] = state_row(ids[i]);
     auto out = test_all(ids, rows, what, parts, true, then);
     out.clients_tested = due.size();
     failed_ = false;
@@ -466,6 +470,15 @@ private:
     return r;
   }
 
+  /// fn(slice, begin, end) over [0, n) cut into a slice per thread where
+  /// there is enough to share (WatchOptions::min_slice), else fn(0, 0, n)
+  /// on this thread.
+  template <class Fn>
+  void sliced(std::size_t n, const Fn& fn) {
+    if (n / min_slice_ >= pool_->size() && pool_->size() > 1) pool_->run_slices(n, fn);
+    else fn(0, 0, n);
+  }
+
   /// Tests clients ids[i] (state rows[i]) again with the assistants that read
   /// what[i] (empty: all), gathering parts[i] of the store's lists (empty:
   /// all), in slices on the pool's threads; then files what the slices found
@@ -477,14 +490,10 @@ private:
                         Instant then) {
     (void)managers();  // read before the threads share it
     for (auto& sl : slices_) sl.reset();
-    // A slice per thread where there is enough to share.
-    const auto n = ids.size() / min_slice_ >= pool_->size() ? pool_->size() : std::size_t{1};
-    auto run = [&](std::size_t s, std::size_t b, std::size_t e) {
+    sliced(ids.size(), [&](std::size_t s, std::size_t b, std::size_t e) {
       auto sub = [&](auto span) { return span.empty() ? span : span.subspan(b, e - b); };
       test_range(ids.subspan(b, e - b), rows.subspan(b, e - b), sub(what), sub(parts), slices_[s], changes, then);
-    };
-    if (n == 1) run(0, 0, ids.size());
-    else pool_->run_slices(ids.size(), run);
+    });
     WatchChanges out = std::move(slices_.front().changes);
     std::ptrdiff_t with_deadline = 0;
     for (auto& sl : slices_) {
