@@ -99,8 +99,8 @@ struct WatchOptions {
 class Watch {
 public:
   explicit Watch(const Engine& engine, const Storage& store, WatchOptions options = {})
-      : engine_(engine), store_(store), pool_(std::make_unique<detail::SlicePool>(options.threads)),
-        slices_(pool_->size()), min_slice_(std::max<std::size_t>(options.min_slice, 1)) {
+      : engine_(engine), store_(store), pool_(options.threads), slices_(pool_->size()),
+        min_slice_(std::max<std::size_t>(options.min_slice, 1)) {
     for (const auto& a : engine.assistants()) {
       ids_.push_back(a->id());
       reads_.push_back(a->reads() | Changed::client);  // the scope reads the client's record
@@ -605,7 +605,23 @@ private:
 
   const Engine& engine_;
   const Storage& store_;
-  std::unique_ptr<detail::SlicePool> pool_;  ///< WatchOptions::threads
+  /// The threads (WatchOptions::threads); a copy of the watch gets its own.
+  class Threads {
+  public:
+    explicit Threads(unsigned n) : p_(std::make_unique<detail::SlicePool>(n)) {}
+    Threads(const Threads& o) : Threads(o.p_->size()) {}
+    Threads(Threads&&) noexcept = default;
+    Threads& operator=(const Threads& o) {
+      if (this != &o) p_ = std::make_unique<detail::SlicePool>(o.p_->size());
+      return *this;
+    }
+    Threads& operator=(Threads&&) noexcept = default;
+    detail::SlicePool* operator->() const { return p_.get(); }
+
+  private:
+    std::unique_ptr<detail::SlicePool> p_;
+  };
+  Threads pool_;
   std::vector<Slice> slices_;                ///< one per thread
   std::size_t min_slice_;                    ///< WatchOptions::min_slice
   std::vector<std::string> ids_;

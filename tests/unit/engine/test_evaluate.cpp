@@ -842,6 +842,36 @@ TEST_CASE("engine.watch: time may not go back") {
   CHECK(watch.advance(at(2026, 6, 1)).empty());
 }
 
+TEST_CASE("engine.watch: a copy has its own state and threads, and a watch moves") {
+  MemoryStorage s;
+  random_store(s, 8);
+  const Engine engine{every_assistant()};
+  Watch watch{engine, s, {.threads = 2, .min_slice = 1}};
+  const Instant now = at(2026, 10, 20);
+  watch.reset(now);
+  std::mt19937 rng(8);
+  std::int64_t next_id = 800000;
+  for (int k = 0; k < 20; ++k) watch.touch(random_event(s, rng, now + Days{1}, next_id));
+  Watch copy = watch;  // the pending touches too
+  const auto a = watch.advance(now + Days{2});
+  const auto b = copy.advance(now + Days{2});
+  CHECK(a.clients_tested >= 10);
+  CHECK(b.clients_tested == a.clients_tested);
+  CHECK(b.started == a.started);
+  CHECK(b.ended == a.ended);
+  CHECK(copy.hits() == watch.hits());
+  // The copy moves on alone; the original keeps its moment and its hits.
+  const auto before = watch.hits();
+  (void)copy.advance(now + Days{30});
+  CHECK(watch.now() == now + Days{2});
+  CHECK(watch.hits() == before);
+  CHECK(copy.hits() == without_picks(engine.evaluate(s, now + Days{30}).hits));
+  CHECK(copy.hits() != before);
+  Watch moved = std::move(watch);
+  (void)moved.advance(now + Days{30});
+  CHECK(moved.hits() == copy.hits());
+}
+
 TEST_CASE("engine.watch: a reset or advance that throws part way must be followed by a reset") {
   // An assistant that fails on client 200 while armed (a host's bug, a store
   // gone away): the clients tested before it have new states, the others not.
