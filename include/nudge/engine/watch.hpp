@@ -609,12 +609,13 @@ private:
   class Threads {
   public:
     explicit Threads(unsigned n) : p_(std::make_unique<detail::SlicePool>(n)) {}
-    Threads(const Threads& o) : Threads(o.p_->size()) {}
+    Threads(const Threads& o) : Threads(o.size()) {}
     Threads(Threads&&) noexcept = default;
     Threads& operator=(const Threads& o) {
-      if (this != &o) p_ = std::make_unique<detail::SlicePool>(o.p_->size());
+      if (this != &o) p_ = std::make_unique<detail::SlicePool>(o.size());
       return *this;
     }
+    [[nodiscard]] unsigned size() const { return p_ ? p_->size() : 1; }  // (a moved-from one: none)
     Threads& operator=(Threads&&) noexcept = default;
     detail::SlicePool* operator->() const { return p_.get(); }
 
