@@ -325,15 +325,26 @@ TEST_CASE("engine.plan: a store whose has_actions answers the wrong number of ke
                        doctest::Contains("plan: the store's has_actions gave"), storage_error);
 }
 
+namespace {
+
+/// A host's assistant with a bug: it throws on client 200 while armed (from
+/// the start); otherwise clients are found 400 days after they were created.
+struct Boom : Assistant {
+  Boom() : Assistant("boom", {}, {LadderStep{.id = "x"}}) {}
+  Feed feed() const override { return Feed::clients; }
+  bool varies_with_time() const override { return false; }
+  bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
+    if (armed && v.client->id == ClientId{200}) throw invalid_argument("boom at client 200");
+    aim(h, *v.client);
+    h.since = v.client->created + Days{400};
+    return ctx.now >= h.since;
+  }
+  mutable std::atomic<bool> armed{true};
+};
+
+}  // namespace
+
 TEST_CASE("engine.evaluate: a failing assistant's error reaches the caller from any thread") {
-  struct Boom : Assistant {
-    Boom() : Assistant("boom", {}, {LadderStep{.id = "x"}}) {}
-    Feed feed() const override { return Feed::clients; }
-    bool test(const Context&, const ClientView& v, Hit&) const override {
-      if (v.client->id == ClientId{200}) throw invalid_argument("boom at client 200");
-      return false;
-    }
-  };
   MemoryStorage s;
   random_store(s, 3);
   Engine engine{bare_config()};
@@ -873,26 +884,15 @@ TEST_CASE("engine.watch: a copy has its own state and threads, and a watch moves
 }
 
 TEST_CASE("engine.watch: a reset or advance that throws part way must be followed by a reset") {
-  // An assistant that fails on client 200 while armed (a host's bug, a store
-  // gone away): the clients tested before it have new states, the others not.
-  struct Boom : Assistant {
-    Boom() : Assistant("boom", {}, {LadderStep{.id = "x"}}) {}
-    Feed feed() const override { return Feed::clients; }
-    bool varies_with_time() const override { return false; }
-    bool test(const Context& ctx, const ClientView& v, Hit& h) const override {
-      if (armed && v.client->id == ClientId{200}) throw invalid_argument("boom at client 200");
-      aim(h, *v.client);
-      h.since = v.client->created + Days{400};
-      return ctx.now >= h.since;
-    }
-    mutable std::atomic<bool> armed{false};
-  };
+  // Boom fails on client 200 while armed (a host's bug, a store gone away):
+  // the clients tested before it have new states, the others not.
   for (unsigned threads : {1u, 2u}) {
     CAPTURE(threads);
     MemoryStorage s;
     random_store(s, 7);
     Engine engine{every_assistant()};
     auto boom = std::make_shared<Boom>();
+    boom->armed = false;
     engine.add(boom);
     Watch watch{engine, s, {.threads = threads, .min_slice = 1}};
     Instant now = at(2026, 10, 20);
