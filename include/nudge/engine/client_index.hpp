@@ -24,18 +24,14 @@ public:
   [[nodiscard]] std::vector<ClientInfo>& rows() { return rows_; }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
   /// Whether seal() found row r holding the first id + r (find computes rows).
-  [[nodiscard]] bool consecutive() const { return consecutive_; }
+  [[nodiscard]] bool consecutive() const { return sealed_ == rows_.size() && !rows_.empty() && ids_.identity(); }
 
-  /// Once seal() ran: the row computed when the ids are consecutive (row r
-  /// holds the first id + r, as the clients 1..n of an import), else one
-  /// read of the index (a dense table while the ids are dense, a hash probe
-  /// otherwise: IdIndex); a binary search before.
+  /// Once seal() ran: the row by IdIndex (computed when the ids are
+  /// consecutive, row r holding the first id + r as the clients 1..n of an
+  /// import; else one read of a dense table, or a hash probe); a binary
+  /// search before.
   [[nodiscard]] const ClientInfo* find(ClientId id) const {
     if (sealed_ == rows_.size()) {
-      if (consecutive_) {
-        const auto off = offset(id);
-        return off < rows_.size() ? &rows_[off] : nullptr;
-      }
       const auto r = ids_.find(id.value());
       return r == IdIndex::npos ? nullptr : &rows_[r];
     }
@@ -48,9 +44,8 @@ public:
   /// that knows the clients it will look up next issues it a few ahead.
   void prefetch(ClientId id) const {
     if (sealed_ != rows_.size()) return;
-    if (consecutive_) {
-      const auto off = offset(id);
-      if (off < rows_.size()) __builtin_prefetch(&rows_[off]);
+    if (ids_.identity()) {  // the row itself: its place is computed
+      if (const auto r = ids_.find(id.value()); r != IdIndex::npos) __builtin_prefetch(&rows_[r]);
     } else {
       ids_.prefetch(id.value());
     }
@@ -72,13 +67,8 @@ public:
   /// invoice's or task's client is then one cache miss (its row), not two.
   void seal() {
     ids_ = {};
-    consecutive_ = !rows_.empty();
-    for (std::size_t r = 0; r < rows_.size() && consecutive_; ++r)
-      consecutive_ = offset(rows_[r].id) == r;
-    if (!consecutive_) {
-      ids_.reserve(rows_.size());
-      for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
-    }
+    ids_.reserve(rows_.size());
+    for (std::size_t r = 0; r < rows_.size(); ++r) ids_.put(rows_[r].id.value(), static_cast<std::uint32_t>(r));
     sealed_ = rows_.size();
     if (!contacts_.empty() && contacts_.size() == rows_.size())
       for (std::size_t r = 0; r < rows_.size(); ++r) rows_[r].contacts = &contacts_[r];
@@ -145,16 +135,9 @@ public:
   }
 
 private:
-  /// How far `id` is from the first row's (wrapping: an id below it is far
-  /// above any row number). Requires a row.
-  [[nodiscard]] std::uint64_t offset(ClientId id) const {
-    return static_cast<std::uint64_t>(id.value()) - static_cast<std::uint64_t>(rows_[0].id.value());
-  }
-
   std::vector<ClientInfo> rows_;
   std::size_t sealed_ = static_cast<std::size_t>(-1);  ///< rows_.size() when seal() ran
-  IdIndex ids_;              ///< row by id, when the ids are not consecutive
-  bool consecutive_ = false;  ///< row r holds rows_[0].id + r (seal())
+  IdIndex ids_;  ///< row by id (computed while the ids are consecutive)
   std::vector<ContactFacts> contacts_;  ///< per row, when a scan keeps them
   bool contacts_dropped_ = false;
   std::vector<std::uint32_t> segment_of_;

@@ -30,6 +30,14 @@ namespace nudge::detail {
 
 /// Maps 64-bit ids to 32-bit row numbers.
 ///
+/// While every id put is the first one's + its row and the rows are 0, 1,
+/// 2, ... in order (ids 1..n imported one after another, row r for the r-th),
+/// there is no table at all: the row is computed, a lookup reads nothing (at
+/// a million clients a second cache miss saved per random lookup, and 4 MB).
+/// Erasing the last id stays so. The first put or erase that breaks it
+/// writes those ids into the dense table below, and the index carries on
+/// from there.
+///
 /// While the ids are dense (their span at most four times their number, plus
 /// a little), a table of rows indexed by id - base: 4 bytes an id slot, one
 /// read per lookup, and for a million clients 4 MB that stay in cache. Once
@@ -45,8 +53,15 @@ public:
   [[nodiscard]] std::size_t size() const { return size_; }
   /// Whether the ids went to the hash index (for tests and figures).
   [[nodiscard]] bool hashed() const { return hashed_; }
+  /// Whether the rows are computed: id = the first id + row for rows 0 ..
+  /// size() - 1 (an empty index is so).
+  [[nodiscard]] bool identity() const { return identity_; }
 
   [[nodiscard]] std::uint32_t find(std::int64_t key) const {
+    if (identity_) {
+      const auto off = offset(key);
+      return off < size_ ? static_cast<std::uint32_t>(off) : npos;
+    }
     if (!hashed_) {
       const auto off = offset(key);
       return off < dense_.size() ? dense_[off] : npos;
@@ -63,6 +78,7 @@ public:
   /// changes). A caller that knows the ids it will look up next issues this
   /// a few lookups ahead, so that the cache misses overlap.
   void prefetch(std::int64_t key) const {
+    if (identity_) return;  // nothing to read
     if (!hashed_) {
       const auto off = offset(key);
       if (off < dense_.size()) __builtin_prefetch(&dense_[off]);
@@ -75,6 +91,17 @@ public:
   void put(std::int64_t key, std::uint32_t row) {
     if (key == empty) throw invalid_argument(fmt::format("id {}: cannot be indexed (the smallest 64-bit value)", key));
     if (row == npos) throw invalid_argument(fmt::format("id {}: row {} is out of range", key, row));
+    if (identity_) {
+      if (size_ == 0 && row == 0) base_ = low_ = high_ = key;  // the first id: the rows count from it
+      const auto off = offset(key);
+      if (off == size_ && row == size_) {  // the next id, the next row
+        ++size_;
+        high_ = key;
+        return;
+      }
+      if (off < size_ && row == off) return;  // already so
+      leave_identity();
+    }
     if (!hashed_) {
       if (!cover(key)) start_or_extend(key);
       if (!hashed_) {
@@ -95,6 +122,16 @@ public:
   }
 
   bool erase(std::int64_t key) {
+    if (identity_) {
+      const auto off = offset(key);
+      if (off >= size_) return false;
+      if (off + 1 == size_) {  // the last: the others stay computed
+        --size_;
+        high_ = key - 1;
+        return true;
+      }
+      leave_identity();
+    }
     if (!hashed_) {
       const auto off = offset(key);
       if (off >= dense_.size() || dense_[off] == npos) return false;
@@ -196,6 +233,16 @@ private:
     r = row;
   }
 
+  /// From computed rows to the dense table holding them (the index then
+  /// goes on as if they had been put one by one).
+  void leave_identity() {
+    identity_ = false;
+    if (size_ == 0) return;  // an empty table: the next put starts it
+    const auto n = static_cast<std::uint64_t>(size_);
+    dense_.assign(static_cast<std::size_t>(std::min(std::max(n, static_cast<std::uint64_t>(reserve_hint_)), room_above(base_))), npos);
+    for (std::uint32_t r = 0; r < size_; ++r) dense_[r] = r;
+  }
+
   /// Back from the hash index to a table covering every id put and `key`.
   void to_dense(std::int64_t key) {
     low_ = std::min(low_, key);
@@ -257,6 +304,8 @@ private:
   }
 
   std::size_t size_ = 0;
+  // Identity mode: id base_ + r at row r, for r < size_ (no table).
+  bool identity_ = true;
   // Dense mode: row per id - base_ (npos: absent); low_/high_ the extreme ids put.
   bool hashed_ = false;
   std::int64_t base_ = 0, low_ = 0, high_ = 0;
@@ -401,9 +450,9 @@ inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::si
 #endif
 }
 
-/// Rows of one entity in insertion order (chunked), found by id (computed
-/// while row r holds the first id + r, through an IdIndex once an id breaks
-/// that), listed in ascending id through `order` (row numbers). Rows are
+/// Rows of one entity in insertion order (chunked), found by id through an
+/// IdIndex (which computes the row while row r holds the first id + r, as
+/// an import of ids 1..n leaves them), listed in ascending id through `order` (row numbers). Rows are
 /// only ever removed from the end (a rolled-back insertion). Appending
 /// ascending ids keeps the order by push_back; a few out-of-order ids are
 /// placed by insertion, many are appended and sorted once by normalize().
@@ -424,13 +473,11 @@ public:
 
   /// Whether row r holds id (row 0's id) + r for every row, so find computes
   /// the row (for tests and figures).
-  [[nodiscard]] bool aligned() const { return aligned_; }
+  [[nodiscard]] bool aligned() const { return index_.identity(); }
 
   /// Starts loading what find(id) reads first: the index slot (nothing
   /// while the rows are aligned: the row's place is computed).
-  void prefetch_index(Id id) const {
-    if (!aligned_) index_.prefetch(id.value());
-  }
+  void prefetch_index(Id id) const { index_.prefetch(id.value()); }
   /// Starts loading the row itself, its first `bytes` (all of it by
   /// default); finds its slot now (best issued after prefetch_index, further
   /// ahead).
@@ -443,14 +490,13 @@ public:
   Row& insert(Row row) {
     const auto id = KeyOf(row).value();
     const auto r = static_cast<std::uint32_t>(rows_.size());
-    // (An empty table is aligned: rows go only through truncate, which
-    // realigns an emptied table.)
-    const bool stays = aligned_ && (r == 0 || offset(id) == r);
-    if (aligned_ && !stays) index_rows();  // the first id out of line: from now on, the index
     Row& added = rows_.push_back(std::move(row));
-    if (!stays) index_.put(id, r);
-    if (r == 0) first_ = id;
-    aligned_ = stays;
+    try {
+      index_.put(id, r);
+    } catch (...) {  // an id that cannot be indexed: the row goes too
+      rows_.pop_back();
+      throw;
+    }
     if (order_.empty() || key(order_.back()) < id) {
       order_.push_back(r);
     } else if (!unsorted_ && ++placed_ <= max_placed) {
@@ -472,16 +518,14 @@ public:
   /// rows a unit of work added), in one pass over the order.
   void truncate(std::size_t mark) {
     if (mark >= rows_.size()) return;
-    for (auto r = mark; r < rows_.size(); ++r) {
-      if (!aligned_) index_.erase(key(static_cast<std::uint32_t>(r)));
+    // Last row first: rows that were aligned stay so (only the last ones go).
+    for (auto r = rows_.size(); r-- > mark;) {
+      index_.erase(key(static_cast<std::uint32_t>(r)));
       flags_.erase(static_cast<std::int64_t>(r));
     }
     std::erase_if(order_, [&](std::uint32_t r) { return r >= mark; });
     while (rows_.size() > mark) rows_.pop_back();
-    if (mark == 0) {  // (rows that were aligned stay so: only the last ones went)
-      aligned_ = true;
-      index_ = IdIndex{};
-    }
+    if (mark == 0) index_ = IdIndex{};  // emptied: aligned again, whatever ids come next
   }
 
   /// Restores the ascending order after a unit of work appended many ids out
@@ -585,24 +629,12 @@ private:
   static constexpr std::size_t max_placed = 64;  ///< out-of-order ids placed one by one per unit of work
   [[nodiscard]] std::int64_t key(std::uint32_t r) const { return KeyOf(rows_[r]).value(); }
 
-  /// How far `id` is from the first row's id (wrapping: an id below it is
-  /// far above any row number).
-  [[nodiscard]] std::uint64_t offset(std::int64_t id) const {
-    return static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(first_);
-  }
-  /// The row of `id`, or IdIndex::npos. While the rows are aligned (row r
-  /// holds id first_ + r: ids inserted one after another, as an import of
-  /// ids 1..n does), the row is computed and there is no index: a random
-  /// lookup is then one cache miss (the row), not two (its index slot, then
-  /// the row; at a million clients the slot was a third of a live event's
-  /// time), and the table holds no index (4 bytes a row).
-  [[nodiscard]] std::uint32_t row_of(std::int64_t id) const {
-    if (aligned_) {
-      const auto off = offset(id);
-      return off < rows_.size() ? static_cast<std::uint32_t>(off) : IdIndex::npos;
-    }
-    return index_.find(id);
-  }
+  /// The row of `id`, or IdIndex::npos. While the rows are aligned (ids
+  /// inserted one after another, as an import of ids 1..n does) the index
+  /// computes the row: a random lookup is then one cache miss (the row),
+  /// not two (its index slot, then the row; at a million clients the slot
+  /// was a third of a live event's time), and the table holds no index.
+  [[nodiscard]] std::uint32_t row_of(std::int64_t id) const { return index_.find(id); }
 
   /// fn(row numbers in ascending id): the order, or inside a unit of work
   /// that appended ids out of order, a sorted copy of it.
@@ -612,10 +644,6 @@ private:
     auto sorted = order_;
     std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
     fn(sorted);
-  }
-  /// Puts every row in the index (the rows stop being aligned).
-  void index_rows() {
-    for (std::uint32_t r = 0; r < rows_.size(); ++r) index_.put(key(r), r);
   }
   /// Starts loading the cache lines of [p, p + bytes).
   static void prefetch_lines(const void* p, std::size_t bytes) {
@@ -653,13 +681,11 @@ private:
     }
   };
   Rows rows_;
-  IdIndex index_;  ///< every row's id while the rows are not aligned; empty while they are
+  IdIndex index_;  ///< every row's id (computed while the rows are aligned)
   std::vector<std::uint32_t> order_;
   IdSet flags_;  ///< the row numbers set_flag flagged (a bit each: row numbers are dense)
   std::size_t placed_ = 0;
   bool unsorted_ = false;
-  std::int64_t first_ = 0;  ///< the id of row 0
-  bool aligned_ = true;     ///< row r holds id first_ + r, for every row
 };
 
 }  // namespace nudge::detail

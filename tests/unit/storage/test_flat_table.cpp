@@ -155,6 +155,117 @@ TEST_CASE("storage.flat.id_index_is_a_dense_table_while_ids_are_dense_and_a_hash
   }
 }
 
+TEST_CASE("storage.flat.id_index_computes_rows_while_each_id_is_the_first_plus_its_row") {
+  auto agree = [](const IdIndex& index, const std::map<std::int64_t, std::uint32_t>& model, std::int64_t lo,
+                  std::int64_t hi) {
+    REQUIRE(index.size() == model.size());
+    for (auto k = lo; k <= hi; ++k) {
+      auto it = model.find(k);
+      REQUIRE(index.find(k) == (it == model.end() ? IdIndex::npos : it->second));
+    }
+  };
+  // Whether the model is ids base, base + 1, ... at rows 0, 1, ...
+  auto is_identity = [](const std::map<std::int64_t, std::uint32_t>& model) {
+    std::uint32_t r = 0;
+    for (const auto& [k, v] : model)
+      if (v != r++ || k != model.begin()->first + v) return false;
+    return true;
+  };
+  SUBCASE("ids put in order with rows 0, 1, ... are computed, and the first id out of line ends it") {
+    IdIndex index;
+    std::map<std::int64_t, std::uint32_t> model;
+    CHECK(index.identity());
+    for (std::uint32_t r = 0; r < 5000; ++r) index.put(static_cast<std::int64_t>(r) - 7, r), model[static_cast<std::int64_t>(r) - 7] = r;
+    CHECK(index.identity());
+    agree(index, model, -20, 5020);
+    for (auto k : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()})
+      CHECK(index.find(k) == IdIndex::npos);
+    index.put(10, 17);  // what it holds already
+    CHECK(index.erase(4992));  // the last
+    model.erase(4992);
+    CHECK_FALSE(index.erase(4992));
+    CHECK_FALSE(index.erase(-8));
+    CHECK(index.identity());
+    agree(index, model, -20, 5020);
+    index.put(4992, 4999);  // the next id at the next row
+    model[4992] = 4999;
+    CHECK(index.identity());
+    agree(index, model, -20, 5020);
+    SUBCASE("erasing one in the middle") {
+      CHECK(index.erase(100));
+      model.erase(100);
+    }
+    SUBCASE("a gap") { index.put(5000, 5000), model[5000] = 5000; }
+    SUBCASE("a row out of turn") { index.put(4993, 7), model[4993] = 7; }
+    SUBCASE("another row for an id held") { index.put(0, 3), model[0] = 3; }
+    SUBCASE("an id below the first") { index.put(-8, 5000), model[-8] = 5000; }
+    CHECK_FALSE(index.identity());
+    CHECK_FALSE(index.hashed());
+    agree(index, model, -20, 5020);
+    // And it goes on as an index: a far id hashes, every id kept.
+    index.put(std::int64_t{1} << 50, 1), model[std::int64_t{1} << 50] = 1;
+    CHECK(index.hashed());
+    agree(index, model, -20, 5020);
+  }
+  SUBCASE("a first row other than 0, and an index emptied from the end") {
+    IdIndex index;
+    index.put(3, 1);
+    CHECK_FALSE(index.identity());
+    CHECK(index.find(3) == 1);
+    IdIndex other;
+    for (std::uint32_t r = 0; r < 3; ++r) other.put(10 + r, r);
+    for (std::int64_t k = 12; k >= 10; --k) CHECK(other.erase(k));
+    CHECK(other.identity());
+    CHECK(other.size() == 0);
+    CHECK(other.find(10) == IdIndex::npos);
+    other.put(-40, 0);  // empty again: the rows count from the next first id
+    other.put(-39, 1);
+    CHECK(other.identity());
+    CHECK(other.find(-39) == 1);
+    CHECK(other.find(10) == IdIndex::npos);
+  }
+  SUBCASE("random appends, overwrites and erasures agree with a map") {
+    std::mt19937_64 rng(17);
+    for (int round = 0; round < 40; ++round) {
+      IdIndex index;
+      if (round % 4 == 1) index.reserve(3000);
+      std::map<std::int64_t, std::uint32_t> model;
+      const auto base = static_cast<std::int64_t>(rng() % 1000) - 500;
+      bool broken = false;
+      for (int step = 0; step < 2000; ++step) {
+        const auto r = rng() % 1000;
+        const auto next = model.empty() ? base : model.rbegin()->first + 1;
+        const bool breaks = round % 2 == 1;  // even rounds keep to appends, erasing the last and rewrites
+        if (breaks && r < 5) {  // out of line
+          const auto k = base + static_cast<std::int64_t>(rng() % 3000);
+          const auto row = static_cast<std::uint32_t>(rng() % 3000);
+          index.put(k, row);
+          model[k] = row;
+        } else if (breaks && r < 10) {
+          const auto k = base + static_cast<std::int64_t>(rng() % 3000);
+          REQUIRE(index.erase(k) == (model.erase(k) == 1));
+        } else if (r < 150 && !model.empty()) {
+          const auto k = model.rbegin()->first;
+          REQUIRE(index.erase(k));
+          model.erase(k);
+        } else if (r < 250 && !model.empty()) {  // an id held, with the row it has
+          auto it = model.begin();
+          std::advance(it, static_cast<std::ptrdiff_t>(rng() % model.size()));
+          index.put(it->first, it->second);
+        } else {
+          index.put(next, static_cast<std::uint32_t>(model.size()));
+          model[next] = static_cast<std::uint32_t>(model.size());
+        }
+        broken = broken || !is_identity(model);
+        // Computed only while the ids were the identity all along.
+        REQUIRE(index.identity() == !broken);
+        if (step % 97 == 0) agree(index, model, base - 3, base + 3003);
+      }
+      agree(index, model, base - 3, base + 3003);
+    }
+  }
+}
+
 TEST_CASE("storage.flat.id_set_is_a_set_of_dense_and_sparse_ids") {
   std::mt19937_64 rng(11);
   IdSet set;
