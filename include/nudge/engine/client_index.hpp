@@ -57,9 +57,16 @@ public:
   /// the next pass. `contacts`: the scan copies contact facts
   /// (wants_contacts): room for those too (88 bytes a client; grown, 88 MB
   /// moved at L from SQLite).
+  /// The rows are about to be written once, in order: huge pages under them
+  /// where the system gives them (advise_huge_pages), a page fault per 2 MiB
+  /// instead of per 4 KiB.
   void reserve(std::size_t n, bool contacts) {
     rows_.reserve(n);
-    if (contacts) contacts_.reserve(n);
+    advise_huge_pages(rows_.data(), rows_.capacity() * sizeof(ClientInfo));
+    if (contacts) {
+      contacts_.reserve(n);
+      advise_huge_pages(contacts_.data(), contacts_.capacity() * sizeof(ContactFacts));
+    }
   }
 
   /// Indexes the rows by id (after the scan of the clients, before lookups
@@ -178,11 +185,11 @@ public:
 
 private:
   struct Currency {
-    std::string code;
+    nudge::Currency code;
     IdIndex owners;
     std::vector<ForecastRow> rows;
   };
-  Currency& currency(const std::string& code) {
+  Currency& currency(const nudge::Currency& code) {
     if (last_ < currencies_.size() && currencies_[last_].code == code) return currencies_[last_];
     for (last_ = 0; last_ < currencies_.size(); ++last_)
       if (currencies_[last_].code == code) return currencies_[last_];

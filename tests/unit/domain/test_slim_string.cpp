@@ -119,6 +119,16 @@ TEST_CASE("domain.currency.is_held_in_place") {
   CHECK(seven == "ABCDEFG");
   Currency none = "";
   CHECK(none.empty());
+  CHECK(none.size() == 0);
+  // Codes compare as their bytes: a code that was longer before, or that
+  // holds a '\0' (where its C string ends), equals the short one.
+  Currency was_longer = "ABCDEFG";
+  was_longer = "EUR";
+  CHECK(was_longer == Currency("EUR"));
+  CHECK(Currency(std::string_view("EU\0R", 4)) == Currency("EU"));
+  CHECK(Currency(std::string_view("EU\0R", 4)).size() == 2);
+  CHECK_FALSE(Currency("EUR") == Currency("EUX"));
+  CHECK_FALSE(Currency("EU") == Currency("EUR"));
   // Too long for its eight bytes: an error naming the currency, and the old value kept.
   CHECK_THROWS_WITH_AS(m.currency = "ABCDEFGH", "currency: 'ABCDEFGH' is longer than 7 characters",
                        nudge::invalid_argument);
