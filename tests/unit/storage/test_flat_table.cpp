@@ -17,6 +17,15 @@ using nudge::detail::IdIndex;
 using nudge::detail::HugePageAllocator;
 using nudge::detail::IdSet;
 
+/// The index holds what the model holds, and nothing else, for the ids in [lo, hi].
+void agree(const IdIndex& index, const std::map<std::int64_t, std::uint32_t>& model, std::int64_t lo, std::int64_t hi) {
+  REQUIRE(index.size() == model.size());
+  for (auto k = lo; k <= hi; ++k) {
+    auto it = model.find(k);
+    REQUIRE(index.find(k) == (it == model.end() ? IdIndex::npos : it->second));
+  }
+}
+
 TEST_CASE("storage.flat.id_index_agrees_with_a_map_under_random_puts_and_erases") {
   std::mt19937_64 rng(7);
   IdIndex index;
@@ -62,14 +71,6 @@ TEST_CASE("storage.flat.id_index_agrees_with_a_map_under_random_puts_and_erases"
 TEST_CASE("storage.flat.id_index_is_a_dense_table_while_ids_are_dense_and_a_hash_after") {
   // Every pattern is checked against a map after each step's batch, and the
   // mode is what the density rule says.
-  auto agree = [](const IdIndex& index, const std::map<std::int64_t, std::uint32_t>& model, std::int64_t lo,
-                  std::int64_t hi) {
-    REQUIRE(index.size() == model.size());
-    for (auto k = lo; k <= hi; ++k) {
-      auto it = model.find(k);
-      REQUIRE(index.find(k) == (it == model.end() ? IdIndex::npos : it->second));
-    }
-  };
   std::mt19937_64 rng(11);
   SUBCASE("ascending, descending and shuffled dense ids stay dense") {
     for (int pattern = 0; pattern < 3; ++pattern) {
@@ -156,14 +157,6 @@ TEST_CASE("storage.flat.id_index_is_a_dense_table_while_ids_are_dense_and_a_hash
 }
 
 TEST_CASE("storage.flat.id_index_computes_rows_while_each_id_is_the_first_plus_its_row") {
-  auto agree = [](const IdIndex& index, const std::map<std::int64_t, std::uint32_t>& model, std::int64_t lo,
-                  std::int64_t hi) {
-    REQUIRE(index.size() == model.size());
-    for (auto k = lo; k <= hi; ++k) {
-      auto it = model.find(k);
-      REQUIRE(index.find(k) == (it == model.end() ? IdIndex::npos : it->second));
-    }
-  };
   // Whether the model is ids base, base + 1, ... at rows 0, 1, ...
   auto is_identity = [](const std::map<std::int64_t, std::uint32_t>& model) {
     std::uint32_t r = 0;
