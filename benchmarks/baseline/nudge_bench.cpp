@@ -263,7 +263,9 @@ json section_memory(const Options& o) {
   plan = {};
 
   // Ingest: new activities (the commonest live event) written to the store,
-  // first one unit of work per event, then one per batch of o.batch events.
+  // first one unit of work per event, then one per batch of o.batch events
+  // (UnitOfWork::add_activities: the batch checked, then added with the
+  // clients' entries loaded ahead).
   // Each timed round is one simulated day: 4% of the clients touched once.
   const std::size_t clients = report.rows_of(nudge::csv::Entity::clients);
   const std::size_t per_round = o.events ? o.events : std::max<std::size_t>(1000, clients / 25);
@@ -289,7 +291,7 @@ json section_memory(const Options& o) {
     const auto& evs = days[day];
     for (std::size_t i = 0; i < evs.size(); i += o.batch) {
       auto w = store.begin();
-      for (std::size_t j = i; j < std::min(evs.size(), i + o.batch); ++j) w->add_activity(evs[j]);
+      w->add_activities(std::span(evs).subspan(i, std::min(o.batch, evs.size() - i)));
       w->commit();
     }
     ++day;

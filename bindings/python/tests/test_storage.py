@@ -112,6 +112,21 @@ def test_storage_memory_bad_references_name_the_field(store):
         w.claim_action("k", datetime(2026, 1, 1))
 
 
+def test_storage_add_activities_checks_the_batch_first(store):
+    seed(store)
+    batch = [activity(200 + i, 10 + i % 2, 2, ActivityKind.email, at(2026, 10, 1 + i)) for i in range(20)]
+    with store.begin() as w:
+        with pytest.raises(nudge.NotFound, match="^activity 213: client: unknown client 99$"):
+            w.add_activities(batch[:13] + [activity(213, 99, 2, ActivityKind.email, at(2026, 10, 1))])
+        with pytest.raises(nudge.Conflict, match="^activity 201: id: given twice in one add_activities$"):
+            w.add_activities(batch + [batch[1]])
+        assert not store.has_activity(200)  # none of a refused batch
+        w.add_activities(batch)
+    assert all(store.has_activity(200 + i) for i in range(20))
+    assert summary_of(store, 11).last_by_kind[int(ActivityKind.email)] == at(2026, 10, 20)
+    assert len(store.activities_of(10)) == 2 + 10
+
+
 def test_storage_memory_scans_in_id_order(store):
     with store.begin() as w:
         w.put_manager(manager(1, "A"))

@@ -1981,6 +1981,99 @@ inline void validation_names_the_field(const Factory& make) {
   CHECK(s->find_client(ClientId{20}).has_value());
 }
 
+namespace detail {
+/// A batch for add_activities over seed_world(): 60 activities of the four
+/// clients in a seeded shuffle (so more than any read-ahead distance, a
+/// client's several out of time order, every kind and contact flag), ids
+/// from 100 up, in the order given.
+inline std::vector<Activity> activity_batch(bool ascending_ids) {
+  std::vector<Activity> out;
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (std::int64_t i = 0; i < 60; ++i) {
+    const auto kind = static_cast<ActivityKind>(next() % activity_kind_count);
+    const auto contact = static_cast<Contact>(next() % 3);
+    out.push_back(activity(100 + i, 1 + static_cast<std::int64_t>(next() % 4), kind,
+                           day(2026, 9, 1) + std::chrono::hours{static_cast<std::int64_t>(next() % 2000)}, contact));
+  }
+  if (!ascending_ids) std::swap(out[7].id, out[41].id);
+  return out;
+}
+}  // namespace detail
+
+/// add_activities leaves what add_activity on each in order leaves (lists,
+/// summaries, scans), in ascending id order or not; a batch it refuses (an
+/// unknown client, an id already recorded or given twice, an invalid
+/// activity, at any place in the batch) names the activity and adds none of
+/// it; the unit stays usable, and a batch is rolled back with its unit.
+inline void activities_in_a_batch(const Factory& make) {
+  using namespace detail;
+  auto probe = world_probe();
+  for (std::int64_t id = 100; id < 160; ++id) probe.ids.push_back(id);
+  for (const bool ascending : {true, false}) {
+    const auto batch = activity_batch(ascending);
+    auto one_by_one = fresh(make);
+    auto batched = fresh(make);
+    seed_world(*one_by_one);
+    seed_world(*batched);
+    const auto before = read_everything(*batched, probe);
+    {
+      auto w = one_by_one->begin();
+      for (const auto& a : batch) w->add_activity(a);
+      w->commit();
+    }
+    {
+      auto w = batched->begin();
+      w->add_activities({});  // nothing, and no error
+      w->add_activities(batch);
+      // the unit sees its batch before the commit, as it sees single writes
+      NUDGE_CONFORMANCE_CHECK(batched->has_activity(batch.back().id), "add_activities: the unit's own batch not seen");
+    }  // rolled back
+    same_everything(read_everything(*batched, probe), before, "a batch rolled back with its unit");
+    {
+      auto w = batched->begin();
+      w->add_activities(std::span(batch).first(25));
+      w->add_activities(std::span(batch).subspan(25));
+      w->commit();
+    }
+    same_everything(read_everything(*batched, probe), read_everything(*one_by_one, probe),
+                    ascending ? "add_activities (ascending ids) against add_activity"
+                              : "add_activities (ids out of order) against add_activity");
+  }
+
+  auto s = fresh(make);
+  seed_world(*s);
+  const auto before = read_everything(*s, probe);
+  auto w = s->begin();
+  auto batch = activity_batch(true);
+  auto refused = [&](auto kind, std::size_t at, auto change) {
+    auto bad = batch;
+    change(bad[at]);
+    return thrown<decltype(kind)>([&] { w->add_activities(bad); });
+  };
+  CHECK(refused(not_found{""}, 30, [](Activity& a) { a.client = ClientId{99}; }) ==
+        "activity 130: client: unknown client 99");
+  CHECK(refused(not_found{""}, 59, [](Activity& a) { a.manager = ManagerId{77}; }) ==
+        "activity 159: manager: unknown manager 77");
+  CHECK(refused(conflict{""}, 12, [](Activity& a) { a.id = ActivityId{2}; }) == "activity 2: id: already recorded");
+  CHECK(refused(conflict{""}, 40, [](Activity& a) { a.id = ActivityId{103}; }) ==
+        "activity 103: id: given twice in one add_activities");
+  CHECK(refused(invalid_argument{""}, 0, [](Activity& a) { a.id = ActivityId{}; }) == "activity.id: must be a positive id");
+  same_everything(read_everything(*s, probe), before, "after refused batches");
+  w->add_activities(batch);
+  w->commit();
+  NUDGE_CONFORMANCE_CHECK(s->activities_of(ClientId{1}, beginning).size() + s->activities_of(ClientId{2}, beginning).size() +
+                              s->activities_of(ClientId{3}, beginning).size() +
+                              s->activities_of(ClientId{4}, beginning).size() ==
+                          batch.size() + 3,
+                "add_activities after refused batches: the unit still adds");
+}
+
 /// One unit of work at a time: begin() while one is open throws conflict;
 /// once it is committed or destroyed, begin() works again.
 inline void one_unit_at_a_time(const Factory& make) {
@@ -2090,6 +2183,7 @@ inline void create_task_fresh_ids(const Factory& make) {
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, outbox_delivery_state, __VA_ARGS__)                               \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, due_messages_in_order, __VA_ARGS__)                               \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, validation_names_the_field, __VA_ARGS__)                          \
+  NUDGE_STORAGE_CONFORMANCE_CHECK(name, activities_in_a_batch, __VA_ARGS__)                               \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, one_unit_at_a_time, __VA_ARGS__)                                  \
   NUDGE_STORAGE_CONFORMANCE_CHECK(name, create_task_fresh_ids, __VA_ARGS__)
 

@@ -4,7 +4,9 @@
 /// writes through. Small on purpose so it can be implemented over someone
 /// else's tables; see docs/storage-adapters.md.
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -57,6 +59,13 @@ public:
   void put_client(const Client& c);
   /// Appends an activity; its client must exist; its id must be new.
   void add_activity(const Activity& a);
+  /// Appends activities, as add_activity on each in order would, but checked
+  /// as a whole first: when one is invalid, names an unknown client or
+  /// manager, or has an id that is recorded already or repeats one earlier in
+  /// the span, the error names it and none of them is added. A store may add
+  /// a batch faster than one at a time (the in-memory store loads the
+  /// clients' entries ahead of their turn): a live feed's batch, an import.
+  void add_activities(std::span<const Activity> activities);
   /// Inserts or replaces a task; client, assignee and deal must exist.
   void put_task(const Task& t);
   /// Inserts or replaces a deal; client and owner must exist.
@@ -97,6 +106,10 @@ protected:
   virtual void do_put_manager(const Manager&) = 0;
   virtual void do_put_client(const Client&) = 0;
   virtual void do_add_activity(const Activity&) = 0;
+  /// Activities add_activities checked: by default do_add_activity on each, in order.
+  virtual void do_add_activities(std::span<const Activity> activities) {
+    for (const auto& a : activities) do_add_activity(a);
+  }
   virtual void do_put_task(const Task&) = 0;
   virtual void do_put_deal(const Deal&) = 0;
   virtual void do_put_invoice(const Invoice&) = 0;
@@ -124,6 +137,8 @@ protected:
 
 private:
   void require_open() const;
+  /// add_activity's checks (throws what it says).
+  void check_activity(const Activity& a) const;
   const Storage& store_;
   bool committed_ = false;
 };
@@ -385,15 +400,36 @@ inline void UnitOfWork::put_client(const Client& c) {
   do_put_client(c);
 }
 
-inline void UnitOfWork::add_activity(const Activity& a) {
-  require_open();
+inline void UnitOfWork::check_activity(const Activity& a) const {
   a.validate();
   if (!store_.has_client(a.client))
     throw not_found(fmt::format("activity {}: client: unknown client {}", a.id.value(), a.client.value()));
   if (a.manager.valid() && !store_.has_manager(a.manager))
     throw not_found(fmt::format("activity {}: manager: unknown manager {}", a.id.value(), a.manager.value()));
   if (store_.has_activity(a.id)) throw conflict(fmt::format("activity {}: id: already recorded", a.id.value()));
+}
+
+inline void UnitOfWork::add_activity(const Activity& a) {
+  require_open();
+  check_activity(a);
   do_add_activity(a);
+}
+
+inline void UnitOfWork::add_activities(std::span<const Activity> activities) {
+  require_open();
+  bool ascending = true;  // ids in ascending order cannot repeat (a feed's usual case: no sort)
+  for (std::size_t i = 0; i < activities.size(); ++i) {
+    check_activity(activities[i]);
+    if (i > 0 && !(activities[i - 1].id.value() < activities[i].id.value())) ascending = false;
+  }
+  if (!ascending) {
+    std::vector<std::int64_t> ids(activities.size());
+    std::transform(activities.begin(), activities.end(), ids.begin(), [](const Activity& a) { return a.id.value(); });
+    std::sort(ids.begin(), ids.end());
+    if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end())
+      throw conflict(fmt::format("activity {}: id: given twice in one add_activities", *twice));
+  }
+  do_add_activities(activities);
 }
 
 inline void UnitOfWork::put_task(const Task& t) {

@@ -44,6 +44,7 @@ enum class Fault {
   fact_as_int,            // a whole double fact comes back as an int64
   due_ignores_not_before, // due_messages hands out messages before their not_before
   actions_deduplicated,   // has_actions answers each distinct key once (sorted), not one bool per key
+  batch_loses_last,       // add_activities adds all but the batch's last activity
 };
 
 /// MemoryStorage behind a forwarding adapter with one fault injected.
@@ -158,6 +159,9 @@ private:
     void do_put_manager(const Manager& x) override { inner_->put_manager(x); }
     void do_put_client(const Client& x) override { inner_->put_client(x); }
     void do_add_activity(const Activity& x) override { inner_->add_activity(x); }
+    void do_add_activities(std::span<const Activity> xs) override {
+      inner_->add_activities(m_.fault_ == Fault::batch_loses_last && !xs.empty() ? xs.first(xs.size() - 1) : xs);
+    }
     void do_put_task(const Task& x) override { inner_->put_task(x); }
     void do_put_deal(const Deal& x) override { inner_->put_deal(x); }
     void do_put_invoice(const Invoice& x) override { inner_->put_invoice(x); }
@@ -207,6 +211,9 @@ TEST_CASE("storage.conformance.detects.stale_summary_after_updates" * doctest::s
 }
 TEST_CASE("storage.conformance.detects.rollback_commits" * doctest::should_fail()) {
   conformance::rollback_restores_everything(mutant(Fault::rollback_commits));
+}
+TEST_CASE("storage.conformance.detects.batch_loses_last" * doctest::should_fail()) {
+  conformance::activities_in_a_batch(mutant(Fault::batch_loses_last));
 }
 TEST_CASE("storage.conformance.detects.claims_twice" * doctest::should_fail()) {
   conformance::claim_action_exactly_once(mutant(Fault::claims_twice));
