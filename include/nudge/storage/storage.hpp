@@ -65,6 +65,8 @@ public:
   /// the span, the error names it and none of them is added. A store may add
   /// a batch faster than one at a time (the in-memory store loads the
   /// clients' entries ahead of their turn): a live feed's batch, an import.
+  /// A failure of the store itself part way (storage_error) leaves the unit
+  /// to be rolled back, as after any write the store fails.
   void add_activities(std::span<const Activity> activities);
   /// Inserts or replaces a task; client, assignee and deal must exist.
   void put_task(const Task& t);
