@@ -650,9 +650,7 @@ private:
         if (i + entry_ahead < as.size())
           if (const auto* e = clients.find(as[i + entry_ahead].client)) {
             const auto& a = as[i + entry_ahead];
-            __builtin_prefetch(a.contact == Contact::yes ? &e->summary.last_forced_contact
-                                                         : &e->summary.last_by_kind[static_cast<std::size_t>(a.kind)],
-                               1);
+            if (const auto* slot = e->summary.contact_slot(a.kind, a.contact)) __builtin_prefetch(slot, 1);
             __builtin_prefetch(&e->activities, 1);
             __builtin_prefetch(reinterpret_cast<const char*>(&e->activities) + sizeof(ActivityList) - 1, 1);
           }

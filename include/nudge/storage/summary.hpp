@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <nudge/domain/activity.hpp>
@@ -79,9 +80,17 @@ struct ClientSummary {
   void add(const Activity& a) { add_contact(a.kind, a.contact, a.at); }
   /// What an activity adds: its kind, whether it counts as contact, its time.
   void add_contact(ActivityKind kind, Contact contact, Instant at) {
-    if (contact == Contact::no) return;
-    auto& slot = contact == Contact::yes ? last_forced_contact : last_by_kind[static_cast<std::size_t>(kind)];
-    if (!slot || at > *slot) slot = at;
+    MaybeInstant* slot = contact_slot(kind, contact);
+    if (slot && (!*slot || at > **slot)) *slot = at;
+  }
+  /// The slot an activity of this kind and contact flag moves: its kind's,
+  /// or the forced contact's; none for an activity that is not contact.
+  [[nodiscard]] const MaybeInstant* contact_slot(ActivityKind kind, Contact contact) const {
+    if (contact == Contact::no) return nullptr;
+    return contact == Contact::yes ? &last_forced_contact : &last_by_kind[static_cast<std::size_t>(kind)];
+  }
+  [[nodiscard]] MaybeInstant* contact_slot(ActivityKind kind, Contact contact) {
+    return const_cast<MaybeInstant*>(std::as_const(*this).contact_slot(kind, contact));
   }
   void add(const Task& t) {
     if (t.open()) {
